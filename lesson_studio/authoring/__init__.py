@@ -1,0 +1,1 @@
+"""Authoring: turning a teacher's request into a lesson plan."""

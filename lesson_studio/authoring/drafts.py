@@ -1,0 +1,54 @@
+"""What the model writes, section by section, inside the scaffold.
+
+Sections are generated separately so content appears progressively and each call stays short
+(the 1.5B embedded model reads ~52 tokens/s and writes ~10). Every string is bounded and every
+list has a size range: the JSON-schema grammar turns those into hard limits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from lesson_studio.models import ObjectiveDimension
+
+Short = Annotated[str, StringConstraints(min_length=4, max_length=50)]
+
+
+class ObjectiveDraft(BaseModel):
+    dimension: ObjectiveDimension
+    text: str = Field(min_length=6, max_length=40)
+
+
+class OverviewDraft(BaseModel):
+    title: str = Field(min_length=4, max_length=24)
+    design_intent: str = Field(min_length=20, max_length=160)
+    objectives: list[ObjectiveDraft] = Field(min_length=3, max_length=3)
+    key_point: str = Field(min_length=6, max_length=50)
+    difficult_point: str = Field(min_length=6, max_length=50)
+
+
+class MaterialDraft(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    quantity: str = Field(min_length=1, max_length=20)
+    for_whom: str = Field(max_length=2, pattern="^(教师|幼儿)$")
+
+
+class PreparationDraft(BaseModel):
+    experience: list[Short] = Field(min_length=1, max_length=2)
+    materials: list[MaterialDraft] = Field(min_length=2, max_length=6)
+
+
+class StepDraft(BaseModel):
+    title: str = Field(min_length=2, max_length=14)
+    teacher: str = Field(min_length=10, max_length=160)
+    key_questions: list[Annotated[str, StringConstraints(min_length=4, max_length=36)]] = Field(min_length=1, max_length=3)
+    children: str = Field(min_length=6, max_length=100)
+    intent: str = Field(min_length=4, max_length=50)
+
+
+class ClosingDraft(BaseModel):
+    area: str = Field(min_length=8, max_length=80)
+    home: str = Field(min_length=8, max_length=80)
+    observation_points: list[Short] = Field(min_length=2, max_length=4)

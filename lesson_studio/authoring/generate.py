@@ -1,0 +1,283 @@
+"""Content by model: fill the scaffold section by section, grounded in retrieved passages.
+
+request -> scaffold (code) -> retrieve -> prompt (files, fenced passages) -> backend.stream
+-> validate (one repair) -> assemble into a LessonPlan whose structure the code decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, create_model
+
+from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
+from lesson_studio.authoring.scaffold import Scaffold, brainstorm_rules_sentence, build_scaffold, mentions_rules
+from lesson_studio.errors import StudioError
+from lesson_studio.llm.base import ChatBackend, Message
+from lesson_studio.llm.structured import generate_structured
+from lesson_studio.models import (
+    Citation,
+    Extension,
+    Hit,
+    LessonPlan,
+    LessonRequest,
+    MaterialItem,
+    Objective,
+    Preparation,
+    ProcessStep,
+)
+from lesson_studio.prompts import render
+
+Retriever = Callable[[LessonRequest], list[Hit]]
+
+OBJECTIVE_ORDER = ("认知", "能力", "情感")
+FENCE_OPEN, FENCE_CLOSE = "<<<资料", "资料结束>>>"
+
+
+class Cancelled(StudioError):
+    """The teacher cancelled the generation; the request and earlier versions are kept."""
+
+    def __init__(self) -> None:
+        super().__init__("已取消生成，您的请求已保存。 / Generation cancelled; your request is saved.")
+
+
+@dataclass
+class PlanProgress:
+    """What has arrived so far; pages render it while the job runs."""
+
+    scaffold: Scaffold
+    citations: list[Citation] = field(default_factory=list)
+    overview: OverviewDraft | None = None
+    preparation: PreparationDraft | None = None
+    steps: list[StepDraft | None] = field(default_factory=list)
+    closing: ClosingDraft | None = None
+    current_section: str = ""
+    current_text: str = ""
+    started_at: float = field(default_factory=time.monotonic)
+    first_content_s: float | None = None  # seconds until the model's first piece arrived
+    pieces: int = 0
+
+    def partial_fields(self) -> dict[str, str]:
+        """Completed "key": "value" pairs of the section being written, for a live preview."""
+        return dict(re.findall(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"', self.current_text))
+
+
+@dataclass
+class GenerationResult:
+    plan: LessonPlan
+    backend_id: str
+    prompt_hash: str
+    seconds: float
+    first_content_s: float | None
+    pieces: int
+
+
+def fence_passages(hits: list[Hit]) -> str:
+    """Retrieved text goes in as untrusted data: fenced, numbered, fence markers stripped from it."""
+    if not hits:
+        return "（资料库中没有找到相关资料）"
+    blocks = []
+    for number, hit in enumerate(hits, start=1):
+        text = hit.text.replace(FENCE_OPEN, "").replace(FENCE_CLOSE, "")
+        source = hit.citation.document_title + (f" › {hit.citation.heading}" if hit.citation.heading else "")
+        blocks.append(f"{FENCE_OPEN} [{number}] 来源：《{source}》\n{text.strip()}\n{FENCE_CLOSE}")
+    return "\n".join(blocks)
+
+
+def build_context(scaffold: Scaffold, hits: list[Hit]) -> str:
+    request = scaffold.request
+    outline = "\n".join(
+        f"{index}. {slot.phase}·{slot.cps_stage}（{slot.minutes}分钟）"
+        for index, slot in enumerate(scaffold.steps, start=1)
+    )
+    return render(
+        "lesson_context",
+        age_band=request.age_band,
+        domain=request.domain,
+        minutes=request.minutes,
+        topic=request.topic,
+        child_materials="、".join(scaffold.child_materials) or "（未指定，请选用安全的低结构材料）",
+        teacher_only_materials="、".join(scaffold.teacher_only_materials) or "无",
+        cps_focus=request.cps_focus or "无",
+        notes=request.notes or "无",
+        group_size=scaffold.group_size,
+        idea_goal=scaffold.idea_goal,
+        brainstorm_rules="；".join(scaffold.brainstorm_rules),
+        band_bans="；".join(scaffold.band_bans),
+        step_outline=outline,
+        passages=fence_passages(hits),
+    )
+
+
+def section_messages(scaffold: Scaffold, context: str, instruction: str) -> list[Message]:
+    # The system prompt and context are identical for every section, so llama.cpp reuses their
+    # evaluated prefix and only reads the short instruction anew.
+    return [
+        {"role": "system", "content": render("lesson_system", age_band=scaffold.request.age_band)},
+        {"role": "user", "content": context + "\n\n【任务】\n" + instruction},
+    ]
+
+
+def step_instruction(scaffold: Scaffold, index: int) -> str:
+    slot = scaffold.steps[index]
+    extra = ""
+    if slot.cps_stage == "想办法":
+        extra = f"教师要先用儿童语言说出想办法的约定（{'；'.join(scaffold.brainstorm_rules)}），再请幼儿想点子。"
+    elif slot.cps_stage == "试一试改一改":
+        extra = f"分组：{scaffold.group_size}。材料在点子说完之后才发；教师不示范答案。"
+    return render(
+        "lesson_step",
+        step_number=index + 1,
+        step_count=len(scaffold.steps),
+        phase=slot.phase,
+        cps_stage=slot.cps_stage,
+        step_minutes=slot.minutes,
+        guidance=slot.guidance,
+        step_extra=extra,
+    )
+
+
+def generate_plan(
+    request: LessonRequest,
+    *,
+    backend: ChatBackend,
+    retriever: Retriever | None = None,
+    on_progress: Callable[[PlanProgress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationResult:
+    """Generate a full plan. Progress is reported after every piece; cancel is checked as often."""
+    scaffold = build_scaffold(request)
+    hits = retriever(request) if retriever else []
+    progress = PlanProgress(
+        scaffold=scaffold,
+        citations=[hit.citation.model_copy(update={"number": n}) for n, hit in enumerate(hits, start=1)],
+        steps=[None] * len(scaffold.steps),
+    )
+    context = build_context(scaffold, hits)
+    prompt_digest = hashlib.sha256(context.encode("utf-8"))
+
+    def report() -> None:
+        if on_progress:
+            on_progress(progress)
+
+    def run_section(name: str, instruction: str, output_type: type[BaseModel], max_tokens: int) -> BaseModel:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        progress.current_section, progress.current_text = name, ""
+        messages = section_messages(scaffold, context, instruction)
+        prompt_digest.update(instruction.encode("utf-8"))
+
+        def on_text(text: str) -> None:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if progress.first_content_s is None:
+                progress.first_content_s = time.monotonic() - progress.started_at
+            progress.pieces += 1
+            progress.current_text = text
+            report()
+
+        return generate_structured(backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name)
+
+    report()  # the scaffold and the citations are visible before the model says anything
+    progress.overview = run_section("活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
+    report()
+    progress.preparation = run_section("活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
+    report()
+    for index, slot in enumerate(scaffold.steps):
+        progress.steps[index] = run_section(f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
+        report()
+    progress.closing = run_section("活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
+    progress.current_section, progress.current_text = "", ""
+    report()
+
+    plan = assemble_plan(progress)
+    return GenerationResult(
+        plan=plan,
+        backend_id=backend.id,
+        prompt_hash=prompt_digest.hexdigest()[:16],
+        seconds=time.monotonic() - progress.started_at,
+        first_content_s=progress.first_content_s,
+        pieces=progress.pieces,
+    )
+
+
+def assemble_plan(progress: PlanProgress) -> LessonPlan:
+    """Put model content into the code-decided structure; code has the last word on rules."""
+    scaffold, request = progress.scaffold, progress.scaffold.request
+    overview, preparation, closing = progress.overview, progress.preparation, progress.closing
+    if overview is None or preparation is None or closing is None or any(step is None for step in progress.steps):
+        raise ValueError("assemble_plan needs every section")
+
+    prefix = f"{request.age_band}{request.domain}："
+    title = overview.title if overview.title.startswith(request.age_band) else prefix + overview.title
+    # The scaffold decides the three dimensions and their order; the model only writes the words.
+    objectives = [
+        Objective(dimension=dimension, text=draft.text)
+        for dimension, draft in zip(OBJECTIVE_ORDER, overview.objectives, strict=False)
+    ]
+    materials = [
+        MaterialItem(
+            name=item.name,
+            quantity=item.quantity,
+            # A banned material never goes to the children, whatever the model wrote.
+            for_whom="教师" if any(word in item.name for word in scaffold.teacher_only_materials) else item.for_whom,  # type: ignore[arg-type]
+        )
+        for item in preparation.materials
+    ]
+    steps = []
+    for slot, draft in zip(scaffold.steps, progress.steps, strict=True):
+        assert draft is not None
+        teacher = draft.teacher.removeprefix("师：")
+        if slot.cps_stage == "想办法" and not mentions_rules(teacher, scaffold):
+            teacher = brainstorm_rules_sentence(scaffold) + teacher
+        steps.append(
+            ProcessStep(
+                phase=slot.phase,
+                cps_stage=slot.cps_stage,
+                minutes=slot.minutes,
+                title=draft.title,
+                teacher=teacher[:300],
+                key_questions=list(draft.key_questions),
+                children=draft.children.removeprefix("幼："),
+                intent=draft.intent,
+            )
+        )
+    return LessonPlan(
+        title=title[:40],
+        age_band=request.age_band,
+        domain=request.domain,
+        minutes=request.minutes,
+        design_intent=overview.design_intent,
+        objectives=objectives,
+        key_point=overview.key_point,
+        difficult_point=overview.difficult_point,
+        preparation=Preparation(experience=list(preparation.experience), materials=materials),
+        steps=steps,
+        extension=Extension(area=closing.area, home=closing.home),
+        safety_notes=scaffold.safety_notes,
+        observation_points=list(closing.observation_points),
+        citations=progress.citations,
+        warnings=scaffold.warnings,
+    )
+
+
+def model_infer(backend: ChatBackend) -> Callable[[str, str, tuple[str, ...]], str | None]:
+    """The request parser's fallback: ask the model to pick one of the allowed values."""
+
+    def infer(text: str, field_name: str, options: tuple[str, ...]) -> str | None:
+        choice = create_model("Choice", value=(Literal[options], ...))  # type: ignore[valid-type]
+        messages: list[Message] = [
+            {"role": "user", "content": render("request_infer", text=text, field=field_name, options="、".join(options))}
+        ]
+        try:
+            return generate_structured(backend, messages, choice, max_tokens=30, temperature=0.0).value  # type: ignore[attr-defined]
+        except StudioError:
+            return None
+
+    return infer

@@ -1,0 +1,281 @@
+"""Structure by code: the skeleton of a plan that the model then fills.
+
+Everything a small model gets wrong when left to itself is decided here, deterministically:
+which CPS stages an age band can handle and in which order (DOMAIN.md §1.3), minutes per step
+summing to the request, the band's time cap, brainstorming rules in child language placed before
+idea generation, group size and band bans, and the safety notes for the listed materials (from
+resources/hazards.toml). The teacher can see and override the structure, never the safety notes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from lesson_studio.config import RESOURCES_DIR
+from lesson_studio.models import CpsStage, LessonRequest, Phase, SafetyNote
+
+
+@dataclass(frozen=True)
+class BandRules:
+    """What one age band can do in a collective activity (DOMAIN.md §1.3, §2.1, rubric item 9)."""
+
+    cap_min: int
+    cap_max: int
+    stages: tuple[CpsStage, ...]
+    group_size: str
+    idea_goal: str
+    brainstorm_rules: tuple[str, ...]
+    bans: tuple[str, ...]
+
+
+# Time caps: the commonly cited 15–20 / 20–25 / 25–30 minutes (DOMAIN.md §2.1).
+# 小班 does not formally select among ideas: the teacher offers two choices or each child tries
+# their own, so 选办法 is left out of its sequence (DOMAIN.md §1.3 step ③).
+BAND_RULES: dict[str, BandRules] = {
+    "小班": BandRules(
+        cap_min=15,
+        cap_max=20,
+        stages=("发现问题", "想办法", "试一试改一改", "分享"),
+        group_size="个人或两人结伴",
+        idea_goal="2～3个点子，多用动作和摆弄材料来表达",
+        brainstorm_rules=("想到什么都可以说、可以做出来", '不说"不行"'),
+        bans=(
+            "不做文字记录、图表或统计",
+            "不做正式的预测或猜想记录",
+            "不分组竞赛，不按组分工",
+            "不读量杯、尺子等刻度",
+            "剪刀只沿直线剪，不剪曲线",
+        ),
+    ),
+    "中班": BandRules(
+        cap_min=20,
+        cap_max=25,
+        stages=("发现问题", "想办法", "选办法", "试一试改一改", "分享"),
+        group_size="2～4人一组",
+        idea_goal="多个点子，用图画记录",
+        brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎"),
+        bans=("可以用图画或符号记录，但不要求写字", "选办法只做简单投票"),
+    ),
+    "大班": BandRules(
+        cap_min=25,
+        cap_max=30,
+        stages=("发现问题", "想办法", "选办法", "试一试改一改", "分享"),
+        group_size="4～6人一组",
+        idea_goal="很多点子，并在同伴的点子上变一变",
+        brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎", "借别人的点子变一变"),
+        bans=("可用简单图表、计划图和投票，但不做书面作业或抄写",),
+    ),
+    # Mixed-age groups are planned at the 中班 level, with older children as helpers.
+    "混龄": BandRules(
+        cap_min=20,
+        cap_max=25,
+        stages=("发现问题", "想办法", "选办法", "试一试改一改", "分享"),
+        group_size="大带小，2～4人混龄结伴",
+        idea_goal="人人有点子：小的做出来，大的说出来、画下来",
+        brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎"),
+        bans=("记录以图画为主，不要求写字", "小年龄幼儿注意小零件误食"),
+    ),
+}
+
+# Share of the activity each stage gets before rounding. 发现问题 opens the activity (导入),
+# and DOMAIN.md rubric item 4 keeps 导入 at or under 20% of the total.
+STAGE_WEIGHTS: dict[str, float] = {
+    "发现问题": 0.15,
+    "想办法": 0.25,
+    "选办法": 0.12,
+    "试一试改一改": 0.33,
+    "分享": 0.15,
+}
+
+STAGE_GUIDANCE: dict[str, str] = {
+    "发现问题": "用情境、故事或实物呈现一个真实的小麻烦，问\u201c你看到了什么？\u201d，把问题说成\u201c我们怎样才能……？\u201d",
+    "想办法": "先用儿童语言说清想办法的约定，再请幼儿说、画、做出尽可能多的点子，多问\u201c还有呢？\u201d；教师记录每个点子，不评判",
+    "选办法": "给出幼儿能用的标准（安全吗？做得到吗？能解决问题吗？），用贴纸投票或说说好的地方、担心的地方、怎么改",
+    "试一试改一改": "点子说完后再发材料；教师不示范\u201c正确答案\u201d，把失败当作信息，鼓励试了再改",
+    "分享": "围坐分享：做了什么、怎么改的、谁会用、什么时候用；引出延伸活动",
+}
+
+# 小学化 content (rubric item 14): drills that the 《指南》 forbids as 超前教育. A request for them
+# becomes a play-based activity on the same content, and the teacher is told why.
+SCHOOLIFICATION_WORDS: tuple[str, ...] = (
+    "竖式", "拼音", "识字卡", "抄写", "作业单", "练习册", "口算", "默写", "听写", "试卷", "写字练习",
+)
+
+
+class StepSlot(BaseModel):
+    """One row of 活动过程 as decided by code; the model writes its content."""
+
+    phase: Phase
+    cps_stage: CpsStage
+    minutes: int
+    guidance: str
+
+
+class Scaffold(BaseModel):
+    request: LessonRequest
+    cap_min: int
+    cap_max: int
+    group_size: str
+    idea_goal: str
+    steps: list[StepSlot]
+    brainstorm_rules: list[str]
+    band_bans: list[str]
+    safety_notes: list[SafetyNote]
+    child_materials: list[str]  # what children may handle
+    teacher_only_materials: list[str]  # banned for children: the teacher handles or replaces them
+    warnings: list[str] = Field(default_factory=list)  # shown to the teacher, with the reason
+
+
+@dataclass(frozen=True)
+class Hazard:
+    id: str
+    keywords: tuple[str, ...]
+    severity: str
+    bands: tuple[str, ...]
+    note: str
+    replacement: str = ""
+
+
+def load_hazards(path: Path | None = None) -> tuple[Hazard, ...]:
+    """The materials-hazard table that writes the mandatory safety notes."""
+    return _load_hazards_cached(str(path or RESOURCES_DIR / "hazards.toml"))
+
+
+@cache
+def _load_hazards_cached(path: str) -> tuple[Hazard, ...]:
+    with open(path, "rb") as handle:
+        rows = tomllib.load(handle)["hazard"]
+    return tuple(
+        Hazard(
+            id=row["id"],
+            keywords=tuple(row["keywords"]),
+            severity=row["severity"],
+            bands=tuple(row["bands"]),
+            note=row["note"],
+            replacement=row.get("replacement", ""),
+        )
+        for row in rows
+    )
+
+
+def split_minutes(total: int, stages: tuple[str, ...]) -> list[int]:
+    """Minutes per stage, by weight, summing exactly to total (largest-remainder rounding)."""
+    weights = [STAGE_WEIGHTS[stage] for stage in stages]
+    scale = total / sum(weights)
+    raw = [weight * scale for weight in weights]
+    minutes = [max(1, int(value)) for value in raw]
+    # Hand out what rounding down left over, largest remainder first; take back if the 1-minute
+    # floor overshot (only possible for absurdly short requests).
+    order = sorted(range(len(raw)), key=lambda i: raw[i] - int(raw[i]), reverse=True)
+    i = 0
+    while sum(minutes) < total:
+        minutes[order[i % len(order)]] += 1
+        i += 1
+    while sum(minutes) > total:
+        largest = max(range(len(minutes)), key=lambda j: minutes[j])
+        minutes[largest] -= 1
+    return minutes
+
+
+def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list[tuple[Hazard, str]]:
+    """Hazards whose keywords occur in the materials, topic or notes, with the word that matched."""
+    text_fields = [*request.materials, request.topic, request.notes]
+    matches: list[tuple[Hazard, str]] = []
+    for hazard in hazards:
+        if request.age_band not in hazard.bands:
+            continue
+        word = next((kw for kw in hazard.keywords for field in text_fields if kw in field), None)
+        if word:
+            matches.append((hazard, word))
+    return matches
+
+
+def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None = None) -> Scaffold:
+    """Decide the plan's structure for the request. Pure and deterministic."""
+    rules = BAND_RULES[request.age_band]
+    hazards = load_hazards() if hazards is None else hazards
+    warnings: list[str] = []
+
+    if request.minutes > rules.cap_max:
+        warnings.append(
+            f"{request.age_band}集体活动一般不超过{rules.cap_max}分钟，您设定了{request.minutes}分钟："
+            "请考虑分成两次活动，或在计划中安排动静交替和休息。"
+        )
+    elif request.minutes < rules.cap_min:
+        warnings.append(
+            f"{request.age_band}集体活动通常为{rules.cap_min}～{rules.cap_max}分钟，{request.minutes}分钟较短，"
+            "环节会比较紧凑。"
+        )
+
+    stages = rules.stages
+    # A very short activity cannot hold every stage: keep 想办法 + 试一试 as the CPS core (DOMAIN.md §1.3 meta step).
+    if request.minutes < 10:
+        stages = tuple(stage for stage in stages if stage in ("想办法", "试一试改一改"))
+        warnings.append("活动不足10分钟，只保留\u201c想办法\u201d和\u201c试一试改一改\u201d两个环节。")
+    minutes = split_minutes(request.minutes, stages)
+    steps = [
+        StepSlot(
+            phase=_phase_for(index, len(stages), stage),
+            cps_stage=stage,
+            minutes=step_minutes,
+            guidance=STAGE_GUIDANCE[stage],
+        )
+        for index, (stage, step_minutes) in enumerate(zip(stages, minutes, strict=True))
+    ]
+
+    safety_notes: list[SafetyNote] = []
+    teacher_only: list[str] = []
+    for hazard, word in matched_hazards(request, hazards):
+        safety_notes.append(SafetyNote(hazard_id=hazard.id, material=word, note=hazard.note, severity=hazard.severity))
+        if hazard.severity == "ban":
+            teacher_only.append(word)
+            replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
+            warnings.append(f"\u201c{word}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}")
+    child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
+
+    school_words = [w for w in SCHOOLIFICATION_WORDS if w in request.topic or w in request.notes]
+    if school_words:
+        warnings.append(
+            f"请求中的\u201c{'、'.join(school_words)}\u201d属于小学化训练，《指南》明确反对拔苗助长式的超前教育："
+            "本教案改为围绕同一内容的游戏化、动手解决问题的活动。"
+        )
+
+    return Scaffold(
+        request=request,
+        cap_min=rules.cap_min,
+        cap_max=rules.cap_max,
+        group_size=rules.group_size,
+        idea_goal=rules.idea_goal,
+        steps=steps,
+        brainstorm_rules=list(rules.brainstorm_rules),
+        band_bans=list(rules.bans) + ([f"不出现{'、'.join(school_words)}等小学化练习"] if school_words else []),
+        safety_notes=safety_notes,
+        child_materials=child_materials,
+        teacher_only_materials=teacher_only,
+        warnings=warnings,
+    )
+
+
+def _phase_for(index: int, count: int, stage: str) -> Phase:
+    if count > 2 and index == 0:
+        return "导入"
+    if count > 2 and index == count - 1:
+        return "结束"
+    return "展开"
+
+
+def brainstorm_rules_sentence(scaffold: Scaffold) -> str:
+    """The child-language rules as the teacher says them, e.g. 师：想办法的约定：……"""
+    return "想办法的约定：" + "；".join(scaffold.brainstorm_rules) + "。"
+
+
+def mentions_rules(text: str, scaffold: Scaffold) -> bool:
+    """Whether a teacher line already states the brainstorming rules (at least one of them)."""
+    normalized = re.sub(r"[\u201c\u201d\"]", "", text)
+    return any(re.sub(r"[\u201c\u201d\"]", "", rule) in normalized for rule in scaffold.brainstorm_rules)

@@ -1,0 +1,105 @@
+"""Schema-validated output: stream, validate with pydantic, one repair attempt, then a clear error."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from lesson_studio.errors import GenerationFailed
+from lesson_studio.llm.base import ChatBackend, Message
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def strict_schema(output_type: type[BaseModel]) -> dict[str, Any]:
+    """The output type's JSON schema with $refs inlined and every string bounded.
+
+    llama.cpp's grammar builder and some providers handle $ref poorly, so refs are inlined.
+    An unbounded string lets a small model loop until max_tokens (DESIGN.md), so a string
+    without maxLength is a programming error here, not a runtime surprise.
+    """
+    schema = output_type.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                name = node["$ref"].rsplit("/", 1)[-1]
+                return resolve(definitions[name], path)
+            # Drop schema "title" annotations (noise in the prompt), never a property that is named title.
+            resolved = {
+                key: resolve(value, f"{path}.{key}")
+                for key, value in node.items()
+                if not (key == "title" and isinstance(value, str))
+            }
+            if resolved.get("type") == "string" and "enum" not in resolved and "maxLength" not in resolved:
+                raise ValueError(f"{output_type.__name__}{path}: string without max_length")
+            if resolved.get("type") == "object":
+                resolved["additionalProperties"] = False
+            return resolved
+        if isinstance(node, list):
+            return [resolve(item, path) for item in node]
+        return node
+
+    return resolve(schema, "")
+
+
+def _extract_json(text: str) -> str:
+    """Tolerate a model that wraps its JSON in a ``` fence or adds a sentence around it."""
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    if fenced:
+        text = fenced.group(1)
+    start, end = text.find("{"), text.rfind("}")
+    return text[start : end + 1] if start != -1 and end > start else text
+
+
+def generate_structured(
+    backend: ChatBackend,
+    messages: list[Message],
+    output_type: type[T],
+    *,
+    max_tokens: int = 600,
+    temperature: float = 0.3,
+    on_text: Callable[[str], None] | None = None,
+    what: str = "",
+) -> T:
+    """Ask the backend for one object of output_type; repair once; raise GenerationFailed after."""
+    schema = strict_schema(output_type)
+    attempt_messages = list(messages)
+    last_error = ""
+    for attempt in range(2):
+        text = ""
+        for piece in backend.stream(attempt_messages, json_schema=schema, max_tokens=max_tokens, temperature=temperature):
+            text += piece
+            if on_text:
+                on_text(text)
+        try:
+            return output_type.model_validate_json(_extract_json(text))
+        except (ValidationError, json.JSONDecodeError, ValueError) as error:
+            last_error = _short_error(error)
+            if attempt == 0:
+                attempt_messages = [
+                    *messages,
+                    {"role": "assistant", "content": text[-1500:]},
+                    {
+                        "role": "user",
+                        "content": f"上面的输出不符合要求：{last_error}。请只输出一个符合 JSON Schema 的 JSON 对象，不要其他文字。",
+                    },
+                ]
+    label = f"（{what}）" if what else ""
+    raise GenerationFailed(
+        f"模型两次都没有给出可用的内容{label}：{last_error}。您的请求已保存，可以重试或换一个模型。 / "
+        f"The model did not return usable content twice{(' (' + what + ')') if what else ''}; your request is saved — retry or switch model."
+    )
+
+
+def _short_error(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "整体"
+        return f"{location}: {first['msg']}"
+    return str(error)[:200]

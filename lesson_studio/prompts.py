@@ -1,0 +1,27 @@
+"""Prompt templates are files in prompts/, filled by one render() that fails loudly on a gap."""
+
+from __future__ import annotations
+
+from functools import cache
+from string import Template
+
+from lesson_studio.config import PROMPTS_DIR
+
+
+@cache
+def template(name: str) -> Template:
+    return Template((PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8"))
+
+
+def variables(name: str) -> set[str]:
+    return set(template(name).get_identifiers())
+
+
+def render(name: str, **values: object) -> str:
+    """Fill prompts/<name>.md; a missing or unexpected variable is a programming error."""
+    expected = variables(name)
+    missing = expected - values.keys()
+    extra = values.keys() - expected
+    if missing or extra:
+        raise KeyError(f"prompt {name}: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    return template(name).substitute({key: str(value) for key, value in values.items()})

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from lesson_studio.library.chunker import split
+from lesson_studio.library.loaders import LoadedDocument, Section
+
+SENTENCE = "孩子们用纸搭桥，一枚一枚地放硬币，看看桥什么时候会塌。"  # 27 chars
+
+
+def document(*sections: Section, title: str = "纸桥") -> LoadedDocument:
+    return LoadedDocument(title=title, sections=list(sections))
+
+
+@pytest.mark.parametrize("max_chars", [30, 60, 100, 400])
+def test_chunks_never_exceed_max_chars_and_offsets_slice_back(max_chars: int) -> None:
+    doc = document(
+        Section(["纸桥", "导入"], SENTENCE * 5),
+        Section(["纸桥", "展开"], "师：你发现了什么？\n幼：桥弯了！" + "很长的一句话没有标点" * 20),
+    )
+    chunks = split(doc, "doc1", max_chars=max_chars)
+    assert chunks
+    for chunk in chunks:
+        assert 0 < len(chunk.text) <= max_chars
+        assert doc.text[chunk.char_start : chunk.char_end] == chunk.text
+
+
+def test_chunks_end_at_sentence_boundaries() -> None:
+    chunks = split(document(Section([], SENTENCE * 4)), "doc1", max_chars=60)
+    assert [chunk.text for chunk in chunks] == [SENTENCE * 2, SENTENCE * 2]
+
+
+def test_sentence_longer_than_max_chars_is_cut_and_nothing_is_lost() -> None:
+    long_sentence = "没有句号" * 50  # 200 chars, no boundary at all
+    chunks = split(document(Section([], long_sentence)), "doc1", max_chars=80)
+    assert "".join(chunk.text for chunk in chunks) == long_sentence
+    assert max(len(chunk.text) for chunk in chunks) <= 80
+
+
+def test_chunks_follow_sections_and_name_their_heading_without_the_title() -> None:
+    chunks = split(document(Section(["纸桥", "导入"], "短。"), Section(["纸桥", "展开", "试一试"], "也短。")), "doc1")
+    assert [(chunk.heading, chunk.text) for chunk in chunks] == [("导入", "短。"), ("展开 > 试一试", "也短。")]
+
+
+def test_chunk_id_and_metadata_are_flat_and_derived() -> None:
+    (chunk,) = split(document(Section(["纸桥"], "短。")), "abc123", version=2)
+    assert chunk.id == "abc123:2:0"
+    metadata = chunk.metadata()
+    assert metadata["document_id"] == "abc123" and metadata["version"] == 2
+    assert "page" not in metadata  # Chroma rejects None values
+    assert all(isinstance(value, (str, int, float, bool)) for value in metadata.values())
+
+
+def test_each_age_column_becomes_its_own_chunk_with_its_band() -> None:
+    table_text = "3～4岁: 能在较窄的低矮物体上走一段距离。\n4～5岁: 能在较窄的低矮物体上平稳地走一段距离。\n5～6岁: 能在斜坡上走。"
+    chunks = split(document(Section(["指南", "目标1 具有一定的平衡能力"], table_text)), "doc1")
+    assert [chunk.age_band for chunk in chunks] == ["小班", "中班", "大班"]
+    assert chunks[0].text.startswith("3～4岁")
+
+
+def test_band_named_in_the_heading_marks_the_chunk_but_one_mentioned_in_passing_does_not() -> None:
+    chunks = split(document(Section(["纸桥", "小班"], "用图片投票。"), Section(["纸桥", "大班"], "比小班时多一轮。")), "doc1")
+    assert [chunk.age_band for chunk in chunks] == ["小班", "大班"]
+    (plain,) = split(document(Section(["纸桥", "规则"], "小班的孩子也喜欢。")), "doc1")
+    assert plain.age_band == ""
