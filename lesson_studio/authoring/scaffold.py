@@ -140,6 +140,7 @@ class Hazard:
     bands: tuple[str, ...]
     note: str
     replacement: str = ""
+    exact: tuple[str, ...] = ()  # words that count only as a whole material name ("水", not 水彩笔)
 
 
 def load_hazards(path: Path | None = None) -> tuple[Hazard, ...]:
@@ -159,6 +160,7 @@ def _load_hazards_cached(path: str) -> tuple[Hazard, ...]:
             bands=tuple(row["bands"]),
             note=row["note"],
             replacement=row.get("replacement", ""),
+            exact=tuple(row.get("exact", ())),
         )
         for row in rows
     )
@@ -183,16 +185,17 @@ def split_minutes(total: int, stages: tuple[str, ...]) -> list[int]:
     return minutes
 
 
-def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list[tuple[Hazard, str]]:
-    """Hazards whose keywords occur in the materials, topic or notes, with the word that matched."""
+def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list[tuple[Hazard, list[str]]]:
+    """Hazards whose keywords occur in the materials, topic or notes, with every word that matched."""
     text_fields = [*request.materials, request.topic, request.notes]
-    matches: list[tuple[Hazard, str]] = []
+    matches: list[tuple[Hazard, list[str]]] = []
     for hazard in hazards:
         if request.age_band not in hazard.bands:
             continue
-        word = next((kw for kw in hazard.keywords for field in text_fields if kw in field), None)
-        if word:
-            matches.append((hazard, word))
+        words = [kw for kw in hazard.keywords if any(kw in field for field in text_fields)]
+        words += [m.strip() for m in request.materials if m.strip() in hazard.exact and m.strip() not in words]
+        if words:
+            matches.append((hazard, words))
     return matches
 
 
@@ -231,12 +234,13 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
 
     safety_notes: list[SafetyNote] = []
     teacher_only: list[str] = []
-    for hazard, word in matched_hazards(request, hazards):
-        safety_notes.append(SafetyNote(hazard_id=hazard.id, material=word, note=hazard.note, severity=hazard.severity))
+    for hazard, words in matched_hazards(request, hazards):
+        named = "、".join(words)
+        safety_notes.append(SafetyNote(hazard_id=hazard.id, material=named, note=hazard.note, severity=hazard.severity))
         if hazard.severity == "ban":
-            teacher_only.append(word)
+            teacher_only.extend(words)
             replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
-            warnings.append(f"\u201c{word}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}")
+            warnings.append(f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}")
     child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
 
     school_words = [w for w in SCHOOLIFICATION_WORDS if w in request.topic or w in request.notes]

@@ -1,0 +1,31 @@
+"""课程资源库: search the library (the same retriever generation uses) and list its documents."""
+
+import streamlit as st
+
+from lesson_studio.errors import StudioError
+from lesson_studio.models import AGE_BANDS
+from studio_ui import ensure_library, get_studio, require_user, t
+
+user = require_user()
+studio = get_studio()
+ensure_library()
+st.title(t("page_library"))
+
+query = st.text_input(t("search"), placeholder=t("search_placeholder"))
+age_band = st.selectbox(t("age_band"), ["", *AGE_BANDS], format_func=lambda band: band or "—")
+if query.strip():
+    try:
+        hits = studio.library.search(user, query, k=5, age_band=age_band or None)
+    except StudioError as error:
+        st.error(str(error))
+        hits = []
+    for number, hit in enumerate(hits, start=1):
+        citation = hit.citation
+        with st.container(border=True):
+            st.markdown(f"**[{number}] 《{citation.document_title}》** {citation.heading}")
+            st.caption(f"{hit.score:.3f} · {hit.chunk_id}")
+            st.markdown(hit.text)
+
+with st.expander(t("documents")):
+    for doc in studio.library.list_documents(user):
+        st.markdown(f"- {doc.title}（{doc.chunks}）")

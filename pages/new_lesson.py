@@ -1,0 +1,121 @@
+"""新建教案: one sentence or the form -> a saved request -> a job -> the plan appears -> Word."""
+
+import hashlib
+import uuid
+
+import streamlit as st
+from pydantic import ValidationError
+
+from lesson_studio.errors import StudioError
+from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
+from studio_ui import docx_file_name, ensure_library, get_studio, render_plan, render_progress, require_user, t
+
+user = require_user()
+studio = get_studio()
+ensure_library()
+st.session_state.setdefault("nonce", uuid.uuid4().hex)
+FIELDS = {"age_band": "中班", "domain": "科学", "topic": "", "minutes": 20, "materials": "", "cps_focus": "", "notes": ""}
+for name, default in FIELDS.items():
+    st.session_state.setdefault(f"req_{name}", default)
+
+
+def parse_sentence() -> None:
+    # Runs as a callback, before the form widgets exist in this run, so it may set their values.
+    try:
+        parsed = studio.parse_request(user, st.session_state["sentence"])
+    except StudioError as error:
+        st.session_state["parse_error"] = str(error)
+        return
+    request = parsed.request
+    for name in FIELDS:
+        value = getattr(request, name)
+        st.session_state[f"req_{name}"] = "、".join(value) if name == "materials" else value
+    st.session_state["guessed"] = parsed.guessed
+    st.session_state.pop("parse_error", None)
+
+
+st.title(t("page_new"))
+job_id = st.session_state.get("job_id")
+
+if job_id is None:
+    st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
+    st.button(t("parse"), on_click=parse_sentence)
+    if st.session_state.get("parse_error"):
+        st.error(st.session_state["parse_error"])
+    if st.session_state.get("guessed"):
+        labels = "、".join(t(name) for name in st.session_state["guessed"])
+        st.warning(f"{t('parsed_check')}：{labels}")
+
+    with st.form("request"):
+        left, middle, right = st.columns(3)
+        left.selectbox(t("age_band"), AGE_BANDS, key="req_age_band")
+        middle.selectbox(t("domain"), DOMAINS, key="req_domain")
+        right.number_input(t("minutes"), min_value=5, max_value=60, step=5, key="req_minutes")
+        st.text_input(t("topic"), key="req_topic")
+        st.text_input(t("materials"), key="req_materials")
+        st.text_input(t("cps_focus"), key="req_cps_focus")
+        st.text_area(t("notes"), key="req_notes", height=68)
+        submitted = st.form_submit_button(t("generate"), type="primary")
+
+    if submitted:
+        materials = [m.strip() for m in st.session_state["req_materials"].replace("，", "、").replace(",", "、").split("、")]
+        try:
+            request = LessonRequest(
+                age_band=st.session_state["req_age_band"],
+                domain=st.session_state["req_domain"],
+                topic=st.session_state["req_topic"].strip(),
+                minutes=int(st.session_state["req_minutes"]),
+                materials=[m for m in materials if m],
+                cps_focus=st.session_state["req_cps_focus"].strip(),
+                notes=st.session_state["req_notes"].strip(),
+            )
+        except ValidationError as error:
+            field = ".".join(str(part) for part in error.errors()[0]["loc"])
+            st.error(f"请检查“{t(field) if field in FIELDS else field}”：{error.errors()[0]['msg']} / Please check '{field}'")
+            st.stop()
+        # Same session + same request = same key: a double click or rerun never starts a second job.
+        key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
+        try:
+            st.session_state["job_id"] = studio.submit_generation(user, request, idempotency_key=key)
+        except StudioError as error:
+            st.error(str(error))
+            st.stop()
+        st.rerun()
+    st.stop()
+
+
+@st.fragment(run_every=1.0)
+def show_job() -> None:
+    view = studio.jobs.view(user, st.session_state["job_id"])
+    if view.status == "queued":
+        st.info(t("queued", n=view.queue_position))
+    if view.status in ("queued", "running"):
+        if view.progress:
+            render_progress(view.progress)
+        if st.button(t("cancel")):
+            studio.jobs.cancel(user, view.id)
+        return
+    if view.status == "done" and view.version_id is not None:
+        version, plan = studio.store.get_version(user, view.version_id)
+        st.success(t("saved", number=version.number))
+        left, right = st.columns(2)
+        left.download_button(
+            t("download_docx"),
+            data=studio.export_docx(user, version.id),
+            file_name=docx_file_name(plan),
+            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            type="primary",
+        )
+        from lesson_studio.export import plan_to_markdown
+
+        right.download_button(t("download_md"), data=plan_to_markdown(plan), file_name=docx_file_name(plan).replace(".docx", ".md"))
+        render_plan(plan)
+    else:
+        st.error(f"{t('failed')}：{view.error}")
+    if st.button(t("new_request")):
+        del st.session_state["job_id"]
+        st.session_state["nonce"] = uuid.uuid4().hex
+        st.rerun()
+
+
+show_job()

@@ -1,0 +1,144 @@
+"""The one small UI helper: the cached Studio, the signed-in user, strings, and plan rendering.
+
+Only app.py, pages/ and this module import streamlit; business rules stay in lesson_studio.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import streamlit as st
+
+from lesson_studio.authoring.generate import PlanProgress
+from lesson_studio.config import RESOURCES_DIR, Settings
+from lesson_studio.models import LessonPlan, User
+from lesson_studio.studio import Studio
+
+
+@st.cache_resource(show_spinner=False)
+def get_studio() -> Studio:
+    """One Studio per server process: one model, one job runner, shared by every session."""
+    return Studio(Settings.from_env())
+
+
+@st.cache_resource(show_spinner=False)
+def _starter_library_ready(_studio_id: int) -> bool:
+    get_studio().ensure_starter_library()
+    return True
+
+
+def ensure_library() -> None:
+    studio = get_studio()
+    with st.spinner(t("preparing_library")):
+        _starter_library_ready(id(studio))
+
+
+@cache
+def _strings() -> dict[str, dict[str, str]]:
+    with open(RESOURCES_DIR / "i18n.toml", "rb") as handle:
+        return tomllib.load(handle)
+
+
+def t(key: str, **values: object) -> str:
+    language = st.session_state.get("language", "zh")
+    text = _strings()[language].get(key) or _strings()["zh"][key]
+    return text.format(**values) if values else text
+
+
+def current_user() -> User | None:
+    return st.session_state.get("user")
+
+
+def require_user() -> User:
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user
+
+
+def render_plan(plan: LessonPlan) -> None:
+    st.subheader(plan.title)
+    st.caption(f"{plan.age_band} · {plan.domain} · {plan.minutes} 分钟")
+    for warning in plan.warnings:
+        st.warning(warning)
+    st.markdown("**设计意图**  \n" + plan.design_intent)
+    st.markdown("**活动目标**")
+    for number, objective in enumerate(plan.objectives, start=1):
+        st.markdown(f"{number}. 【{objective.dimension}】{objective.text}")
+    st.markdown(f"**活动重点**：{plan.key_point}  \n**活动难点**：{plan.difficult_point}")
+    st.markdown("**活动准备**")
+    st.markdown("经验准备：" + "；".join(plan.preparation.experience))
+    st.markdown(
+        "物质准备：" + "；".join(f"{m.name}（{m.quantity}，{m.for_whom}）" for m in plan.preparation.materials)
+    )
+    st.markdown("**活动过程**")
+    for number, step in enumerate(plan.steps, start=1):
+        with st.container(border=True):
+            st.markdown(f"**{number}. {step.phase}·{step.cps_stage}　{step.title}**（{step.minutes} 分钟）")
+            st.markdown("师：" + step.teacher)
+            if step.key_questions:
+                st.markdown("关键提问：" + " / ".join(step.key_questions))
+            st.markdown("幼：" + step.children)
+            if step.intent:
+                st.caption("设计意图：" + step.intent)
+    st.markdown(f"**活动延伸**  \n区域活动：{plan.extension.area}  \n家园共育：{plan.extension.home}")
+    _render_safety(plan.safety_notes)
+    if plan.observation_points:
+        st.markdown("**观察要点**")
+        for point in plan.observation_points:
+            st.markdown(f"- {point}")
+    _render_citations(plan.citations)
+
+
+def render_progress(progress: PlanProgress) -> None:
+    """What has arrived so far: the code-decided structure first, then each finished section."""
+    scaffold = progress.scaffold
+    for warning in scaffold.warnings:
+        st.warning(warning)
+    with st.expander(t("structure"), expanded=progress.overview is None):
+        for number, slot in enumerate(scaffold.steps, start=1):
+            st.markdown(f"{number}. {slot.phase}·**{slot.cps_stage}**（{slot.minutes} 分钟）")
+        st.caption("想办法的约定：" + "；".join(scaffold.brainstorm_rules) + "　分组：" + scaffold.group_size)
+    if progress.overview:
+        st.subheader(progress.overview.title)
+        st.markdown(progress.overview.design_intent)
+        for objective in progress.overview.objectives:
+            st.markdown(f"- 【{objective.dimension}】{objective.text}")
+    if progress.preparation:
+        st.markdown("**活动准备**：" + "；".join(f"{m.name}（{m.quantity}）" for m in progress.preparation.materials))
+    for number, (slot, step) in enumerate(zip(scaffold.steps, progress.steps, strict=False), start=1):
+        if step:
+            with st.container(border=True):
+                st.markdown(f"**{number}. {slot.phase}·{slot.cps_stage}　{step.title}**（{slot.minutes} 分钟）")
+                st.markdown("师：" + step.teacher)
+                st.markdown("幼：" + step.children)
+    if progress.current_section:
+        st.info(t("generating", section=progress.current_section))
+        preview = progress.partial_fields()
+        if preview:
+            st.caption(" · ".join(preview.values())[-300:])
+    _render_safety(scaffold.safety_notes)
+    _render_citations(progress.citations)
+
+
+def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
+    if notes:
+        st.markdown("**安全提示**")
+        for note in notes:
+            st.error(f"{note.material}：{note.note}") if note.severity == "ban" else st.info(f"{note.material}：{note.note}")
+
+
+def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
+    if citations:
+        st.markdown("**参考资料**")
+        for citation in citations:
+            page = f"，第{citation.page}页" if citation.page else ""
+            heading = f" › {citation.heading}" if citation.heading else ""
+            st.caption(f"[{citation.number}] 《{citation.document_title}》{heading}{page}")
+
+
+def docx_file_name(plan: LessonPlan) -> str:
+    safe = "".join(ch for ch in plan.title if ch not in '\\/:*?"<>|').strip() or "教案"
+    return str(Path(safe).with_suffix(".docx"))

@@ -1,0 +1,106 @@
+"""Fakes that tell the truth: a scripted chat backend that records every prompt it received.
+
+It lives only in tests. It answers each section with valid JSON built for that section's schema,
+streamed in small pieces like a real backend, and can be told to answer garbage first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from lesson_studio.llm.base import ChatBackend, Message
+
+SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
+    frozenset({"title", "design_intent", "objectives", "key_point", "difficult_point"}): {
+        "title": "小熊的新帽子",
+        "design_intent": "班上的小熊玩偶总是掉帽子，孩子们很着急。活动让幼儿用旧报纸和毛线想办法，体验解决问题的乐趣。",
+        "objectives": [
+            {"dimension": "认知", "text": "知道帽子要戴得住需要合适的大小和固定方法"},
+            {"dimension": "能力", "text": "能尝试用报纸和毛线做出戴得住的帽子"},
+            {"dimension": "情感", "text": "愿意说出自己的点子，体验合作的快乐"},
+        ],
+        "key_point": "幼儿想出多种做帽子和固定帽子的办法",
+        "difficult_point": "想出与别人不同、又能让帽子戴得住的办法",
+    },
+    frozenset({"experience", "materials"}): {
+        "experience": ["幼儿见过各种帽子，玩过折纸"],
+        "materials": [
+            {"name": "旧报纸", "quantity": "每人2张", "for_whom": "幼儿"},
+            {"name": "毛线", "quantity": "每组1团", "for_whom": "幼儿"},
+            {"name": "小熊玩偶", "quantity": "每组1个", "for_whom": "教师"},
+        ],
+    },
+    frozenset({"title", "teacher", "key_questions", "children", "intent"}): {
+        "title": "小熊遇到麻烦",
+        "teacher": "小熊的帽子总是掉下来，怎么办呢？我们怎样才能帮它做一顶戴得住的帽子？",
+        "key_questions": ["你看到了什么？", "还有别的办法吗？"],
+        "children": "幼儿观察小熊，说出帽子掉下来的原因和自己的想法",
+        "intent": "从真实问题出发，激发幼儿解决问题的愿望",
+    },
+    frozenset({"area", "home", "observation_points"}): {
+        "area": "美工区投放报纸、毛线和纸盒，继续为娃娃设计帽子",
+        "home": "和家人一起找找家里的帽子，说说它为什么戴得住",
+        "observation_points": ["幼儿想出的点子数量和种类", "幼儿遇到困难时是否坚持尝试"],
+    },
+}
+
+
+def answer_for(schema: dict[str, Any]) -> str:
+    properties = frozenset(schema.get("properties", {}))
+    if properties == {"value"}:  # the request parser's single-choice question
+        return json.dumps({"value": schema["properties"]["value"]["enum"][0]}, ensure_ascii=False)
+    return json.dumps(SECTION_ANSWERS[properties], ensure_ascii=False)
+
+
+class ScriptedBackend(ChatBackend):
+    """Answers every structured call with a valid section; records calls; optional faults."""
+
+    id = "fake"
+    display_name = "Scripted fake (tests)"
+
+    def __init__(
+        self,
+        *,
+        garbage_first: int = 0,
+        respond: Callable[[list[Message], dict[str, Any] | None], str] | None = None,
+        piece_size: int = 12,
+        hold: threading.Event | None = None,
+    ):
+        self.calls: list[list[Message]] = []
+        self.schemas: list[dict[str, Any] | None] = []
+        self.garbage_left = garbage_first
+        self.respond = respond
+        self.piece_size = piece_size
+        self.hold = hold  # when set, each call waits for it (to test cancel / concurrency)
+        self._lock = threading.Lock()
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.3,
+    ) -> Iterator[str]:
+        with self._lock:
+            self.calls.append(messages)
+            self.schemas.append(json_schema)
+            garbage = self.garbage_left > 0
+            if garbage:
+                self.garbage_left -= 1
+        if self.hold is not None:
+            self.hold.wait(timeout=10)
+        if garbage:
+            text = '{"title": "没写完'
+        elif self.respond is not None:
+            text = self.respond(messages, json_schema)
+        else:
+            text = answer_for(json_schema or {})
+        for start in range(0, len(text), self.piece_size):
+            yield text[start : start + self.piece_size]
+
+    def prompts_text(self) -> str:
+        return "\n".join(message["content"] for call in self.calls for message in call)

@@ -1,0 +1,68 @@
+import threading
+
+from fakes import ScriptedBackend
+
+from lesson_studio.jobs import JobRunner
+
+
+def runner(store, backend, retriever=None):
+    return JobRunner(store, lambda backend_id: backend, retriever)
+
+
+def test_finished_job_saves_one_version(store, teacher, hat_request):
+    jobs = runner(store, ScriptedBackend())
+    job_id = jobs.submit(teacher, hat_request, idempotency_key="a", backend_id="fake")
+    view = jobs.wait(teacher, job_id, timeout=10)
+    assert view.status == "done"
+    assert [v.number for v in store.list_versions(teacher, view.draft_id)] == [1]
+
+
+def test_twenty_submissions_of_one_request_make_one_model_run(store, teacher, hat_request):
+    backend = ScriptedBackend()
+    jobs = runner(store, backend)
+    job_ids = []
+    threads = [
+        threading.Thread(target=lambda: job_ids.append(jobs.submit(teacher, hat_request, idempotency_key="same", backend_id="fake")))
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(job_ids)) == 1
+    jobs.wait(teacher, job_ids[0], timeout=10)
+    sections = 2 + 5 + 1  # overview, preparation, five steps, closing
+    assert len(backend.calls) == sections
+    assert len(store.list_drafts(teacher)) == 1
+
+
+def test_cancel_keeps_the_request_and_saves_nothing(store, teacher, hat_request):
+    hold = threading.Event()
+    jobs = runner(store, ScriptedBackend(hold=hold))
+    job_id = jobs.submit(teacher, hat_request, idempotency_key="c", backend_id="fake")
+    jobs.cancel(teacher, job_id)
+    hold.set()
+    view = jobs.wait(teacher, job_id, timeout=10)
+    assert view.status == "cancelled"
+    assert store.list_drafts(teacher) == []
+    assert store.get_request(teacher, store.get_job(teacher, job_id).request_id) == hat_request
+
+
+def test_model_failure_keeps_the_request_with_a_clear_error(store, teacher, hat_request):
+    jobs = runner(store, ScriptedBackend(respond=lambda messages, schema: "<html>502</html>"))
+    job_id = jobs.submit(teacher, hat_request, idempotency_key="f", backend_id="fake")
+    view = jobs.wait(teacher, job_id, timeout=10)
+    assert view.status == "failed" and "请求已保存" in view.error
+    assert store.get_request(teacher, store.get_job(teacher, job_id).request_id) == hat_request
+    assert store.list_drafts(teacher) == []
+
+
+def test_second_job_waits_its_turn(store, teacher, hat_request):
+    hold = threading.Event()
+    jobs = runner(store, ScriptedBackend(hold=hold))
+    first = jobs.submit(teacher, hat_request, idempotency_key="1", backend_id="fake")
+    second = jobs.submit(teacher, hat_request.model_copy(update={"minutes": 25}), idempotency_key="2", backend_id="fake")
+    assert jobs.view(teacher, second).status == "queued"
+    hold.set()
+    assert jobs.wait(teacher, first, timeout=10).status == "done"
+    assert jobs.wait(teacher, second, timeout=10).status == "done"
