@@ -14,6 +14,8 @@ import time
 import uuid
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, StudioError
 from lesson_studio.models import LessonPlan, LessonRequest
@@ -70,8 +72,17 @@ def main(argv: list[str] | None = None) -> int:
             return _generate(studio, user, args)
         return _library(studio, user, args)
     except StudioError as error:
-        print(f"错误 / error: {error}", file=sys.stderr)
+        print("错误 / error: " + " ".join(str(error).split()), file=sys.stderr)  # one line, always
         return 1
+
+
+def _reason(error: Exception) -> str:
+    """The first problem in words a person can act on (pydantic's full report is many lines)."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        return f"{location or 'JSON'}: {first['msg']}"
+    return str(error)
 
 
 def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
@@ -84,7 +95,7 @@ def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
         try:
             request = LessonRequest.model_validate_json(args.request.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise InvalidInput(f"无法读取请求文件 {args.request}：{error} / Cannot read request file") from error
+            raise InvalidInput(f"无法读取请求文件 {args.request}：{_reason(error)} / Cannot read request file") from error
     if not args.no_library:
         studio.ensure_starter_library()
     else:
@@ -111,7 +122,7 @@ def _export(args) -> int:  # type: ignore[no-untyped-def]
     try:
         plan = LessonPlan.model_validate_json(args.plan.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise InvalidInput(f"无法读取教案文件 {args.plan}：{str(error)[:200]} / Cannot read plan file") from error
+        raise InvalidInput(f"无法读取教案文件 {args.plan}：{_reason(error)} / Cannot read plan file") from error
     suffix = args.out.suffix.lower()
     if suffix == ".docx":
         build_docx(plan, args.out, teacher=args.teacher)

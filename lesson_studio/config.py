@@ -33,6 +33,9 @@ class Settings:
     retrieval_k: int = 4
     starter_library: bool = True  # ingest resources/library on first run
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())  # accept str too
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'lesson_studio.db'}"

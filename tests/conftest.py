@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py, tests/sample_plans.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # studio_ui.py for the page tests
 
 from fakes import ScriptedBackend  # noqa: E402
 

