@@ -5,6 +5,7 @@ Only app.py, pages/ and this module import streamlit; business rules stay in les
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,19 @@ from lesson_studio.studio import Studio
 @st.cache_resource(show_spinner=False)
 def get_studio() -> Studio:
     """One Studio per server process: one model, one job runner, shared by every session."""
-    return Studio(Settings.from_env())
+    return Studio(Settings.from_env({**_secrets(), **os.environ}))
+
+
+def _secrets() -> dict[str, str]:
+    """Top-level string keys of .streamlit/secrets.toml; the environment wins over them."""
+    try:
+        return {key: value for key, value in st.secrets.items() if isinstance(value, str)}
+    except FileNotFoundError:
+        return {}
+    except Exception as error:  # Streamlit raises its own "no secrets file" error type
+        if "secrets" in type(error).__name__.lower() or "No secrets" in str(error):
+            return {}
+        raise
 
 
 @st.cache_resource(show_spinner=False)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from lesson_studio.library import Library
 
 SYSTEM_USERNAME = "system"
+MAX_PASSAGES_PER_DOCUMENT = 2
 
 
 class Studio:
@@ -73,8 +74,21 @@ class Studio:
         return parse_request_text(text, infer=infer)
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
+        """Passages for a request: at most two per document, so one sample plan cannot crowd out
+        the method cards (measured: without the cap all four passages came from one plan)."""
         query = " ".join(part for part in (request.topic, request.cps_focus, request.domain) if part)
-        return self.library.search(user, query, k=self.settings.retrieval_k, age_band=request.age_band)
+        k = self.settings.retrieval_k
+        candidates = self.library.search(user, query, k=k * 8, age_band=request.age_band)
+        chosen: list[Hit] = []
+        per_document: dict[str, int] = {}
+        for hit in candidates:
+            document = hit.citation.document_id
+            if per_document.get(document, 0) < MAX_PASSAGES_PER_DOCUMENT:
+                chosen.append(hit)
+                per_document[document] = per_document.get(document, 0) + 1
+            if len(chosen) == k:
+                break
+        return chosen
 
     def submit_generation(
         self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str | None = None

@@ -48,3 +48,15 @@ def test_hits_carry_a_citation_that_resolves_to_a_chunk(library):
 def test_second_start_ingests_nothing(library):
     report = library.ensure_starter_library(LEAD)
     assert report.added == [] and report.skipped == []
+
+
+def test_generation_passages_come_from_more_than_one_document(library, tmp_path):
+    from lesson_studio.models import LessonRequest
+    from lesson_studio.studio import Studio
+
+    studio = Studio(Settings(data_dir=tmp_path, starter_library=False), library=library)
+    request = LessonRequest(age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", materials=["旧报纸", "毛线"])
+    hits = studio.retrieve(LEAD, request)
+    documents = [hit.citation.document_id for hit in hits]
+    assert len(hits) == 4
+    assert max(documents.count(d) for d in set(documents)) <= 2

@@ -194,6 +194,8 @@ def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list
             continue
         words = [kw for kw in hazard.keywords if any(kw in field for field in text_fields)]
         words += [m.strip() for m in request.materials if m.strip() in hazard.exact and m.strip() not in words]
+        # "线" inside "毛线", "报纸" inside "旧报纸": name the material once, by its longer word.
+        words = [w for w in words if not any(w != other and w in other for other in words)]
         if words:
             matches.append((hazard, words))
     return matches

@@ -1,0 +1,91 @@
+"""Benchmark the embedded path end to end and print figures (never asserted in tests).
+
+    python bench/generate.py [--data-dir DIR] [--backend local] [--only N] [--out bench/out]
+
+For each request: app overhead before the model call (parse + retrieve + scaffold + prompt),
+time to first visible model content, generation pieces/s (llama.cpp streams one token per
+piece), total time, and at the end the process's peak memory (RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lesson_studio.authoring.generate import build_context, generate_plan  # noqa: E402
+from lesson_studio.authoring.scaffold import build_scaffold  # noqa: E402
+from lesson_studio.config import Settings  # noqa: E402
+from lesson_studio.studio import Studio  # noqa: E402
+
+REQUESTS = [
+    "中班 艺术 20分钟 用旧报纸和毛线 让孩子想办法给小熊做一顶戴得住的帽子",
+    "大班 科学 30分钟 用吸管、纸杯和胶带 想办法让乒乓球过小河",
+    "小班 健康 15分钟 用大纸箱和软垫 想办法把积木宝宝送回家",
+    "大班 社会 25分钟 午睡起床时鞋柜前总是很挤，和孩子一起想办法",
+    "中班 语言 20分钟 小猫的伞被风吹走了，编一个帮小猫想办法的故事",
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", type=Path, default=Path("bench/out/data"))
+    parser.add_argument("--backend", default="local")
+    parser.add_argument("--only", type=int, default=len(REQUESTS), help="run the first N requests")
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    studio = Studio(Settings.from_env(data_dir=args.data_dir, backend=args.backend))
+    user = studio.store.ensure_user("bench", display_name="bench")
+    started = time.monotonic()
+    studio.ensure_starter_library()
+    print(f"starter library ready: {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    studio.backend()._llama() if args.backend == "local" else None  # type: ignore[attr-defined]
+    print(f"model load: {time.monotonic() - started:.1f}s")
+
+    rows = []
+    for number, sentence in enumerate(REQUESTS[: args.only], start=1):
+        t0 = time.perf_counter()
+        parsed = studio.parse_request(user, sentence, use_model=False)
+        t1 = time.perf_counter()
+        hits = studio.retrieve(user, parsed.request)
+        t2 = time.perf_counter()
+        scaffold = build_scaffold(parsed.request)
+        build_context(scaffold, hits)
+        t3 = time.perf_counter()
+        result = generate_plan(parsed.request, backend=studio.backend(), retriever=lambda _r, hits=hits: hits)
+        model_seconds = result.seconds - (result.first_content_s or 0)
+        row = {
+            "request": sentence,
+            "parse_ms": round((t1 - t0) * 1000, 1),
+            "retrieve_ms": round((t2 - t1) * 1000, 1),
+            "scaffold_prompt_ms": round((t3 - t2) * 1000, 1),
+            "first_content_s": round(result.first_content_s or 0, 1),
+            "total_s": round(result.seconds, 1),
+            "pieces": result.pieces,
+            "pieces_per_s": round(result.pieces / model_seconds, 1) if model_seconds > 0 else 0,
+        }
+        rows.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        (args.out / f"plan-{number}.json").write_text(result.plan.model_dump_json(indent=2), encoding="utf-8")
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak_mb:.0f} MB")
+    if rows:
+        overhead = [r["parse_ms"] + r["retrieve_ms"] + r["scaffold_prompt_ms"] for r in rows]
+        print(f"app overhead before the model call: median {sorted(overhead)[len(overhead) // 2]:.1f} ms")
+        print(f"first visible content: {min(r['first_content_s'] for r in rows)}–{max(r['first_content_s'] for r in rows)} s")
+        print(f"total: {min(r['total_s'] for r in rows)}–{max(r['total_s'] for r in rows)} s")
+        print(f"generation: {min(r['pieces_per_s'] for r in rows)}–{max(r['pieces_per_s'] for r in rows)} pieces/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
