@@ -1,6 +1,7 @@
 """`python -m lesson_studio ...`: generate, export, library ingest/search/list/remove.
 
-Exit codes: 0 ok; 1 a StudioError (one-line reason on stderr); 2 bad usage; 3 ingest skipped files.
+Exit codes: 0 ok; 1 a StudioError (one-line reason on stderr); 2 bad usage; 3 ingest skipped files;
+4 the plan did not pass the rubric.
 The CLI acts as the local operator account "cli" (role admin): whoever runs it administers the
 machine it runs on.
 """
@@ -41,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="FILE.docx or FILE.md")
     export.add_argument("--teacher", default="")
 
+    rubric = commands.add_parser("rubric", help="check a plan JSON against the 15-point quality rubric")
+    rubric.add_argument("plan", type=Path)
+    rubric.add_argument("--request", type=Path, help="the LessonRequest it answered (checks the material list)")
+    rubric.add_argument("--json", action="store_true")
+
     library = commands.add_parser("library", help="the course library")
     library_commands = library.add_subparsers(dest="library_command", required=True)
     ingest = library_commands.add_parser("ingest", help="add .md/.txt/.docx files")
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return _export(args)  # needs no database
+        if args.command == "rubric":
+            return _rubric(args)
         from lesson_studio.studio import Studio
 
         studio = Studio(settings)
@@ -116,13 +124,41 @@ def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def _rubric(args) -> int:  # type: ignore[no-untyped-def]
+    from lesson_studio.authoring.rubric import RubricContext, evaluate
+
+    plan = _read_plan(args.plan)
+    request = None
+    if args.request:
+        try:
+            request = LessonRequest.model_validate_json(args.request.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise InvalidInput(f"无法读取请求文件 {args.request}：{_reason(error)} / Cannot read request file") from error
+    report = evaluate(plan, RubricContext(request=request))
+    if args.json:
+        print(json.dumps({"passed": report.passed, "passed_count": report.passed_count, **report.model_dump(mode="json")}, ensure_ascii=False, indent=2))
+    else:
+        marks = {"pass": "✓", "fail": "✗", "skip": "–"}
+        for result in report.results:
+            star = "★" if result.starred else " "
+            print(f"{marks[result.status]} {result.number:>2}{star} {result.name}：{result.message}")
+            if result.suggestion and result.status == "fail":
+                print(f"       建议：{result.suggestion}")
+        print(f"{'通过' if report.passed else '未通过'}：{report.passed_count}/15 项通过 / {'passed' if report.passed else 'not passed'}")
+    return 0 if report.passed else 4
+
+
+def _read_plan(path: Path) -> LessonPlan:
+    try:
+        return LessonPlan.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"无法读取教案文件 {path}：{_reason(error)} / Cannot read plan file") from error
+
+
 def _export(args) -> int:  # type: ignore[no-untyped-def]
     from lesson_studio.export import build_docx, plan_to_markdown
 
-    try:
-        plan = LessonPlan.model_validate_json(args.plan.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InvalidInput(f"无法读取教案文件 {args.plan}：{_reason(error)} / Cannot read plan file") from error
+    plan = _read_plan(args.plan)
     suffix = args.out.suffix.lower()
     if suffix == ".docx":
         build_docx(plan, args.out, teacher=args.teacher)

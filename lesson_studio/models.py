@@ -124,6 +124,9 @@ class LessonPlan(BaseModel):
     extension: Extension
     safety_notes: list[SafetyNote] = Field(default_factory=list)
     observation_points: list[str] = Field(default_factory=list)
+    # 《指南》 alignment, quoted verbatim from the imported catalogue for the plan's age band:
+    # "领域 （子领域）目标N：原句" (DOMAIN.md rubric item 3).
+    guideline_lines: list[str] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)  # adjustments the scaffold made, shown to the teacher
 

@@ -99,10 +99,15 @@ def test_fire_is_turned_into_a_teacher_only_material_with_the_reason():
     assert any(note.severity == "ban" for note in scaffold.safety_notes)
 
 
-def test_safe_materials_need_no_notes():
+def test_safe_materials_get_only_the_band_wide_note():
     scaffold = build_scaffold(request(materials=["积木", "纸箱"]))
-    assert scaffold.safety_notes == []
+    assert [note.hazard_id for note in scaffold.safety_notes] == ["general"]
     assert scaffold.teacher_only_materials == []
+
+
+def test_every_xiaoban_plan_mentions_swallowing():
+    scaffold = build_scaffold(request(age_band="小班", minutes=15, materials=["积木"]))
+    assert any("误食" in note.note for note in scaffold.safety_notes)
 
 
 def test_primary_school_drills_become_play_with_the_reason():

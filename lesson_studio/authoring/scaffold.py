@@ -108,6 +108,32 @@ SCHOOLIFICATION_WORDS: tuple[str, ...] = (
 )
 
 
+# Every plan carries a band-wide note, whatever the materials: the validator prior art requires
+# 小班 plans to mention 误食 (DOMAIN.md §2.2), and supervision applies to every band.
+GENERAL_SAFETY: dict[str, SafetyNote] = {
+    "小班": SafetyNote(
+        hazard_id="general_xiaoban",
+        material="全部材料",
+        note="活动前检查材料无尖角、无易脱落小零件；提醒幼儿不把材料放进嘴、鼻、耳，防止误食；教师全程看护。",
+    ),
+    "中班": SafetyNote(
+        hazard_id="general",
+        material="全部材料",
+        note="活动前检查材料完好、无尖角；操作时保持合适间距，教师巡回看护。",
+    ),
+    "大班": SafetyNote(
+        hazard_id="general",
+        material="全部材料",
+        note="活动前与幼儿约定安全使用材料的规则；操作时保持合适间距，教师巡回看护。",
+    ),
+    "混龄": SafetyNote(
+        hazard_id="general_xiaoban",
+        material="全部材料",
+        note="小年龄幼儿防误食：不把材料放进嘴、鼻、耳；大带小操作时教师全程看护。",
+    ),
+}
+
+
 class StepSlot(BaseModel):
     """One row of 活动过程 as decided by code; the model writes its content."""
 
@@ -243,6 +269,7 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
             teacher_only.extend(words)
             replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
             warnings.append(f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}")
+    safety_notes.append(GENERAL_SAFETY[request.age_band])
     child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
 
     school_words = [w for w in SCHOOLIFICATION_WORDS if w in request.topic or w in request.notes]
