@@ -1,9 +1,13 @@
-"""Generation runs in a process-wide worker, never in a Streamlit script run.
+"""Model work runs in a process-wide worker, never in a Streamlit script run.
 
 Streamlit re-runs a page on every click and interrupts it, so a page only submits a job and polls
-it. The request is saved first; the job row is unique per request, so a double click, a rerun or a
-second tab gets the same job and never a second model call. One worker per backend serialises
-calls (the embedded model can only run one at a time anyway); waiting jobs know their place.
+it. What a job needs is saved first (the request, or the refinement with its base version); the
+job row is unique per idempotency key, so a double click, a rerun or a second tab gets the same
+job and never a second model call. One worker per backend serialises calls (the embedded model
+can only run one at a time anyway); waiting jobs know their place in the queue.
+
+Two kinds of job share the machinery: a generation (request -> first version, saved when done)
+and a refinement (a saved version -> a proposal the teacher reviews as a diff, saved on accept).
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from dataclasses import dataclass, field
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, generate_plan
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend
-from lesson_studio.models import Hit, LessonRequest, User
-from lesson_studio.store import Store
+from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
+from lesson_studio.store import RefinementRecord, Store
+
+# (user, record, backend, on_progress, cancel) -> the proposed plan
+Refiner = Callable[[User, RefinementRecord, ChatBackend, Callable[[PlanProgress], None], threading.Event], LessonPlan]
+FINISHED = ("done", "failed", "cancelled")
 
 
 @dataclass
@@ -32,11 +40,12 @@ class JobView:
     version_id: int | None = None
     queue_position: int = 0  # 0: running or finished; n: n jobs ahead of it
     result: GenerationResult | None = None
+    proposal: LessonPlan | None = None  # refinements: the plan to review before saving
 
 
 @dataclass
 class _LiveJob:
-    id: int
+    key: str  # "generation:12" or "refinement:3"
     user: User
     backend_id: str
     status: str = "queued"
@@ -51,14 +60,18 @@ class JobRunner:
         store: Store,
         backend_for: Callable[[str], ChatBackend],
         retriever: Callable[[User, LessonRequest], list[Hit]] | None = None,
+        refiner: Refiner | None = None,
     ):
         self.store = store
         self.backend_for = backend_for
         self.retriever = retriever
+        self.refiner = refiner
         self._lock = threading.Lock()
-        self._live: dict[int, _LiveJob] = {}
-        self._queues: dict[str, list[int]] = {}
+        self._live: dict[str, _LiveJob] = {}
+        self._queues: dict[str, list[str]] = {}
         self._executors: dict[str, ThreadPoolExecutor] = {}
+
+    # --- generation ------------------------------------------------------------------------------
 
     def submit(self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str) -> int:
         """Save the request, then start its job once; later calls return the same job id."""
@@ -66,23 +79,12 @@ class JobRunner:
         with self._lock:
             job, created = self.store.create_job(user, request_id, backend_id)
             if created:
-                live = _LiveJob(id=job.id, user=user, backend_id=backend_id)
-                self._live[job.id] = live
-                self._queues.setdefault(backend_id, []).append(job.id)
-                executor = self._executors.setdefault(
-                    backend_id, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lesson-job-{backend_id}")
-                )
-                executor.submit(self._run, live, request, request_id)
+                self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request, request_id))
         return job.id
 
     def view(self, user: User, job_id: int) -> JobView:
         record = self.store.get_job(user, job_id)  # authorization happens here
-        with self._lock:
-            live = self._live.get(job_id)
-            position = 0
-            if live and live.status == "queued":
-                queue = self._queues.get(live.backend_id, [])
-                position = queue.index(job_id) if job_id in queue else 0
+        live, position = self._live_state(f"generation:{job_id}")
         status = live.status if live and record.status in ("queued", "running") else record.status
         return JobView(
             id=job_id,
@@ -97,68 +99,154 @@ class JobRunner:
 
     def cancel(self, user: User, job_id: int) -> None:
         self.store.get_job(user, job_id)  # authorization
-        with self._lock:
-            live = self._live.get(job_id)
-        if live:
-            live.cancel.set()
+        self._cancel(f"generation:{job_id}")
 
     def wait(self, user: User, job_id: int, timeout: float | None = None) -> JobView:
         """Block until the job finishes (CLI, tests); pages poll view() instead."""
-        with self._lock:
-            live = self._live.get(job_id)
-        if live:
-            finished = threading.Event()
-            while not finished.wait(0.05):
-                if live.status in ("done", "failed", "cancelled"):
-                    break
-                if timeout is not None:
-                    timeout -= 0.05
-                    if timeout <= 0:
-                        break
+        self._wait(f"generation:{job_id}", timeout)
         return self.view(user, job_id)
 
-    def _run(self, live: _LiveJob, request: LessonRequest, request_id: int) -> None:
+    # --- refinement ------------------------------------------------------------------------------
+
+    def submit_refinement(
+        self,
+        user: User,
+        *,
+        idempotency_key: str,
+        draft_id: int,
+        base_version_id: int,
+        kind: str,
+        payload: dict,
+        backend_id: str,
+    ) -> int:
+        record, created = self.store.create_refinement(
+            user,
+            idempotency_key=idempotency_key,
+            draft_id=draft_id,
+            base_version_id=base_version_id,
+            kind=kind,
+            payload=payload,
+            backend=backend_id,
+        )
+        if created:
+            with self._lock:
+                self._start(f"refinement:{record.id}", user, backend_id, lambda live: self._refine(live, record))
+        return record.id
+
+    def refinement_view(self, user: User, refinement_id: int) -> JobView:
+        record = self.store.get_refinement(user, refinement_id)
+        live, position = self._live_state(f"refinement:{refinement_id}")
+        status = live.status if live and record.status in ("queued", "running") else record.status
+        return JobView(
+            id=refinement_id,
+            status=status,
+            error=record.error,
+            progress=live.progress if live else None,
+            draft_id=record.draft_id,
+            version_id=record.version_id,
+            queue_position=position,
+            proposal=record.result,
+        )
+
+    def cancel_refinement(self, user: User, refinement_id: int) -> None:
+        self.store.get_refinement(user, refinement_id)  # authorization
+        self._cancel(f"refinement:{refinement_id}")
+
+    def wait_refinement(self, user: User, refinement_id: int, timeout: float | None = None) -> JobView:
+        self._wait(f"refinement:{refinement_id}", timeout)
+        return self.refinement_view(user, refinement_id)
+
+    # --- machinery -------------------------------------------------------------------------------
+
+    def _start(self, key: str, user: User, backend_id: str, work: Callable[[_LiveJob], None]) -> None:
+        """Register and queue a job; the caller holds self._lock."""
+        live = _LiveJob(key=key, user=user, backend_id=backend_id)
+        self._live[key] = live
+        self._queues.setdefault(backend_id, []).append(key)
+        executor = self._executors.setdefault(
+            backend_id, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lesson-job-{backend_id}")
+        )
+        executor.submit(self._run, live, work)
+
+    def _live_state(self, key: str) -> tuple[_LiveJob | None, int]:
+        with self._lock:
+            live = self._live.get(key)
+            position = 0
+            if live and live.status == "queued":
+                queue = self._queues.get(live.backend_id, [])
+                position = queue.index(key) if key in queue else 0
+        return live, position
+
+    def _cancel(self, key: str) -> None:
+        with self._lock:
+            live = self._live.get(key)
+        if live:
+            live.cancel.set()
+
+    def _wait(self, key: str, timeout: float | None) -> None:
+        with self._lock:
+            live = self._live.get(key)
+        if live is None:
+            return
+        pause = threading.Event()
+        waited = 0.0
+        while live.status not in FINISHED and (timeout is None or waited < timeout):
+            pause.wait(0.05)
+            waited += 0.05
+
+    def _run(self, live: _LiveJob, work: Callable[[_LiveJob], None]) -> None:
         with self._lock:
             queue = self._queues.get(live.backend_id, [])
-            if live.id in queue:
-                queue.remove(live.id)
-        if live.cancel.is_set():
-            self._finish(live, "cancelled", Cancelled().args[0])
-            return
-        live.status = "running"
-        self.store.update_job(live.id, status="running")
+            if live.key in queue:
+                queue.remove(live.key)
+        kind, _, raw_id = live.key.partition(":")
+        update = self.store.update_job if kind == "generation" else self.store.update_refinement
+        try:
+            if live.cancel.is_set():
+                raise Cancelled()
+            live.status = "running"
+            update(int(raw_id), status="running")
+            work(live)
+            live.status = "done"
+        except Cancelled as cancelled:
+            update(int(raw_id), status="cancelled", error=str(cancelled))
+            live.status = "cancelled"
+        except StudioError as error:
+            update(int(raw_id), status="failed", error=str(error))
+            live.status = "failed"
+        except Exception as error:  # a bug: keep what was saved, tell the teacher, keep the detail
+            update(int(raw_id), status="failed", error=f"内部错误：{type(error).__name__}: {error} / Internal error")
+            live.status = "failed"
+
+    def _generate(self, live: _LiveJob, job_id: int, request: LessonRequest, request_id: int) -> None:
+        def on_progress(progress: PlanProgress) -> None:
+            live.progress = progress
+
+        retriever = self.retriever
+        result = generate_plan(
+            request,
+            backend=self.backend_for(live.backend_id),
+            retriever=(lambda req: retriever(live.user, req)) if retriever else None,
+            on_progress=on_progress,
+            cancel=live.cancel,
+        )
+        version = self.store.save_version(
+            live.user,
+            result.plan,
+            request_id=request_id,
+            backend=result.backend_id,
+            prompt_hash=result.prompt_hash,
+            note="模型生成 / generated",
+        )
+        live.result = result
+        self.store.update_job(job_id, status="done", draft_id=version.draft_id, version_id=version.id)
+
+    def _refine(self, live: _LiveJob, record: RefinementRecord) -> None:
+        if self.refiner is None:
+            raise StudioError("没有配置修改功能 / Refinement is not configured")
 
         def on_progress(progress: PlanProgress) -> None:
             live.progress = progress
 
-        try:
-            backend = self.backend_for(live.backend_id)
-            retriever = self.retriever
-            result = generate_plan(
-                request,
-                backend=backend,
-                retriever=(lambda req: retriever(live.user, req)) if retriever else None,
-                on_progress=on_progress,
-                cancel=live.cancel,
-            )
-            version = self.store.save_version(
-                live.user,
-                result.plan,
-                request_id=request_id,
-                backend=result.backend_id,
-                prompt_hash=result.prompt_hash,
-                note="模型生成 / generated",
-            )
-            live.result = result
-            self.store.update_job(live.id, status="done", draft_id=version.draft_id, version_id=version.id)
-            live.status = "done"
-        except Cancelled as cancelled:
-            self._finish(live, "cancelled", str(cancelled))
-        except StudioError as error:
-            self._finish(live, "failed", str(error))
-        except Exception as error:  # a bug: keep the request, tell the teacher, keep the detail
-            self._finish(live, "failed", f"内部错误：{type(error).__name__}: {error} / Internal error")
-
-    def _finish(self, live: _LiveJob, status: str, error: str) -> None:
-        self.store.update_job(live.id, status=status, error=error)
-        live.status = status
+        proposal = self.refiner(live.user, record, self.backend_for(live.backend_id), on_progress, live.cancel)
+        self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json())

@@ -151,3 +151,4 @@ class VersionInfo(BaseModel):
     backend: str = ""
     prompt_hash: str = ""
     note: str = ""
+    source_version_id: int | None = None  # the version an adapted plan came from

@@ -11,25 +11,30 @@ PostgreSQL, and a fresh test database is ready in milliseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    case,
     create_engine,
+    delete,
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -90,6 +95,7 @@ versions = Table(
     Column("note", String(300), nullable=False, default=""),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("source_version_id", Integer, nullable=True),  # added by 002_authoring
     UniqueConstraint("draft_id", "number"),
 )
 jobs = Table(
@@ -117,12 +123,118 @@ audit = Table(
 )
 
 
+working_copies = Table(
+    "working_copies",
+    metadata,
+    # One autosaved working copy per draft and user; it never overwrites a saved version.
+    Column("draft_id", Integer, ForeignKey("drafts.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("base_version_id", Integer, nullable=False),
+    Column("content_json", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+refinements = Table(
+    "refinements",
+    metadata,
+    # A model edit of a saved version (one section, rubric fixes, a chat request, an adaptation):
+    # the result is a proposal the teacher reviews as a diff; accepting it writes one version.
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    Column("base_version_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # section | fix | chat | adapt
+    Column("payload_json", Text, nullable=False),
+    Column("backend", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed | cancelled
+    Column("error", Text, nullable=False, default=""),
+    Column("result_json", Text, nullable=True),
+    Column("version_id", Integer, nullable=True),  # set once, when the teacher accepts the proposal
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _m001_initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[users, lesson_requests, drafts, versions, jobs, audit])
 
 
+def _m002_authoring(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[working_copies, refinements])
+    # Adapted plans record the version they were adapted from (diffable against it). A database
+    # created after this column joined the table definition already has it from 001.
+    if "source_version_id" not in {column["name"] for column in inspect(conn).get_columns("versions")}:
+        conn.exec_driver_sql("ALTER TABLE versions ADD COLUMN source_version_id INTEGER")
+
+
+# The course library's registry: documents, their versions (pending -> active | failed; the
+# previous active one becomes retired and is kept for rollback) and the chunks of every version,
+# with the jieba tokens the keyword index is built from. Vectors live in Chroma, keyed by chunk id.
+library_documents = Table(
+    "library_documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("source_name", String(300), nullable=False),
+    Column("tags_json", Text, nullable=False, default="{}"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("active_version_id", Integer, nullable=True),
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+library_versions = Table(
+    "library_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", String(32), ForeignKey("library_documents.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # pending | active | failed | retired
+    Column("error", Text, nullable=False, default=""),
+    Column("title", String(300), nullable=False),
+    Column("source_name", String(300), nullable=False),
+    Column("tags_json", Text, nullable=False, default="{}"),
+    Column("chunks", Integer, nullable=False, default=0),
+    Column("chars", Integer, nullable=False, default=0),
+    Column("catalogue_json", Text, nullable=True),  # the standards catalogue, for a 《指南》
+    Column("has_vectors", Boolean, nullable=False, default=False),  # Chroma may hold its vectors
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("activated_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("document_id", "number"),
+)
+library_chunks = Table(
+    "library_chunks",
+    metadata,
+    Column("id", String(80), primary_key=True),  # f"{document_id}:{version}:{index}"
+    Column("version_id", Integer, ForeignKey("library_versions.id"), nullable=False),
+    Column("document_id", String(32), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("heading", Text, nullable=False, default=""),
+    Column("page", Integer, nullable=True),
+    Column("char_start", Integer, nullable=False),
+    Column("char_end", Integer, nullable=False),
+    Column("age_band", String(16), nullable=False, default=""),
+    Column("domain", String(16), nullable=False, default=""),
+    Column("cps_stage", String(16), nullable=False, default=""),
+    Column("resource_type", String(32), nullable=False, default=""),
+    Column("tokens", Text, nullable=False, default=""),  # jieba tokens, space-separated
+    Column("embedded", Boolean, nullable=False, default=False),
+    Index("ix_library_chunks_version", "version_id", "idx"),
+    Index("ix_library_chunks_embedded", "embedded"),
+)
+
+
+def _m003_library(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[library_documents, library_versions, library_chunks])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_authoring", _m002_authoring),
+    ("003_library", _m003_library),
 ]
 
 
@@ -249,47 +361,76 @@ class Store:
         backend: str = "",
         prompt_hash: str = "",
         note: str = "",
+        source_version_id: int | None = None,
     ) -> VersionInfo:
         """Every save is a new version row and a new head, in one transaction."""
-        now = _now()
         with self.engine.begin() as conn:
-            if draft_id is None:
-                draft_id = conn.execute(
-                    insert(drafts).values(
-                        owner_id=user.id,
-                        request_id=request_id,
-                        resource_type="lesson_plan",
-                        title=plan.title,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                ).inserted_primary_key[0]
-            else:
-                owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
-                if owner is None:
-                    raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
-                self._require_owner(user, owner)
-            number = (
-                conn.execute(select(func.max(versions.c.number)).where(versions.c.draft_id == draft_id)).scalar() or 0
-            ) + 1
-            version_id = conn.execute(
-                insert(versions).values(
-                    draft_id=draft_id,
-                    number=number,
-                    content_json=plan.model_dump_json(),
-                    backend=backend,
-                    prompt_hash=prompt_hash,
-                    note=note,
-                    created_by=user.id,
+            return self._insert_version(
+                conn,
+                user,
+                plan,
+                draft_id=draft_id,
+                request_id=request_id,
+                backend=backend,
+                prompt_hash=prompt_hash,
+                note=note,
+                source_version_id=source_version_id,
+            )
+
+    def _insert_version(
+        self,
+        conn: Connection,
+        user: User,
+        plan: LessonPlan,
+        *,
+        draft_id: int | None,
+        request_id: int | None,
+        backend: str,
+        prompt_hash: str,
+        note: str,
+        source_version_id: int | None,
+    ) -> VersionInfo:
+        now = _now()
+        if draft_id is None:
+            draft_id = conn.execute(
+                insert(drafts).values(
+                    owner_id=user.id,
+                    request_id=request_id,
+                    resource_type="lesson_plan",
+                    title=plan.title,
                     created_at=now,
+                    updated_at=now,
                 )
             ).inserted_primary_key[0]
-            conn.execute(
-                update(drafts)
-                .where(drafts.c.id == draft_id)
-                .values(head_version_id=version_id, title=plan.title, updated_at=now)
+        else:
+            owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
+            if owner is None:
+                raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
+            self._require_owner(user, owner)
+        number = (
+            conn.execute(select(func.max(versions.c.number)).where(versions.c.draft_id == draft_id)).scalar() or 0
+        ) + 1
+        version_id = conn.execute(
+            insert(versions).values(
+                draft_id=draft_id,
+                number=number,
+                content_json=plan.model_dump_json(),
+                backend=backend,
+                prompt_hash=prompt_hash,
+                note=note,
+                created_by=user.id,
+                created_at=now,
+                source_version_id=source_version_id,
             )
-            self._audit(conn, user, "save_version", f"draft:{draft_id}:v{number}")
+        ).inserted_primary_key[0]
+        conn.execute(
+            update(drafts).where(drafts.c.id == draft_id).values(head_version_id=version_id, title=plan.title, updated_at=now)
+        )
+        # Saving is what the working copy was waiting for: it is now a version.
+        conn.execute(
+            working_copies.delete().where((working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id))
+        )
+        self._audit(conn, user, "save_version", f"draft:{draft_id}:v{number}")
         return VersionInfo(
             id=version_id,
             draft_id=draft_id,
@@ -299,6 +440,7 @@ class Store:
             backend=backend,
             prompt_hash=prompt_hash,
             note=note,
+            source_version_id=source_version_id,
         )
 
     def list_drafts(self, user: User) -> list[DraftSummary]:
@@ -404,6 +546,500 @@ class Store:
             )
         return result.rowcount or 0
 
+    # --- authoring: working copies and refinements ---------------------------------------------
+
+    def draft_owner(self, user: User, draft_id: int) -> int:
+        with self.engine.connect() as conn:
+            owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
+        if owner is None:
+            raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
+        self._require_owner(user, owner)
+        return owner
+
+    def draft_request(self, user: User, draft_id: int) -> LessonRequest | None:
+        """The request a draft was generated from (None for a draft made another way)."""
+        self.draft_owner(user, draft_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(lesson_requests.c.request_json)
+                .join(drafts, drafts.c.request_id == lesson_requests.c.id)
+                .where(drafts.c.id == draft_id)
+            ).first()
+        return LessonRequest.model_validate_json(row.request_json) if row else None
+
+    def put_working_copy(self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan) -> None:
+        """Autosave of a manual edit; the last saved version stays as it was."""
+        self.draft_owner(user, draft_id)
+        now = _now()
+        with self.engine.begin() as conn:
+            updated = conn.execute(
+                update(working_copies)
+                .where((working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id))
+                .values(base_version_id=base_version_id, content_json=plan.model_dump_json(), updated_at=now)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    insert(working_copies).values(
+                        draft_id=draft_id,
+                        user_id=user.id,
+                        base_version_id=base_version_id,
+                        content_json=plan.model_dump_json(),
+                        updated_at=now,
+                    )
+                )
+
+    def get_working_copy(self, user: User, draft_id: int) -> tuple[int, LessonPlan] | None:
+        """(base_version_id, plan) of the user's unsaved edits, if any."""
+        self.draft_owner(user, draft_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(working_copies).where(
+                    (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id)
+                )
+            ).first()
+        return (row.base_version_id, LessonPlan.model_validate_json(row.content_json)) if row else None
+
+    def discard_working_copy(self, user: User, draft_id: int) -> None:
+        self.draft_owner(user, draft_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                working_copies.delete().where(
+                    (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id)
+                )
+            )
+
+    def create_refinement(
+        self, user: User, *, idempotency_key: str, draft_id: int, base_version_id: int, kind: str, payload: dict, backend: str
+    ) -> tuple[RefinementRecord, bool]:
+        """The refinement for a key, created once; returns (record, created_now)."""
+        self.draft_owner(user, draft_id)
+        now = _now()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(refinements).where(refinements.c.idempotency_key == idempotency_key)).first()
+            created = False
+            if row is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(refinements).values(
+                                idempotency_key=idempotency_key,
+                                user_id=user.id,
+                                draft_id=draft_id,
+                                base_version_id=base_version_id,
+                                kind=kind,
+                                payload_json=json.dumps(payload, ensure_ascii=False),
+                                backend=backend,
+                                status="queued",
+                                error="",
+                                created_at=now,
+                                updated_at=now,
+                            )
+                        )
+                    created = True
+                except IntegrityError:
+                    pass
+                row = conn.execute(select(refinements).where(refinements.c.idempotency_key == idempotency_key)).first()
+        assert row is not None
+        self._require_owner(user, row.user_id)
+        return _refinement_record(row), created
+
+    def get_refinement(self, user: User, refinement_id: int) -> RefinementRecord:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(refinements).where(refinements.c.id == refinement_id)).first()
+        if row is None:
+            raise NotFound(f"找不到修改任务 {refinement_id} / Refinement {refinement_id} not found")
+        self._require_owner(user, row.user_id)
+        return _refinement_record(row)
+
+    def update_refinement(self, refinement_id: int, **values: object) -> None:
+        allowed = {"status", "error", "result_json"}
+        if not values.keys() <= allowed:
+            raise ValueError(f"unknown refinement fields: {values.keys() - allowed}")
+        with self.engine.begin() as conn:
+            conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(**values, updated_at=_now()))
+
+    def accept_refinement(
+        self, user: User, refinement_id: int, *, note: str, source_version_id: int | None = None, new_draft: bool = False
+    ) -> VersionInfo:
+        """Save the proposal as a new version, once: accepting twice (two tabs) returns the same version."""
+        record = self.get_refinement(user, refinement_id)
+        if record.status != "done" or record.result is None:
+            raise InvalidInput("这次修改还没有完成，不能保存 / This edit has not finished")
+        with self.engine.begin() as conn:
+            # Claim the refinement and write its version in one transaction: a second accept
+            # either sees the claim or waits for this transaction and then sees the version.
+            claimed = conn.execute(
+                update(refinements)
+                .where((refinements.c.id == refinement_id) & (refinements.c.version_id.is_(None)))
+                .values(version_id=0, updated_at=_now())
+            ).rowcount
+            if claimed:
+                version = self._insert_version(
+                    conn,
+                    user,
+                    record.result,
+                    draft_id=None if new_draft else record.draft_id,  # an adaptation starts its own plan
+                    request_id=None,
+                    backend=record.backend,
+                    prompt_hash="",
+                    note=note,
+                    source_version_id=source_version_id,
+                )
+                conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(version_id=version.id))
+                return version
+        return self.get_version(user, self.get_refinement(user, refinement_id).version_id or 0)[0]
+
+    def fail_interrupted_refinements(self) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(refinements)
+                .where(refinements.c.status.in_(("queued", "running")))
+                .values(status="failed", error="服务重启中断了修改，请重试 / Interrupted by a restart; retry", updated_at=_now())
+            )
+        return result.rowcount or 0
+
+    # --- library documents ---------------------------------------------------------------------
+    # The registry of the course library (lesson_studio.library checks roles before calling these).
+
+    def library_find_sha256(self, sha256: str) -> LibraryVersionRecord | None:
+        """An active or retired version with this content (failed ones never count)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(library_versions)
+                .where(library_versions.c.sha256 == sha256, library_versions.c.status.in_(("active", "retired")))
+                .order_by(library_versions.c.status, library_versions.c.id.desc())
+            ).first()
+        return _library_version(row) if row else None
+
+    def library_find_by_source(self, source_name: str) -> str | None:
+        """The document an upload of this file name updates: the newest one with an active version."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(library_documents.c.id)
+                .where(library_documents.c.source_name == source_name, library_documents.c.active_version_id.is_not(None))
+                .order_by(library_documents.c.updated_at.desc())
+            ).scalar()
+
+    def library_begin_version(
+        self, user: User | None, *, document_id: str, title: str, source_name: str, sha256: str, tags_json: str
+    ) -> LibraryVersionRecord:
+        """Register a pending version (and its document when new); it is not visible to search yet."""
+        now = _now()
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(library_documents.c.id).where(library_documents.c.id == document_id)).first()
+            if exists is None:
+                conn.execute(
+                    insert(library_documents).values(
+                        id=document_id,
+                        title=title,
+                        source_name=source_name,
+                        tags_json=tags_json,
+                        enabled=True,
+                        active_version_id=None,
+                        created_by=user.id if user else None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            number = (
+                conn.execute(
+                    select(func.max(library_versions.c.number)).where(library_versions.c.document_id == document_id)
+                ).scalar()
+                or 0
+            ) + 1
+            version_id = conn.execute(
+                insert(library_versions).values(
+                    document_id=document_id,
+                    number=number,
+                    sha256=sha256,
+                    status="pending",
+                    error="",
+                    title=title,
+                    source_name=source_name,
+                    tags_json=tags_json,
+                    chunks=0,
+                    chars=0,
+                    has_vectors=False,
+                    created_by=user.id if user else None,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            row = conn.execute(select(library_versions).where(library_versions.c.id == version_id)).one()
+        return _library_version(row)
+
+    def library_activate_version(
+        self,
+        user: User | None,
+        version_id: int,
+        chunk_rows: Iterable[dict[str, object]],
+        *,
+        chars: int,
+        catalogue_json: str | None = None,
+        batch_size: int = 500,
+    ) -> None:
+        """Write a pending version's chunks and make it the active one, in one transaction.
+
+        The previous active version is retired (kept for rollback). If anything raises midway,
+        nothing of the new version is visible and the old one stays active.
+        """
+        now = _now()
+        with self.engine.begin() as conn:
+            version = conn.execute(select(library_versions).where(library_versions.c.id == version_id)).first()
+            if version is None or version.status != "pending":
+                # Start-up clean-up of another process may have failed it meanwhile.
+                raise InvalidInput("导入已被中断，请重试 / The import was interrupted; try again")
+            count, batch = 0, []
+            for row in chunk_rows:
+                batch.append({**row, "version_id": version_id, "document_id": version.document_id, "embedded": False})
+                if len(batch) >= batch_size:
+                    conn.execute(insert(library_chunks), batch)
+                    count, batch = count + len(batch), []
+            if batch:
+                conn.execute(insert(library_chunks), batch)
+                count += len(batch)
+            conn.execute(
+                update(library_versions)
+                .where(library_versions.c.document_id == version.document_id, library_versions.c.status == "active")
+                .values(status="retired")
+            )
+            conn.execute(
+                update(library_versions)
+                .where(library_versions.c.id == version_id)
+                .values(status="active", chunks=count, chars=chars, catalogue_json=catalogue_json, activated_at=now)
+            )
+            conn.execute(
+                update(library_documents)
+                .where(library_documents.c.id == version.document_id)
+                .values(
+                    active_version_id=version_id,
+                    title=version.title,
+                    source_name=version.source_name,
+                    tags_json=version.tags_json,
+                    updated_at=now,
+                )
+            )
+            self._audit(conn, user, "library_ingest", f"document:{version.document_id}:v{version.number}")
+
+    def library_fail_version(self, version_id: int, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(library_chunks).where(library_chunks.c.version_id == version_id))
+            conn.execute(
+                update(library_versions)
+                .where(library_versions.c.id == version_id, library_versions.c.status == "pending")
+                .values(status="failed", error=error[:2000])
+            )
+
+    def library_cleanup_interrupted(self) -> int:
+        """At start-up: a version still pending was cut off by a crash; it becomes failed, its rows go."""
+        with self.engine.begin() as conn:
+            pending = [
+                row.id
+                for row in conn.execute(select(library_versions.c.id).where(library_versions.c.status == "pending"))
+            ]
+            if pending:
+                conn.execute(delete(library_chunks).where(library_chunks.c.version_id.in_(pending)))
+                conn.execute(
+                    update(library_versions)
+                    .where(library_versions.c.id.in_(pending))
+                    .values(status="failed", error="导入被中断（程序重启）/ Import interrupted by a restart")
+                )
+        return len(pending)
+
+    def library_rollback(self, user: User | None, document_id: str, number: int) -> None:
+        """Make a retired version active again; the current one is retired. Dense vectors are refilled."""
+        now = _now()
+        with self.engine.begin() as conn:
+            target = conn.execute(
+                select(library_versions).where(
+                    library_versions.c.document_id == document_id, library_versions.c.number == number
+                )
+            ).first()
+            if target is None or target.status not in ("retired", "active"):
+                raise NotFound(
+                    f"没有可恢复的版本：{document_id} v{number} / No version to restore: {document_id} v{number}"
+                )
+            if target.status == "active":
+                return
+            conn.execute(
+                update(library_versions)
+                .where(library_versions.c.document_id == document_id, library_versions.c.status == "active")
+                .values(status="retired")
+            )
+            conn.execute(
+                update(library_versions).where(library_versions.c.id == target.id).values(status="active", activated_at=now)
+            )
+            conn.execute(update(library_chunks).where(library_chunks.c.version_id == target.id).values(embedded=False))
+            conn.execute(
+                update(library_documents)
+                .where(library_documents.c.id == document_id)
+                .values(
+                    active_version_id=target.id,
+                    title=target.title,
+                    source_name=target.source_name,
+                    tags_json=target.tags_json,
+                    updated_at=now,
+                )
+            )
+            self._audit(conn, user, "library_rollback", f"document:{document_id}:v{number}")
+
+    def library_documents(self, document_id: str | None = None) -> list[LibraryDocumentRecord]:
+        """Documents that have an active version, with its facts, by title."""
+        query = (
+            select(
+                library_documents,
+                library_versions.c.number,
+                library_versions.c.sha256,
+                library_versions.c.chunks,
+                library_versions.c.chars,
+                library_versions.c.activated_at,
+            )
+            .join(library_versions, library_versions.c.id == library_documents.c.active_version_id)
+            .order_by(library_documents.c.title, library_documents.c.id)
+        )
+        if document_id is not None:
+            query = query.where(library_documents.c.id == document_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+            embedded = dict(
+                conn.execute(
+                    select(library_chunks.c.version_id, func.count())
+                    .where(library_chunks.c.embedded.is_(True))
+                    .group_by(library_chunks.c.version_id)
+                ).all()
+            )
+        return [
+            LibraryDocumentRecord(
+                id=row.id,
+                title=row.title,
+                source_name=row.source_name,
+                tags=json.loads(row.tags_json or "{}"),
+                enabled=bool(row.enabled),
+                version=row.number,
+                version_id=row.active_version_id,
+                sha256=row.sha256,
+                chunks=row.chunks,
+                chars=row.chars,
+                embedded_chunks=int(embedded.get(row.active_version_id, 0)),
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
+    def library_versions(self, document_id: str) -> list[LibraryVersionRecord]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(library_versions)
+                .where(library_versions.c.document_id == document_id)
+                .order_by(library_versions.c.number)
+            ).all()
+        return [_library_version(row) for row in rows]
+
+    def library_set_enabled(self, user: User | None, document_id: str, enabled: bool) -> None:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(library_documents)
+                .where(library_documents.c.id == document_id)
+                .values(enabled=enabled, updated_at=_now())
+            )
+            if not result.rowcount:
+                raise NotFound(f"资料库中没有该文档：{document_id} / No such library document: {document_id}")
+            self._audit(conn, user, "library_enable" if enabled else "library_disable", f"document:{document_id}")
+
+    def library_remove_document(self, user: User | None, document_id: str) -> None:
+        """Delete a document with every version and chunk (its vectors are the library's to drop)."""
+        with self.engine.begin() as conn:
+            found = conn.execute(select(library_documents.c.id).where(library_documents.c.id == document_id)).first()
+            if found is None:
+                raise NotFound(f"资料库中没有该文档：{document_id} / No such library document: {document_id}")
+            version_ids = select(library_versions.c.id).where(library_versions.c.document_id == document_id)
+            conn.execute(delete(library_chunks).where(library_chunks.c.version_id.in_(version_ids)))
+            conn.execute(delete(library_versions).where(library_versions.c.document_id == document_id))
+            conn.execute(delete(library_documents).where(library_documents.c.id == document_id))
+            self._audit(conn, user, "library_remove", f"document:{document_id}")
+
+    def library_generation(self) -> tuple[int, int, int]:
+        """Changes whenever the set of active versions does (the keyword index is rebuilt then)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.coalesce(func.sum(library_versions.c.id), 0), func.coalesce(func.max(library_versions.c.id), 0))
+                .where(library_versions.c.status == "active")
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def library_active_chunks(self) -> list:  # type: ignore[type-arg]
+        """Every chunk of every active version, in document order (for the keyword index)."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(library_chunks, library_versions.c.number.label("version"))
+                    .join(library_versions, library_versions.c.id == library_chunks.c.version_id)
+                    .where(library_versions.c.status == "active")
+                    .order_by(library_chunks.c.version_id, library_chunks.c.idx)
+                ).all()
+            )
+
+    def library_chunks_of(self, version_id: int) -> list:  # type: ignore[type-arg]
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(library_chunks).where(library_chunks.c.version_id == version_id).order_by(library_chunks.c.idx)
+                ).all()
+            )
+
+    def library_chunks_to_embed(self, limit: int) -> list:  # type: ignore[type-arg]
+        """Chunks of active versions that have no dense vector yet, oldest activation first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(library_chunks, library_versions.c.number.label("version"))
+                    .join(library_versions, library_versions.c.id == library_chunks.c.version_id)
+                    .where(library_versions.c.status == "active", library_chunks.c.embedded.is_(False))
+                    .order_by(library_versions.c.activated_at, library_chunks.c.version_id, library_chunks.c.idx)
+                    .limit(limit)
+                ).all()
+            )
+
+    def library_mark_embedded(self, chunk_ids: list[str], version_ids: set[int]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(library_chunks).where(library_chunks.c.id.in_(chunk_ids)).values(embedded=True))
+            conn.execute(update(library_versions).where(library_versions.c.id.in_(version_ids)).values(has_vectors=True))
+
+    def library_versions_with_stale_vectors(self) -> list[LibraryVersionRecord]:
+        """Retired or failed versions whose vectors may still sit in Chroma."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(library_versions).where(
+                    library_versions.c.status.in_(("retired", "failed")), library_versions.c.has_vectors.is_(True)
+                )
+            ).all()
+        return [_library_version(row) for row in rows]
+
+    def library_vectors_dropped(self, version_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(library_versions).where(library_versions.c.id == version_id).values(has_vectors=False))
+            conn.execute(update(library_chunks).where(library_chunks.c.version_id == version_id).values(embedded=False))
+
+    def library_embedding_progress(self) -> tuple[int, int]:
+        """(chunks of active versions, of which have a dense vector)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(func.count(), func.coalesce(func.sum(case((library_chunks.c.embedded.is_(True), 1), else_=0)), 0))
+                .select_from(library_chunks)
+                .join(library_versions, library_versions.c.id == library_chunks.c.version_id)
+                .where(library_versions.c.status == "active")
+            ).one()
+        return int(row[0]), int(row[1])
+
+    def library_catalogue_json(self) -> str | None:
+        """The catalogue of the newest enabled active version that has one (the school's 《指南》)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(library_versions.c.catalogue_json)
+                .join(library_documents, library_documents.c.active_version_id == library_versions.c.id)
+                .where(library_documents.c.enabled.is_(True), library_versions.c.catalogue_json.is_not(None))
+                .order_by(library_versions.c.activated_at.desc())
+            ).scalar()
+
     # --- helpers -------------------------------------------------------------------------------
 
     @staticmethod
@@ -416,6 +1052,37 @@ class Store:
         conn.execute(insert(audit).values(user_id=user.id if user else None, action=action, target=target, at=_now()))
 
 
+@dataclass(frozen=True)
+class RefinementRecord:
+    id: int
+    user_id: int
+    draft_id: int
+    base_version_id: int
+    kind: str
+    payload: dict
+    backend: str
+    status: str
+    error: str
+    result: LessonPlan | None
+    version_id: int | None
+
+
+def _refinement_record(row) -> RefinementRecord:  # type: ignore[no-untyped-def]
+    return RefinementRecord(
+        id=row.id,
+        user_id=row.user_id,
+        draft_id=row.draft_id,
+        base_version_id=row.base_version_id,
+        kind=row.kind,
+        payload=json.loads(row.payload_json),
+        backend=row.backend,
+        status=row.status,
+        error=row.error,
+        result=LessonPlan.model_validate_json(row.result_json) if row.result_json else None,
+        version_id=row.version_id,
+    )
+
+
 def _version_info(row) -> VersionInfo:  # type: ignore[no-untyped-def]
     return VersionInfo(
         id=row.id,
@@ -426,6 +1093,7 @@ def _version_info(row) -> VersionInfo:  # type: ignore[no-untyped-def]
         backend=row.backend,
         prompt_hash=row.prompt_hash,
         note=row.note,
+        source_version_id=row.source_version_id,
     )
 
 
@@ -452,3 +1120,53 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def plan_json(plan: LessonPlan) -> str:
     return json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2)
+
+
+# --- library documents: records ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryDocumentRecord:
+    id: str
+    title: str
+    source_name: str
+    tags: dict[str, str]
+    enabled: bool
+    version: int  # the active version's number
+    version_id: int
+    sha256: str
+    chunks: int
+    chars: int
+    embedded_chunks: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class LibraryVersionRecord:
+    id: int
+    document_id: str
+    number: int
+    sha256: str
+    status: str  # pending | active | failed | retired
+    error: str
+    title: str
+    source_name: str
+    tags: dict[str, str]
+    chunks: int
+    created_at: datetime
+
+
+def _library_version(row) -> LibraryVersionRecord:  # type: ignore[no-untyped-def]
+    return LibraryVersionRecord(
+        id=row.id,
+        document_id=row.document_id,
+        number=row.number,
+        sha256=row.sha256,
+        status=row.status,
+        error=row.error,
+        title=row.title,
+        source_name=row.source_name,
+        tags=json.loads(row.tags_json or "{}"),
+        chunks=row.chunks,
+        created_at=row.created_at,
+    )

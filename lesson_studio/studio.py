@@ -7,17 +7,22 @@ serves every entry point: request -> scaffold -> generate -> validate -> version
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lesson_studio.authoring.generate import model_infer
+from lesson_studio.authoring.diff import SectionDiff, diff_plans
+from lesson_studio.authoring.generate import PlanProgress, model_infer
+from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text
+from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.config import Settings
+from lesson_studio.errors import InvalidInput
 from lesson_studio.jobs import JobRunner
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend
-from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
-from lesson_studio.store import Store
+from lesson_studio.models import Hit, LessonPlan, LessonRequest, User, VersionInfo
+from lesson_studio.store import RefinementRecord, Store
 
 if TYPE_CHECKING:
     from lesson_studio.library import Library
@@ -32,10 +37,11 @@ class Studio:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.db_url)
         self.store.fail_interrupted_jobs()
+        self.store.fail_interrupted_refinements()
         self._library = library
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}
-        self.jobs = JobRunner(self.store, self.backend, self.retrieve)
+        self.jobs = JobRunner(self.store, self.backend, self.retrieve, self._refine)
 
     # --- parts ---------------------------------------------------------------------------------
 
@@ -103,6 +109,95 @@ class Studio:
 
     def load_plan(self, user: User, version_id: int) -> LessonPlan:
         return self.store.get_version(user, version_id)[1]
+
+    # --- authoring: rubric, refinement, versions ------------------------------------------------
+
+    def rubric(self, user: User, plan: LessonPlan, request: LessonRequest | None = None) -> RubricReport:
+        return evaluate(plan, RubricContext(request=request, catalogue_lines=self.catalogue_lines(user)))
+
+    def catalogue_lines(self, user: User) -> dict[str, set[str]] | None:
+        """Band -> verbatim 《指南》 lines, from the catalogue a lead imported (None: not imported)."""
+        if self._library is None and not self.settings.data_dir.joinpath("chroma").exists():
+            return None
+        catalogue = getattr(self.library, "catalogue_lines", None)
+        return catalogue(user) if catalogue else None
+
+    def submit_refinement(
+        self,
+        user: User,
+        *,
+        draft_id: int,
+        base_version_id: int,
+        kind: str,
+        payload: dict,
+        idempotency_key: str,
+        backend_id: str | None = None,
+    ) -> int:
+        """Start a model edit of a saved version: kind is section | fix | chat | adapt."""
+        if kind not in ("section", "fix", "chat", "adapt"):
+            raise InvalidInput(f"未知的修改方式：{kind} / Unknown refinement kind")
+        version, _ = self.store.get_version(user, base_version_id)  # authorization + existence
+        if version.draft_id != draft_id:
+            raise InvalidInput("版本与教案不符 / Version does not belong to this plan")
+        return self.jobs.submit_refinement(
+            user,
+            idempotency_key=idempotency_key,
+            draft_id=draft_id,
+            base_version_id=base_version_id,
+            kind=kind,
+            payload=payload,
+            backend_id=backend_id or self.settings.backend,
+        )
+
+    def accept_refinement(self, user: User, refinement_id: int) -> VersionInfo:
+        record = self.store.get_refinement(user, refinement_id)
+        notes = {
+            "section": f"重新生成：{record.payload.get('label', '')} — {record.payload.get('instruction', '')}",
+            "fix": "一键修正 / rubric fix",
+            "chat": f"对话修改：{record.payload.get('message', '')}",
+            "adapt": "改编自第{}号版本 / adapted".format(record.base_version_id),
+        }
+        return self.store.accept_refinement(
+            user,
+            refinement_id,
+            note=notes[record.kind][:300],
+            source_version_id=record.base_version_id if record.kind == "adapt" else None,
+            new_draft=record.kind == "adapt",
+        )
+
+    def save_edit(self, user: User, draft_id: int, plan: LessonPlan, *, note: str = "手动编辑 / manual edit") -> VersionInfo:
+        return self.store.save_version(user, plan, draft_id=draft_id, note=note)
+
+    def restore(self, user: User, draft_id: int, version_id: int) -> VersionInfo:
+        """Restoring never rewrites history: the old content becomes a new version."""
+        version, plan = self.store.get_version(user, version_id)
+        if version.draft_id != draft_id:
+            raise InvalidInput("版本与教案不符 / Version does not belong to this plan")
+        return self.store.save_version(user, plan, draft_id=draft_id, note=f"恢复到第{version.number}版 / restored v{version.number}")
+
+    def diff_versions(self, user: User, before_version_id: int, after_version_id: int) -> list[SectionDiff]:
+        return diff_plans(self.load_plan(user, before_version_id), self.load_plan(user, after_version_id))
+
+    def _refine(
+        self,
+        user: User,
+        record: RefinementRecord,
+        backend: ChatBackend,
+        on_progress: Callable[[PlanProgress], None],
+        cancel: threading.Event,
+    ) -> LessonPlan:
+        _, plan = self.store.get_version(user, record.base_version_id)
+        request = self.store.draft_request(user, record.draft_id)
+        payload = record.payload
+        common = {"backend": backend, "on_progress": on_progress, "cancel": cancel}
+        if record.kind == "section":
+            return regenerate_section(plan, payload["section"], payload.get("instruction", ""), request=request, **common)
+        if record.kind == "fix":
+            return fix_failures(plan, self.rubric(user, plan, request), request=request, **common)
+        if record.kind == "chat":
+            return chat_edit(plan, payload["message"], request=request, **common)
+        new_request = LessonRequest.model_validate(payload["request"])
+        return adapt_plan(plan, new_request, retriever=lambda req: self.retrieve(user, req), **common).plan
 
 
 def export_path_for(plan: LessonPlan, folder: Path) -> Path:

@@ -52,6 +52,9 @@ def answer_for(schema: dict[str, Any]) -> str:
     properties = frozenset(schema.get("properties", {}))
     if properties == {"value"}:  # the request parser's single-choice question
         return json.dumps({"value": schema["properties"]["value"]["enum"][0]}, ensure_ascii=False)
+    if properties == {"sections"}:  # chat edits: which sections to change -> the first process step
+        options = schema["properties"]["sections"]["items"]["enum"]
+        return json.dumps({"sections": [next(o for o in options if o.startswith("step:"))]})
     return json.dumps(SECTION_ANSWERS[properties], ensure_ascii=False)
 
 

@@ -1,0 +1,154 @@
+"""Refining saved plans: one section, rubric fixes, chat, manual edits, versions, diff, restore, adapt."""
+
+import json
+
+import pytest
+from fakes import SECTION_ANSWERS, ScriptedBackend, answer_for
+
+from lesson_studio.errors import InvalidInput
+from lesson_studio.studio import Studio
+
+STEP_KEYS = frozenset({"title", "teacher", "key_questions", "children", "intent"})
+
+
+def new_step_answer(messages, schema):
+    if frozenset(schema.get("properties", {})) == STEP_KEYS:
+        answer = dict(SECTION_ANSWERS[STEP_KEYS], title="小熊帽子飞走了", teacher="一阵风把小熊的帽子吹跑了！我们怎样才能让帽子戴得住？")
+        return json.dumps(answer, ensure_ascii=False)
+    return answer_for(schema)
+
+
+@pytest.fixture
+def studio(settings, fake_backend):
+    return Studio(settings)
+
+
+@pytest.fixture
+def saved(studio, teacher, hat_request):
+    job_id = studio.submit_generation(teacher, hat_request, idempotency_key="g1")
+    view = studio.jobs.wait(teacher, job_id, timeout=10)
+    assert view.status == "done"
+    return view.draft_id, view.version_id
+
+
+def refine(studio, teacher, saved, kind, payload, key="r1"):
+    draft_id, version_id = saved
+    refinement_id = studio.submit_refinement(
+        teacher, draft_id=draft_id, base_version_id=version_id, kind=kind, payload=payload, idempotency_key=key
+    )
+    return studio.jobs.wait_refinement(teacher, refinement_id, timeout=10)
+
+
+def test_regenerating_one_section_keeps_the_rest(studio, teacher, saved, fake_backend):
+    fake_backend.respond = new_step_answer
+    view = refine(studio, teacher, saved, "section", {"section": "step:0", "instruction": "导入更有趣一些", "label": "导入"})
+    before = studio.load_plan(teacher, saved[1])
+    after = view.proposal
+    assert after.steps[0].title == "小熊帽子飞走了"
+    assert after.steps[1:] == before.steps[1:]
+    assert (after.objectives, after.extension) == (before.objectives, before.extension)
+    assert "导入更有趣一些" in fake_backend.calls[-1][-1]["content"]
+
+
+def test_proposal_is_saved_only_when_accepted_and_only_once(studio, teacher, saved):
+    view = refine(studio, teacher, saved, "section", {"section": "closing", "instruction": "延伸具体些"})
+    assert [v.number for v in studio.store.list_versions(teacher, saved[0])] == [1]
+    first = studio.accept_refinement(teacher, view.id)
+    second = studio.accept_refinement(teacher, view.id)
+    assert first.id == second.id
+    assert [v.number for v in studio.store.list_versions(teacher, saved[0])] == [1, 2]
+    assert "重新生成" in first.note
+
+
+def test_same_refinement_key_runs_the_model_once(studio, teacher, saved, fake_backend):
+    calls_before = len(fake_backend.calls)
+    refine(studio, teacher, saved, "section", {"section": "closing", "instruction": "x"}, key="same")
+    refine(studio, teacher, saved, "section", {"section": "closing", "instruction": "x"}, key="same")
+    assert len(fake_backend.calls) - calls_before == 1
+
+
+def test_model_error_during_refinement_keeps_the_last_good_version(studio, teacher, saved, fake_backend):
+    fake_backend.respond = lambda messages, schema: "<html>502 Bad Gateway</html>"
+    view = refine(studio, teacher, saved, "section", {"section": "overview", "instruction": "x"})
+    assert view.status == "failed" and "请求已保存" in view.error
+    assert studio.store.list_drafts(teacher)[0].head_version_id == saved[1]
+
+
+def test_rubric_fix_asks_only_about_the_failed_criteria(studio, teacher, saved, fake_backend):
+    plan = studio.load_plan(teacher, saved[1])
+    broken = plan.model_copy(update={"extension": plan.extension.model_copy(update={"home": "请家长购买材料"})})
+    version = studio.save_edit(teacher, saved[0], broken)
+    assert any(r.key == "extension" for r in studio.rubric(teacher, broken).failed)
+    calls_before = len(fake_backend.calls)
+    view = refine(studio, teacher, (saved[0], version.id), "fix", {})
+    fix_prompts = [call[-1]["content"] for call in fake_backend.calls[calls_before:]]
+    assert any("延伸具体" in prompt and "购买" in prompt for prompt in fix_prompts)
+    assert not any(r.key == "extension" for r in studio.rubric(teacher, view.proposal).failed)
+
+
+def test_chat_edit_changes_the_sections_the_model_picked(studio, teacher, saved, fake_backend):
+    fake_backend.respond = new_step_answer
+    view = refine(studio, teacher, saved, "chat", {"message": "开头用一个吹风的小故事"})
+    assert view.status == "done"
+    assert view.proposal.steps[0].title == "小熊帽子飞走了"
+
+
+def test_manual_edit_autosaves_without_touching_the_saved_version(studio, teacher, saved):
+    draft_id, version_id = saved
+    plan = studio.load_plan(teacher, version_id)
+    edited = plan.model_copy(update={"key_point": "幼儿用报纸和毛线做出戴得住的帽子"})
+    studio.store.put_working_copy(teacher, draft_id, version_id, edited)
+    assert studio.load_plan(teacher, version_id) == plan
+    assert studio.store.get_working_copy(teacher, draft_id) == (version_id, edited)
+    saved_edit = studio.save_edit(teacher, draft_id, edited)
+    assert saved_edit.number == 2 and studio.store.get_working_copy(teacher, draft_id) is None
+
+
+def test_diff_marks_only_the_changed_sections(studio, teacher, saved):
+    draft_id, version_id = saved
+    plan = studio.load_plan(teacher, version_id)
+    second = studio.save_edit(teacher, draft_id, plan.model_copy(update={"key_point": "新的重点"}))
+    changed = [d.label for d in studio.diff_versions(teacher, version_id, second.id) if d.changed]
+    assert changed == ["重点难点"]
+
+
+def test_restore_creates_a_new_version_with_the_old_content(studio, teacher, saved):
+    draft_id, version_id = saved
+    plan = studio.load_plan(teacher, version_id)
+    studio.save_edit(teacher, draft_id, plan.model_copy(update={"key_point": "改过的重点"}))
+    restored = studio.restore(teacher, draft_id, version_id)
+    assert restored.number == 3 and "恢复到第1版" in restored.note
+    assert studio.load_plan(teacher, restored.id) == plan
+
+
+def test_restoring_a_version_of_another_plan_is_refused(studio, teacher, saved, hat_request):
+    other = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="g2"), timeout=10)
+    with pytest.raises(InvalidInput):
+        studio.restore(teacher, saved[0], other.version_id)
+
+
+def test_adapting_to_another_band_makes_a_new_plan_that_records_its_source(studio, teacher, saved, hat_request):
+    big = hat_request.model_copy(update={"age_band": "大班", "minutes": 30}).model_dump(mode="json")
+    view = refine(studio, teacher, saved, "adapt", {"request": big})
+    version = studio.accept_refinement(teacher, view.id)
+    assert version.draft_id != saved[0] and version.source_version_id == saved[1]
+    adapted = studio.load_plan(teacher, version.id)
+    assert adapted.age_band == "大班" and sum(s.minutes for s in adapted.steps) == 30
+    assert any(d.changed for d in studio.diff_versions(teacher, saved[1], version.id))
+
+
+def test_cancelled_refinement_saves_nothing(studio, teacher, saved, fake_backend):
+    import threading
+
+    draft_id, version_id = saved
+    fake_backend.hold = threading.Event()  # the model call waits until the cancel is in
+    refinement_id = studio.submit_refinement(
+        teacher, draft_id=draft_id, base_version_id=version_id, kind="section", payload={"section": "closing"}, idempotency_key="c"
+    )
+    studio.jobs.cancel_refinement(teacher, refinement_id)
+    fake_backend.hold.set()
+    view = studio.jobs.wait_refinement(teacher, refinement_id, timeout=10)
+    assert view.status == "cancelled"
+    with pytest.raises(InvalidInput):
+        studio.accept_refinement(teacher, refinement_id)
+    assert [v.number for v in studio.store.list_versions(teacher, draft_id)] == [1]
