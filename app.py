@@ -30,6 +30,7 @@ if st.sidebar.button(t("sign_out")):
 pages = [
     st.Page("pages/new_lesson.py", title=t("page_new"), icon="✏️", default=True),
     st.Page("pages/my_lessons.py", title=t("page_mine"), icon="📚"),
+    st.Page("pages/plan.py", title=t("page_plan"), icon="🛠️"),
     st.Page("pages/library.py", title=t("page_library"), icon="🔎"),
 ]
 st.navigation(pages).run()

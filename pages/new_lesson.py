@@ -109,6 +109,9 @@ def show_job() -> None:
         from lesson_studio.export import plan_to_markdown
 
         right.download_button(t("download_md"), data=plan_to_markdown(plan), file_name=docx_file_name(plan).replace(".docx", ".md"))
+        if st.button(t("open_workspace"), key="open_workspace"):
+            st.session_state["open_draft"] = version.draft_id
+            st.switch_page("pages/plan.py")
         render_plan(plan)
     else:
         st.error(f"{t('failed')}：{view.error}")

@@ -1,0 +1,90 @@
+"""AppTest on 教案工作台: regenerate a section, edit by hand, compare versions, restore."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import studio_ui
+from lesson_studio.models import User
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch, fake_backend, hat_request):
+    monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LESSON_STUDIO_BACKEND", "fake")
+    monkeypatch.setenv("LESSON_STUDIO_STARTER_LIBRARY", "0")
+    studio_ui.get_studio.clear()
+    studio_ui._starter_library_ready.clear()
+    studio = studio_ui.get_studio()
+    teacher = studio.sign_in("wang")
+    studio.jobs.retriever = None  # no library needed here
+    view = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="seed"), timeout=10)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["user"] = teacher
+    at.run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception, at.exception
+    return at, studio, teacher, view.draft_id
+
+
+def run_until(at, predicate, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if predicate(at):
+            return
+        time.sleep(0.2)
+    raise AssertionError("page never reached the expected state")
+
+
+def versions(studio, teacher: User, draft_id):
+    return [v.number for v in studio.store.list_versions(teacher, draft_id)]
+
+
+def test_rubric_results_are_shown(workspace):
+    at, *_ = workspace
+    text = " ".join(m.value for m in at.markdown)
+    assert "结构完整" in text and "不小学化" in text
+
+
+def test_regenerate_a_section_shows_a_diff_and_saves_on_accept(workspace, fake_backend):
+    at, studio, teacher, draft_id = workspace
+    at.selectbox(key="refine_section").set_value("closing")
+    at.text_input(key="refine_instruction").input("家园任务更具体")
+    at.button(key="regenerate").click().run()
+    run_until(at, lambda a: any(b.key == "accept" for b in a.button))
+    assert versions(studio, teacher, draft_id) == [1]
+    at.button(key="accept").click().run()
+    assert versions(studio, teacher, draft_id) == [1, 2]
+    assert "家园任务更具体" in fake_backend.calls[-1][-1]["content"]
+
+
+def test_manual_edit_autosaves_then_saves_a_version(workspace):
+    at, studio, teacher, draft_id = workspace
+    head = studio.store.list_drafts(teacher)[0].head_version_id
+    key_input = next(w for w in at.text_input if w.key.endswith("key_point"))
+    key_input.input("幼儿做出能戴稳的帽子").run()
+    assert studio.store.get_working_copy(teacher, draft_id)[1].key_point == "幼儿做出能戴稳的帽子"
+    assert studio.load_plan(teacher, head).key_point != "幼儿做出能戴稳的帽子"
+    at.button(key="save_edit").click().run()
+    assert versions(studio, teacher, draft_id) == [1, 2]
+    assert studio.store.get_working_copy(teacher, draft_id) is None
+
+
+def test_versions_diff_and_restore(workspace):
+    at, studio, teacher, draft_id = workspace
+    first = studio.store.list_drafts(teacher)[0].head_version_id
+    plan = studio.load_plan(teacher, first)
+    studio.save_edit(teacher, draft_id, plan.model_copy(update={"key_point": "第二版的重点"}))
+    at.run()
+    assert not at.exception
+    assert any("第二版的重点" in t.value for t in at.text)  # the side-by-side diff
+    at.button(key=f"restore_{first}").click().run()
+    assert versions(studio, teacher, draft_id) == [1, 2, 3]
+    head = studio.store.list_drafts(teacher)[0].head_version_id
+    assert studio.load_plan(teacher, head) == plan
