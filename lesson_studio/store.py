@@ -536,6 +536,18 @@ class Store:
         self._require_owner(user, row.user_id)
         return _job_record(row)
 
+    def recent_jobs(self, user: User, limit: int = 5) -> list[tuple[JobRecord, LessonRequest]]:
+        """The user's latest generation jobs with their requests (to resume or retry after a reload)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(jobs, lesson_requests.c.request_json)
+                .join(lesson_requests, lesson_requests.c.id == jobs.c.request_id)
+                .where(jobs.c.user_id == user.id)
+                .order_by(jobs.c.id.desc())
+                .limit(limit)
+            ).all()
+        return [(_job_record(row), LessonRequest.model_validate_json(row.request_json)) for row in rows]
+
     def fail_interrupted_jobs(self) -> int:
         """At start-up: a job still queued or running was cut off by a restart; its request is kept."""
         with self.engine.begin() as conn:
@@ -957,14 +969,21 @@ class Store:
             conn.execute(delete(library_documents).where(library_documents.c.id == document_id))
             self._audit(conn, user, "library_remove", f"document:{document_id}")
 
-    def library_generation(self) -> tuple[int, int, int]:
-        """Changes whenever the set of active versions does (the keyword index is rebuilt then)."""
+    def library_generation(self) -> tuple[object, ...]:
+        """Changes whenever the active versions or the enabled documents do (search rebuilds then)."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(func.count(), func.coalesce(func.sum(library_versions.c.id), 0), func.coalesce(func.max(library_versions.c.id), 0))
-                .where(library_versions.c.status == "active")
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(library_versions.c.id), 0),
+                    func.coalesce(func.max(library_versions.c.id), 0),
+                ).where(library_versions.c.status == "active")
             ).one()
-        return int(row[0]), int(row[1]), int(row[2])
+            # updated_at moves on every enable/disable, activation and rollback.
+            documents = conn.execute(
+                select(func.count(), func.max(library_documents.c.updated_at)).where(library_documents.c.enabled.is_(True))
+            ).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(documents[0]), str(documents[1])
 
     def library_active_chunks(self) -> list:  # type: ignore[type-arg]
         """Every chunk of every active version, in document order (for the keyword index)."""

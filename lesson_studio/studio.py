@@ -25,6 +25,7 @@ from lesson_studio.models import Hit, LessonPlan, LessonRequest, User, VersionIn
 from lesson_studio.store import RefinementRecord, Store
 
 if TYPE_CHECKING:
+    from lesson_studio.export import Cover, SchoolTemplates  # --- export ---
     from lesson_studio.library import Library
 
 SYSTEM_USERNAME = "system"
@@ -101,6 +102,14 @@ class Studio:
     ) -> int:
         return self.jobs.submit(user, request, idempotency_key=idempotency_key, backend_id=backend_id or self.settings.backend)
 
+    def retry_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
+        """A failed, cancelled or interrupted job's request, generated again (the request was kept)."""
+        job = self.store.get_job(user, job_id)
+        if job.status not in ("failed", "cancelled"):
+            raise InvalidInput("这个任务没有失败，不需要重试 / This job did not fail")
+        request = self.store.get_request(user, job.request_id)
+        return self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=job.backend)
+
     def export_docx(self, user: User, version_id: int, *, teacher: str = "") -> bytes:
         from lesson_studio.export import plan_to_docx_bytes
 
@@ -109,6 +118,51 @@ class Studio:
 
     def load_plan(self, user: User, version_id: int) -> LessonPlan:
         return self.store.get_version(user, version_id)[1]
+
+    # --- export ---
+
+    @property
+    def templates(self) -> SchoolTemplates:
+        """School .docx templates under data_dir/templates (upload and removal: leads and admins)."""
+        from lesson_studio.export import SchoolTemplates
+
+        return SchoolTemplates(self.settings.data_dir / "templates")
+
+    def export_version_docx(
+        self, user: User, version_id: int, *, cover: Cover | None = None, template_id: str | None = None
+    ) -> bytes:
+        """One version as .docx: the built-in layout, or the chosen school template."""
+        from lesson_studio.export import Cover, plan_docx
+
+        template = self.templates.read(user, template_id) if template_id else None
+        return plan_docx(self.load_plan(user, version_id), cover or Cover(teacher=user.display_name), template)
+
+    def export_versions_zip(
+        self,
+        user: User,
+        version_ids: list[int],
+        *,
+        cover: Cover | None = None,
+        template_id: str | None = None,
+        markdown: bool = False,
+        pdf: bool = False,
+    ) -> bytes:
+        """Several versions as one .zip (a plan that fails is named in the zip's 导出说明.txt)."""
+        from lesson_studio.export import Cover, plans_to_zip
+
+        template = self.templates.read(user, template_id) if template_id else None
+        plans = [self.load_plan(user, version_id) for version_id in version_ids]
+        cover = cover or Cover(teacher=user.display_name)
+        return plans_to_zip(plans, cover, template=template, markdown=markdown, pdf=pdf)
+
+    def export_unit_docx(
+        self, user: User, version_ids: list[int], *, title: str, cover: Cover | None = None
+    ) -> bytes:
+        """A theme unit: several versions in one document with a table of contents."""
+        from lesson_studio.export import Cover, unit_to_docx_bytes
+
+        plans = [self.load_plan(user, version_id) for version_id in version_ids]
+        return unit_to_docx_bytes(plans, title=title, cover=cover or Cover(teacher=user.display_name))
 
     # --- authoring: rubric, refinement, versions ------------------------------------------------
 

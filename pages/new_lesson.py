@@ -38,6 +38,21 @@ st.title(t("page_new"))
 job_id = st.session_state.get("job_id")
 
 if job_id is None:
+    # After a reload the session is new: offer the teacher's unfinished or failed jobs again.
+    for job, old_request in studio.store.recent_jobs(user, limit=3):
+        if job.status in ("queued", "running", "failed", "cancelled"):
+            left, right = st.columns([4, 1])
+            left.caption(f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {old_request.topic}")
+            if job.status in ("queued", "running") and right.button(t("view"), key=f"view_{job.id}"):
+                st.session_state["job_id"] = job.id
+                st.rerun()
+            if job.status in ("failed", "cancelled") and right.button(t("retry"), key=f"retry_{job.id}"):
+                try:
+                    key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{job.id}".encode()).hexdigest()
+                    st.session_state["job_id"] = studio.retry_generation(user, job.id, idempotency_key=key)
+                    st.rerun()
+                except StudioError as error:
+                    st.error(str(error))
     st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
     st.button(t("parse"), on_click=parse_sentence)
     if st.session_state.get("parse_error"):
@@ -115,6 +130,10 @@ def show_job() -> None:
         render_plan(plan)
     else:
         st.error(f"{t('failed')}：{view.error}")
+        if st.button(t("retry"), key="retry_current"):
+            key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{view.id}".encode()).hexdigest()
+            st.session_state["job_id"] = studio.retry_generation(user, view.id, idempotency_key=key)
+            st.rerun()
     if st.button(t("new_request")):
         del st.session_state["job_id"]
         st.session_state["nonce"] = uuid.uuid4().hex

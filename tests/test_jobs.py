@@ -66,3 +66,27 @@ def test_second_job_waits_its_turn(store, teacher, hat_request):
     hold.set()
     assert jobs.wait(teacher, first, timeout=10).status == "done"
     assert jobs.wait(teacher, second, timeout=10).status == "done"
+
+
+def test_failed_job_can_be_retried_from_its_kept_request(settings, fake_backend, teacher, hat_request):
+    from lesson_studio.studio import Studio
+
+    studio = Studio(settings)
+    fake_backend.respond = lambda messages, schema: "oops"
+    failed = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="x"), timeout=10)
+    assert failed.status == "failed"
+    fake_backend.respond = None
+    retried = studio.retry_generation(teacher, failed.id, idempotency_key="retry-1")
+    assert studio.retry_generation(teacher, failed.id, idempotency_key="retry-1") == retried  # double click
+    assert studio.jobs.wait(teacher, retried, timeout=10).status == "done"
+
+
+def test_restart_marks_running_jobs_failed_and_offers_them_again(settings, fake_backend, teacher, hat_request):
+    from lesson_studio.studio import Studio
+
+    first = Studio(settings)
+    request_id = first.store.save_request(teacher, hat_request, "k")
+    job, _ = first.store.create_job(teacher, request_id, "fake")  # as if the process died mid-run
+    restarted = Studio(settings)
+    (record, request), *_ = restarted.store.recent_jobs(teacher)
+    assert record.id == job.id and record.status == "failed" and request == hat_request
