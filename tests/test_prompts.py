@@ -1,7 +1,7 @@
 import pytest
 from fakes import ScriptedBackend
 
-from lesson_studio.authoring import generate
+from lesson_studio.authoring import generate, refine
 from lesson_studio.config import PROMPTS_DIR
 from lesson_studio.prompts import render, variables
 
@@ -26,6 +26,8 @@ def test_every_prompt_file_is_rendered_with_all_its_variables(monkeypatch, hat_r
         return real_render(name, **values)
 
     monkeypatch.setattr(generate, "render", recording_render)
-    generate.generate_plan(hat_request, backend=ScriptedBackend())
+    monkeypatch.setattr(refine, "render", recording_render)
+    plan = generate.generate_plan(hat_request, backend=ScriptedBackend()).plan
     generate.model_infer(ScriptedBackend())("一句话", "domain", ("科学", "艺术"))
+    refine.chat_edit(plan, "开头更有趣", request=hat_request, backend=ScriptedBackend())
     assert rendered == {path.stem for path in PROMPTS_DIR.glob("*.md")}

@@ -127,10 +127,15 @@ def section_messages(scaffold: Scaffold, context: str, instruction: str) -> list
 def step_instruction(scaffold: Scaffold, index: int) -> str:
     slot = scaffold.steps[index]
     extra = ""
+    # The brainstorming rules are not restated here: the small model parroted such instructions
+    # into the teacher's lines; assemble_plan puts the rules sentence in front when it is missing.
     if slot.cps_stage == "想办法":
-        extra = f"教师要先用儿童语言说出想办法的约定（{'；'.join(scaffold.brainstorm_rules)}），再请幼儿想点子。"
+        extra = f"幼儿的点子目标：{scaffold.idea_goal}。"
     elif slot.cps_stage == "试一试改一改":
-        extra = f"分组：{scaffold.group_size}。材料在点子说完之后才发；教师不示范答案。"
+        extra = (
+            f"分组：{scaffold.group_size}。教师给遇到困难的孩子一个支持（提示卡、半成品或同伴帮助），"
+            "给提前完成的孩子一个新挑战。"
+        )
     return render(
         "lesson_step",
         step_number=index + 1,
