@@ -59,7 +59,9 @@ def test_each_age_column_becomes_its_own_chunk_with_its_band() -> None:
 
 
 def test_band_named_in_the_heading_marks_the_chunk_but_one_mentioned_in_passing_does_not() -> None:
-    chunks = split(document(Section(["纸桥", "小班"], "用图片投票。"), Section(["纸桥", "大班"], "比小班时多一轮。")), "doc1")
+    chunks = split(
+        document(Section(["纸桥", "小班"], "用图片投票。"), Section(["纸桥", "大班"], "比小班时多一轮。")), "doc1"
+    )
     assert [chunk.age_band for chunk in chunks] == ["小班", "大班"]
     (plain,) = split(document(Section(["纸桥", "规则"], "小班的孩子也喜欢。")), "doc1")
     assert plain.age_band == ""

@@ -11,7 +11,7 @@ LEAD = User(id=1, username="lead", role="lead")
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
-    library = Library(Settings(data_dir=tmp_path_factory.mktemp("starter")))
+    library = Library(Settings(data_dir=tmp_path_factory.mktemp("starter")), background=False)
     report = library.ensure_starter_library(LEAD)
     assert len(report.added) >= 12 and not report.skipped
     return library
@@ -29,7 +29,7 @@ def library(tmp_path_factory):
 )
 def test_question_in_everyday_words_finds_the_method_card(library, question, expected_title_word):
     # Generation passes the top 4 passages to the model, so "retrieved" means among those 4.
-    # (Dense-only ranking; the hybrid BM25 retriever of the library issue should tighten this.)
+    # (Hybrid ranking: dense + BM25.)
     hits = library.search(LEAD, question, k=4)
     assert any(expected_title_word in hit.citation.document_title for hit in hits)
 
@@ -55,7 +55,9 @@ def test_generation_passages_come_from_more_than_one_document(library, tmp_path)
     from lesson_studio.studio import Studio
 
     studio = Studio(Settings(data_dir=tmp_path, starter_library=False), library=library)
-    request = LessonRequest(age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", materials=["旧报纸", "毛线"])
+    request = LessonRequest(
+        age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", materials=["旧报纸", "毛线"]
+    )
     hits = studio.retrieve(LEAD, request)
     documents = [hit.citation.document_id for hit in hits]
     assert len(hits) == 4

@@ -3,7 +3,13 @@
 Chunks follow the document's heading sections, then Chinese sentence boundaries, and never cut
 a sentence unless that sentence alone is longer than max_chars. A line that starts with an age
 label ("3～4岁: ...", "小班：...") starts a new chunk, because the most common retrieval error
-over the 《指南》 is the right goal from the wrong age column (DESIGN.md, measured facts); so does the first line after such a run of labelled lines.
+over the 《指南》 is the right goal from the wrong age column (DESIGN.md, measured facts); so does
+the first line after such a run of labelled lines. In a table section every line (a row, or one
+age column's cell) is a chunk of its own, with its headers.
+
+Each chunk carries the tags retrieval filters on: its age band (from its line label or heading,
+else the document's tag), domain (from a heading like "一、健康", else the document's tag), CPS
+stage and resource type (the document's tags).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ _SOFT_BREAK = re.compile(r"[，,、：:]")
 _AGE_RANGE = r"(?:3\s*[～~\-—–至到]\s*4|4\s*[～~\-—–至到]\s*5|5\s*[～~\-—–至到]\s*6)\s*岁"
 _AGE_MENTION = re.compile(rf"{_AGE_RANGE}|小班|中班|大班")
 _AGE_LABEL_LINE = re.compile(rf"^\s*(?:{_AGE_RANGE}|小班|中班|大班)\s*[:：]")
+_DOMAIN_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、)?\s*(健康|语言|社会|科学|艺术)(?:领域)?$")
 
 
 def age_band_of(mention: str) -> str:
@@ -46,6 +53,9 @@ class Chunk:
     # The band this passage is about when its line label ("3～4岁: ...") or its heading says so.
     # A band merely mentioned in running text ("比小班时更...") is too weak a sign to count.
     age_band: str = ""
+    domain: str = ""
+    cps_stage: str = ""
+    resource_type: str = ""
 
     @property
     def id(self) -> str:
@@ -63,6 +73,9 @@ class Chunk:
         }
         if self.page is not None:
             values["page"] = self.page
+        for key in ("age_band", "domain", "cps_stage", "resource_type"):
+            if getattr(self, key):
+                values[key] = getattr(self, key)
         return values
 
 
@@ -71,21 +84,29 @@ class _Sentence:
     start: int  # offsets into the document text
     end: int
     age_label: str  # band of the age label that opens this sentence's line, or ""
-    starts_new_band: bool  # first sentence of a line whose age label differs from the line before
+    starts_new_chunk: bool  # first sentence of a table line, or of a line whose age label changes
 
 
 def split(
-    document: LoadedDocument, document_id: str, version: int = 1, max_chars: int = DEFAULT_MAX_CHARS
+    document: LoadedDocument,
+    document_id: str,
+    version: int = 1,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    tags: dict[str, str] | None = None,
 ) -> list[Chunk]:
     """Split a document into chunks of at most max_chars characters each."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
+    tags = tags or {}
     full_text = document.text
     chunks: list[Chunk] = []
     section_start = 0
     for section in document.sections:
-        heading = HEADING_JOINER.join(_without_title(section.heading_path, document.title))
-        for start, end, label in _pack(_sentences(full_text, section_start, section.text), full_text, max_chars):
+        heading_path = _without_title(section.heading_path, document.title)
+        heading = HEADING_JOINER.join(heading_path)
+        domain = _domain_of(heading_path) or tags.get("domain", "")
+        sentences = _sentences(full_text, section_start, section.text, table=section.kind == "table")
+        for start, end, label in _pack(sentences, full_text, max_chars):
             text = full_text[start:end]
             chunks.append(
                 Chunk(
@@ -97,7 +118,10 @@ def split(
                     page=section.page,
                     char_start=start,
                     char_end=end,
-                    age_band=label or _single_band_mentioned(heading),
+                    age_band=label or _single_band_mentioned(heading) or tags.get("age_band", ""),
+                    domain=domain,
+                    cps_stage=tags.get("cps_stage", ""),
+                    resource_type=tags.get("resource_type", ""),
                 )
             )
         section_start += len(section.text) + len(SECTION_SEPARATOR)
@@ -109,21 +133,30 @@ def _without_title(heading_path: list[str], title: str) -> list[str]:
     return heading_path[1:] if heading_path and heading_path[0] == title else heading_path
 
 
-def _sentences(full_text: str, offset: int, text: str) -> list[_Sentence]:
+def _domain_of(heading_path: list[str]) -> str:
+    """The domain a heading names ("一、健康", "科学领域"), innermost first."""
+    for heading in reversed(heading_path):
+        match = _DOMAIN_HEADING.match(heading.strip())
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _sentences(full_text: str, offset: int, text: str, *, table: bool = False) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     line_label = ""
     for match in _SENTENCE.finditer(text):
         if match.start() == match.end():
             continue
-        starts_new_band = False
+        starts_new_chunk = False
         if match.start() == 0 or text[match.start() - 1] == "\n":
             previous_label = line_label
             label_match = _AGE_LABEL_LINE.match(match.group())
             line_label = age_band_of(_AGE_MENTION.search(match.group()).group()) if label_match else ""  # type: ignore[union-attr]
             # Entering, switching or leaving an age column: the text after a table (教育建议)
             # is for every age and must not ride along with the last column.
-            starts_new_band = line_label != previous_label
-        sentences.append(_Sentence(offset + match.start(), offset + match.end(), line_label, starts_new_band))
+            starts_new_chunk = table or line_label != previous_label
+        sentences.append(_Sentence(offset + match.start(), offset + match.end(), line_label, starts_new_chunk))
     return sentences
 
 
@@ -142,7 +175,7 @@ def _pack(sentences: list[_Sentence], full_text: str, max_chars: int) -> list[tu
         current.clear()
 
     for sentence in sentences:
-        if sentence.starts_new_band:
+        if sentence.starts_new_chunk:
             flush()
         if current and _trimmed_length(full_text, current[0].start, sentence.end) > max_chars:
             flush()

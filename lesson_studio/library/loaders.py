@@ -1,8 +1,13 @@
-"""Converters: a file on disk (.md, .txt, .docx) -> a LoadedDocument of heading sections.
+"""Converters: a file on disk (.docx, .pdf, .md, .txt) -> a LoadedDocument of heading sections.
 
-Tables become one "header: cell" line per cell, so a row keeps its column headers: in the
-《指南》 the headers are the age bands (3～4岁 | 4～5岁 | 5～6岁), and a cell without its header
-would lose the one fact retrieval most needs.
+Tables become their own sections (kind "table"), one line per row with every cell prefixed by
+its column header; a table whose columns are age bands (3～4岁 | 4～5岁 | 5～6岁, as in the
+《指南》) becomes one line per cell instead, so each age column stays whole and keeps its band.
+A cell without its header would lose the one fact retrieval most needs.
+
+These functions parse; they do not vet. lesson_studio.library.checks looks at the bytes first
+(size, magic, zip bombs, XML entities, passwords) and the library runs the parsers in a
+subprocess with time and memory limits (lesson_studio.library.sandbox).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from docx.text.paragraph import Paragraph
 
 from lesson_studio.errors import InvalidInput
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".docx")
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".docx", ".pdf")
 
 # LoadedDocument.text joins sections with this; chunk offsets index into that text.
 SECTION_SEPARATOR = "\n\n"
@@ -37,15 +42,28 @@ _NUMBERED_HEADING_LEVELS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^(?:目标\s*\d+|\d+\s*[．.、])"), 3),
 )
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
+_AGE_HEADER = re.compile(r"^(?:[3-5]\s*[～~\-—–至到]\s*[4-6]\s*岁|小班|中班|大班)(?:\s*[（(][^)）]*[)）])?$")
+_TXBX = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent"
+_W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
+_W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_PAGE_NUMBER_ONLY = re.compile(r"^\s*(?:第?\s*\d+\s*页?(?:\s*/\s*共?\s*\d+\s*页?)?|-\s*\d+\s*-|\d+)\s*$")
+# A PDF page with fewer characters than this (on average) has no text layer: a scan.
+SCANNED_PDF_CHARS_PER_PAGE = 30
 
 
 @dataclass(frozen=True)
 class Section:
-    """A run of text under one heading path (outermost heading first)."""
+    """A run of text under one heading path (outermost heading first).
+
+    kind "table": each line is one table row (or one age-band cell) with its headers; the
+    chunker gives every such line a chunk of its own.
+    """
 
     heading_path: list[str]
     text: str
     page: int | None = None
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -59,26 +77,42 @@ class LoadedDocument:
         """The whole text; Chunk.char_start/char_end are offsets into it."""
         return SECTION_SEPARATOR.join(section.text for section in self.sections)
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "metadata": self.metadata,
+            "sections": [[s.heading_path, s.text, s.page, s.kind] for s in self.sections],
+        }
 
-def load(path: Path) -> LoadedDocument:
-    """Load one file; raises InvalidInput (naming the file and the reason) when it cannot."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        hint = "（请另存为 .docx）" if suffix == ".doc" else ""
-        raise InvalidInput(
-            f"不支持的文件类型{hint}：{path.name} / Unsupported file type (use .docx, .md or .txt): {path.name}"
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LoadedDocument:
+        return cls(
+            title=str(data["title"]),
+            sections=[Section(list(path), str(text), page, str(kind)) for path, text, page, kind in data["sections"]],
+            metadata={str(k): str(v) for k, v in data.get("metadata", {}).items()},
         )
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InvalidInput(f"无法读取文件：{path.name} / Cannot read file: {path.name} ({error.strerror})") from error
-    if not raw.strip():
-        raise _empty(path)
-    if suffix == ".docx":
+
+
+def load(path: Path, *, max_bytes: int | None = None) -> LoadedDocument:
+    """Vet and parse one file in this process; raises InvalidInput (naming the file and the reason).
+
+    The library parses in a subprocess (sandbox.parse_file); this is for tests and tools.
+    """
+    from lesson_studio.library import checks  # checks imports this module
+
+    kind = checks.inspect_file(Path(path), max_bytes=max_bytes)
+    return parse(Path(path), kind)
+
+
+def parse(path: Path, kind: str) -> LoadedDocument:
+    """Parse a file that checks.inspect_file has vetted as `kind` (docx, pdf, markdown, text)."""
+    if kind == "docx":
         document = _load_docx(path)
+    elif kind == "pdf":
+        document = _load_pdf(path)
     else:
-        text = decode_text(raw, path.name)
-        document = _load_markdown(text, path) if suffix in (".md", ".markdown") else _load_plain_text(text, path)
+        text = decode_text(path.read_bytes(), path.name)
+        document = _load_markdown(text, path) if kind == "markdown" else _load_plain_text(text, path)
     if not any(section.text.strip() for section in document.sections):
         raise _empty(path)
     return document
@@ -152,64 +186,131 @@ def parse_tags(text: str) -> tuple[dict[str, str], str]:
     return tags, _TAGS_COMMENT.sub("", text)
 
 
+class _Builder:
+    """Collects lines under the open headings and cuts them into Sections."""
+
+    def __init__(self) -> None:
+        self.sections: list[Section] = []
+        self.headings: list[tuple[int, str]] = []  # the open headings, (level, title), outermost first
+        self.lines: list[str] = []
+        self.page: int | None = None
+        self.title = ""
+
+    def flush(self) -> None:
+        body = _tidy("\n".join(self.lines))
+        if body:
+            self.sections.append(Section([heading for _, heading in self.headings], body, self.page))
+        self.lines.clear()
+
+    def heading(self, level: int, text: str) -> None:
+        self.flush()
+        text = _one_line(text)
+        if level <= 1 and not self.title:
+            self.title = text
+        while self.headings and self.headings[-1][0] >= level:
+            self.headings.pop()
+        self.headings.append((level, text))
+
+    def table(self, rows: list[list[str]]) -> None:
+        lines = _table_lines(rows)
+        if lines:
+            self.flush()
+            self.sections.append(
+                Section([heading for _, heading in self.headings], "\n".join(lines), self.page, "table")
+            )
+
+    def set_page(self, page: int) -> None:
+        if page != self.page:
+            self.flush()
+            self.page = page
+
+    def is_empty(self) -> bool:
+        return not (self.sections or self.lines or self.headings)
+
+
 def _load_plain_text(text: str, path: Path) -> LoadedDocument:
     tags, text = parse_tags(text)
-    body = _tidy(text)
-    return LoadedDocument(title=path.stem, sections=[Section([], body)] if body else [], metadata=tags)
+    builder = _Builder()
+    lines = text.split("\n")
+    # A short first line without closing punctuation is the title, as in a Word file.
+    first = next((position for position, line in enumerate(lines) if line.strip()), None)
+    title = ""
+    if first is not None and _numbered_heading_level(lines[first].strip()) is None:
+        candidate = lines[first].strip()
+        if len(candidate) <= _BOLD_HEADING_MAX_CHARS and candidate[-1] not in "。！？；.!?;：:，,":
+            title = _one_line(candidate)
+            builder.heading(0, title)
+            lines = lines[first + 1 :]
+    _add_plain_lines(builder, lines)
+    builder.flush()
+    return LoadedDocument(title=title or path.stem, sections=builder.sections, metadata=tags)
+
+
+def _add_plain_lines(builder: _Builder, lines: list[str]) -> None:
+    """Plain text: pipe tables and numbered official headings (一、 （一） 目标1) give the structure."""
+    i = 0
+    while i < len(lines):
+        if _is_pipe_table_start(lines, i):
+            headers = _markdown_cells(lines[i])
+            i += 2
+            rows = [headers]
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                rows.append(_markdown_cells(lines[i]))
+                i += 1
+            builder.table(rows)
+            continue
+        line = lines[i]
+        level = _numbered_heading_level(line.strip())
+        if level is None:
+            builder.lines.append(line)
+        else:
+            builder.heading(level, line.strip())
+        i += 1
+
+
+def _numbered_heading_level(text: str) -> int | None:
+    """Level of a short line numbered like an official heading; None for body text."""
+    if not text or len(text) > _BOLD_HEADING_MAX_CHARS or text[-1] in "。！？；.!?;：:，,":
+        return None
+    for pattern, level in _NUMBERED_HEADING_LEVELS:
+        if pattern.match(text):
+            return level
+    return None
 
 
 def _load_markdown(text: str, path: Path) -> LoadedDocument:
     tags, text = parse_tags(text)
-    sections: list[Section] = []
-    headings: list[tuple[int, str]] = []  # the open headings, (level, title), outermost first
-    lines: list[str] = []
-    title = ""
+    builder = _Builder()
+    lines = text.split("\n")
     in_fence = False
-
-    def flush() -> None:
-        body = _tidy("\n".join(_markdown_tables_as_lines(lines)))
-        if body:
-            sections.append(Section([heading for _, heading in headings], body))
-        lines.clear()
-
-    for line in text.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        match = None if in_fence else _MD_HEADING.match(line)
-        if match is None:
-            lines.append(line)
-            continue
-        flush()
-        level, heading = len(match.group(1)), _one_line(match.group(2))
-        if level == 1 and not title:
-            title = heading
-        while headings and headings[-1][0] >= level:
-            headings.pop()
-        headings.append((level, heading))
-    flush()
-    return LoadedDocument(title=title or path.stem, sections=sections, metadata=tags)
-
-
-def _markdown_tables_as_lines(lines: list[str]) -> list[str]:
-    """Rewrite each markdown table (header row + |---| row) as "header: cell" lines."""
-    out: list[str] = []
     i = 0
     while i < len(lines):
-        is_table = (
-            lines[i].lstrip().startswith("|")
-            and i + 1 < len(lines)
-            and _MD_TABLE_SEPARATOR.match(lines[i + 1]) is not None
-        )
-        if not is_table:
-            out.append(lines[i])
-            i += 1
+        line = lines[i]
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        if not in_fence and _is_pipe_table_start(lines, i):
+            headers = _markdown_cells(lines[i])
+            i += 2
+            rows = [headers]
+            while i < len(lines) and lines[i].lstrip().startswith("|"):
+                rows.append(_markdown_cells(lines[i]))
+                i += 1
+            builder.table(rows)
             continue
-        headers = _markdown_cells(lines[i])
-        i += 2
-        while i < len(lines) and lines[i].lstrip().startswith("|"):
-            out.extend(_row_as_lines(headers, _markdown_cells(lines[i])))
-            i += 1
-    return out
+        match = None if in_fence else _MD_HEADING.match(line)
+        if match is None:
+            builder.lines.append(line)
+        else:
+            builder.heading(len(match.group(1)), match.group(2))
+        i += 1
+    builder.flush()
+    return LoadedDocument(title=builder.title or path.stem, sections=builder.sections, metadata=tags)
+
+
+def _is_pipe_table_start(lines: list[str], i: int) -> bool:
+    return (
+        lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _MD_TABLE_SEPARATOR.match(lines[i + 1]) is not None
+    )
 
 
 def _markdown_cells(line: str) -> list[str]:
@@ -217,22 +318,59 @@ def _markdown_cells(line: str) -> list[str]:
     line = line.removeprefix("|")
     if line.endswith("|") and not line.endswith("\\|"):
         line = line[:-1]
-    return [cell.strip() for cell in re.split(r"(?<!\\)\|", line)]
+    return [_one_line(cell) for cell in re.split(r"(?<!\\)\|", line)]
 
 
-def _row_as_lines(headers: list[str], cells: list[str]) -> list[str]:
-    lines = []
+def _is_age(text: str) -> bool:
+    return _AGE_HEADER.match(text.strip()) is not None
+
+
+def _table_lines(rows: list[list[str]]) -> list[str]:
+    """One line per row, each cell after its header; an age-band table: one line per cell."""
+    rows = [row for row in rows if any(cell for cell in row)]
+    if not rows:
+        return []
+    if len(rows) == 1:
+        return [cell for cell in rows[0] if cell]
+    headers, body = rows[0], rows[1:]
+    age_columns = [position for position, header in enumerate(headers) if _is_age(header)]
+    lines: list[str] = []
+    if age_columns and all(_is_age(h) or not h or position == 0 for position, h in enumerate(headers)):
+        # The 《指南》 shape: the columns are the age bands; each column's cell is one unit.
+        for cells in body:
+            label = cells[0] if 0 not in age_columns and cells and cells[0] else ""
+            for position in age_columns:
+                cell = cells[position] if position < len(cells) else ""
+                if cell and cell != headers[position]:
+                    lines.append(f"{headers[position]}: {label + '：' if label else ''}{cell}")
+        return lines
+    for cells in body:
+        if cells and _is_age(cells[0]) and len(cells) > 1:
+            # A row that belongs to one age band ("小班 | ... | ..."): the band leads the line.
+            rest = _cells_with_headers(headers[1:], cells[1:])
+            lines.append(f"{cells[0]}: {rest}" if rest else cells[0])
+        else:
+            line = _cells_with_headers(headers, cells)
+            if line:
+                lines.append(line)
+    return lines
+
+
+def _cells_with_headers(headers: list[str], cells: list[str]) -> str:
+    parts = []
     for position, cell in enumerate(cells):
         header = headers[position] if position < len(headers) else ""
         if not cell or cell == header:  # empty, or a merged cell repeating its header
             continue
-        lines.append(f"{header}: {cell}" if header else cell)
-    return lines
+        parts.append(f"{header}: {cell}" if header else cell)
+    return "；".join(parts)
 
 
 def _load_docx(path: Path) -> LoadedDocument:
     try:
         document = docx.Document(str(path))
+    except MemoryError:
+        raise  # the sandbox's memory limit: reported as such, not as a damaged file
     except Exception as error:  # a damaged or disguised file can fail anywhere inside python-docx
         raise InvalidInput(
             f"无法读取文件：{path.name}（不是有效的 Word 文件）/ Cannot read file: {path.name} "
@@ -245,39 +383,126 @@ def _load_docx(path: Path) -> LoadedDocument:
     uses_heading_styles = any(
         not isinstance(block, Table) and _docx_heading_level(block) is not None for block in blocks
     )
-    sections: list[Section] = []
-    headings: list[tuple[int, str]] = []
-    lines: list[str] = []
-    title = ""
-
-    def flush() -> None:
-        body = _tidy("\n".join(lines))
-        if body:
-            sections.append(Section([heading for _, heading in headings], body))
-        lines.clear()
-
+    builder = _Builder()
     for block in blocks:
         if isinstance(block, Table):
-            lines.extend(_docx_table_as_lines(block))
+            builder.table(_docx_table_rows(block))
             continue
         text = block.text.strip()
-        if not text:
+        boxes = _text_box_lines(block._p)
+        if text:
+            if uses_heading_styles:
+                level = _docx_heading_level(block)
+            else:
+                level = _bold_heading_level(block, text, is_first=builder.is_empty())
+            if level is None:
+                builder.lines.append(text)
+            else:
+                builder.heading(level, text)
+        builder.lines.extend(boxes)
+    builder.flush()
+    header_lines = _header_footer_lines(document)
+    if header_lines:
+        builder.sections.append(Section(["页眉页脚"], "\n".join(header_lines)))
+    return LoadedDocument(title=builder.title or path.stem, sections=builder.sections, metadata={})
+
+
+def _text_box_lines(element: Any) -> list[str]:
+    """Paragraphs inside text boxes (w:txbxContent), which python-docx's paragraph.text skips.
+
+    Word stores each box twice (DrawingML and a VML fallback inside mc:Fallback); read it once.
+    """
+    lines = []
+    for box in element.iter(_TXBX):
+        if any(ancestor.tag == _MC_FALLBACK for ancestor in box.iterancestors()):
             continue
-        if uses_heading_styles:
-            level = _docx_heading_level(block)
-        else:
-            level = _bold_heading_level(block, text, is_first=not (sections or lines or headings))
-        if level is None:
-            lines.append(text)
-            continue
-        flush()
-        if level <= 1 and not title:
-            title = _one_line(text)
-        while headings and headings[-1][0] >= level:
-            headings.pop()
-        headings.append((level, _one_line(text)))
-    flush()
-    return LoadedDocument(title=title or path.stem, sections=sections, metadata={})
+        for paragraph in box.iter(_W_P):
+            text = "".join(node.text or "" for node in paragraph.iter(_W_T)).strip()
+            if text:
+                lines.append(text)
+    return lines
+
+
+def _header_footer_lines(document: Any) -> list[str]:
+    """Distinct header and footer lines of every section, without bare page numbers."""
+    seen: list[str] = []
+    for section in document.sections:
+        for part in (
+            section.header,
+            section.first_page_header,
+            section.even_page_header,
+            section.footer,
+            section.first_page_footer,
+            section.even_page_footer,
+        ):
+            if part.is_linked_to_previous and section is not document.sections[0]:
+                continue
+            try:
+                element = part._element
+            except Exception:  # noqa: BLE001  no such part in this section
+                continue
+            if element is None:
+                continue
+            for paragraph in element.iter(_W_P):
+                text = "".join(node.text or "" for node in paragraph.iter(_W_T)).strip()
+                if text and not _PAGE_NUMBER_ONLY.match(text) and text not in seen:
+                    seen.append(text)
+    return seen
+
+
+def _docx_table_rows(table: Table) -> list[list[str]]:
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            # A merged cell appears once per grid column it spans; keep it once.
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(part.strip() for part in cell.text.split("\n") if part.strip()))
+        rows.append(cells)
+    return rows
+
+
+def _load_pdf(path: Path) -> LoadedDocument:
+    import pypdf  # only the parser process needs it
+
+    try:
+        reader = pypdf.PdfReader(str(path))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _password_protected(path)
+        builder = _Builder()
+        characters = 0
+        pages = reader.pages
+        for number, page in enumerate(pages, start=1):
+            text = _normalise_text(page.extract_text() or "")
+            characters += sum(1 for ch in text if not ch.isspace())
+            builder.set_page(number)
+            _add_plain_lines(builder, text.split("\n"))
+        builder.flush()
+        metadata_title = ((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+    except (InvalidInput, MemoryError):
+        raise
+    except Exception as error:  # pypdf raises many types on damaged files
+        if "password" in str(error).lower() or "decrypt" in str(error).lower():
+            raise _password_protected(path) from error
+        raise InvalidInput(
+            f"无法读取文件：{path.name}（PDF 已损坏）/ Cannot read file: {path.name} (damaged PDF: {error})"
+        ) from error
+    if characters < SCANNED_PDF_CHARS_PER_PAGE * max(1, len(pages)):
+        raise InvalidInput(
+            f"{path.name} 中没有可提取的文字——是扫描件吗？请上传带文字层的 PDF 或 Word 文件 / "
+            f"No text found in {path.name} — scanned? Upload a PDF with a text layer, or the Word file"
+        )
+    title = _one_line(str(metadata_title)) or path.stem
+    return LoadedDocument(title=title, sections=builder.sections, metadata={})
+
+
+def _password_protected(path: Path) -> InvalidInput:
+    return InvalidInput(
+        f"{path.name} 设有打开密码，请先取消密码再上传 / {path.name} is password-protected: remove the password "
+        f"and upload it again"
+    )
 
 
 def _docx_heading_level(paragraph: Paragraph) -> int | None:
@@ -329,27 +554,6 @@ def _is_bold(run: Any, paragraph: Paragraph) -> bool:
                 return bool(style.font.bold)
             style = style.base_style
     return False
-
-
-def _docx_table_as_lines(table: Table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        cells, seen = [], set()
-        for cell in row.cells:
-            # A merged cell appears once per grid column it spans; keep it once.
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            cells.append(" ".join(part.strip() for part in cell.text.split("\n") if part.strip()))
-        rows.append(cells)
-    if not rows:
-        return []
-    if len(rows) == 1:
-        return [cell for cell in rows[0] if cell]
-    headers, lines = rows[0], []
-    for cells in rows[1:]:
-        lines.extend(_row_as_lines(headers, cells))
-    return lines
 
 
 def _one_line(text: str) -> str:
