@@ -26,7 +26,11 @@ class Settings:
     database_url: str = ""  # empty: SQLite file in data_dir
     chroma_host: str = ""  # empty: embedded Chroma (PersistentClient) in data_dir
     chroma_port: int = 8000
-    backend: str = "local"  # id of the default LLM backend
+    backend: str = ""  # empty: each task follows [routes] in the backends file; an id pins every task to it
+    backends_file: str = ""  # the admin's backends TOML, merged over resources/backends.toml
+    # Where API keys are looked up (after os.environ): the env mapping given to from_env, which the
+    # UI builds from .streamlit/secrets.toml. Never shown: kept out of repr and comparisons.
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     local_model_path: str = ""  # a GGUF a school has; empty: the bundled model (joined into cache)
     local_threads: int = 0  # 0: all cores
     local_context: int = 4096
@@ -62,6 +66,9 @@ class Settings:
             values["chroma_port"] = int(env["LESSON_STUDIO_CHROMA_PORT"])
         if env.get("LESSON_STUDIO_BACKEND"):
             values["backend"] = env["LESSON_STUDIO_BACKEND"]
+        if env.get("LESSON_STUDIO_BACKENDS_FILE"):
+            values["backends_file"] = env["LESSON_STUDIO_BACKENDS_FILE"]
+        values["secrets"] = env
         if env.get("LESSON_STUDIO_LOCAL_MODEL"):
             values["local_model_path"] = env["LESSON_STUDIO_LOCAL_MODEL"]
         if env.get("LESSON_STUDIO_LOCAL_THREADS"):

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from lesson_studio.config import Settings
-from lesson_studio.errors import ModelUnavailable
+from lesson_studio.errors import ContextTooLong, ModelUnavailable, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
+from lesson_studio.llm.catalog import BackendSpec
 from lesson_studio.llm.model_files import ensure_bundled_model
 
 _models: dict[str, Any] = {}
@@ -37,7 +38,10 @@ def _load(model_path: Path, *, n_ctx: int, n_threads: int) -> Any:
                     "未安装 llama-cpp-python：请运行 pip install -r requirements.txt / llama-cpp-python is not installed"
                 ) from error
             if not model_path.is_file():
-                raise ModelUnavailable(f"找不到模型文件：{model_path} / Model file not found: {model_path}")
+                raise ModelUnavailable(
+                    f"找不到模型文件：{model_path}（请检查 LESSON_STUDIO_LOCAL_MODEL）/ "
+                    f"Model file not found: {model_path} (check LESSON_STUDIO_LOCAL_MODEL)"
+                )
             try:
                 _models[key] = Llama(
                     model_path=str(model_path),
@@ -55,8 +59,10 @@ class LocalLlamaBackend(ChatBackend):
     display_name = "内置本地模型 (Qwen2.5 1.5B, llama.cpp)"
     needs_key = False
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, spec: BackendSpec | None = None):
         self.settings = settings
+        if spec is not None:
+            self.id, self.display_name = spec.id, spec.display_name
 
     def model_path(self) -> Path:
         if self.settings.local_model_path:
@@ -77,16 +83,30 @@ class LocalLlamaBackend(ChatBackend):
     ) -> Iterator[str]:
         llama = self._llama()
         response_format = {"type": "json_object", "schema": json_schema} if json_schema else None
+        pieces: list[str] = []
+        finish = None
         with _generation_lock:
-            chunks = llama.create_chat_completion(
-                messages=messages,
-                stream=True,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                repeat_penalty=REPEAT_PENALTY,
-                response_format=response_format,
+            try:
+                chunks = llama.create_chat_completion(
+                    messages=messages,
+                    stream=True,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    repeat_penalty=REPEAT_PENALTY,
+                    response_format=response_format,
+                )
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    finish = choice.get("finish_reason") or finish
+                    piece = choice.get("delta", {}).get("content")
+                    if piece:
+                        pieces.append(piece)
+                        yield piece
+            except ValueError as error:  # llama.cpp: "Requested tokens (n) exceed context window of m"
+                if "context window" not in str(error):
+                    raise
+                raise ContextTooLong(detail=str(error), backend_id=self.id) from None
+        if finish == "length":  # the same contract as a remote backend: the text came, then the fault
+            raise Truncated(
+                detail=f"finish_reason=length at max_tokens={max_tokens}", backend_id=self.id, partial="".join(pieces)
             )
-            for chunk in chunks:
-                piece = chunk["choices"][0].get("delta", {}).get("content")
-                if piece:
-                    yield piece

@@ -43,9 +43,13 @@ def ensure_bundled_model(cache_dir: Path) -> Path:
     """Return the joined GGUF in cache_dir, joining and checking it first if needed."""
     target = cache_dir / BUNDLED_MODEL_NAME
     verified_marker = cache_dir / (BUNDLED_MODEL_NAME + ".sha256")
-    if target.exists() and target.stat().st_size == BUNDLED_MODEL_SIZE and verified_marker.exists():
-        if verified_marker.read_text().strip() == BUNDLED_MODEL_SHA256:
-            return target
+    if (
+        target.exists()
+        and target.stat().st_size == BUNDLED_MODEL_SIZE
+        and verified_marker.exists()
+        and verified_marker.read_text().strip() == BUNDLED_MODEL_SHA256
+    ):
+        return target
     parts = bundled_part_paths()
     cache_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()

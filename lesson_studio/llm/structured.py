@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from lesson_studio.errors import GenerationFailed
+from lesson_studio.errors import GenerationFailed, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
 
 T = TypeVar("T", bound=BaseModel)
@@ -73,10 +73,28 @@ def generate_structured(
     last_error = ""
     for attempt in range(2):
         text = ""
-        for piece in backend.stream(attempt_messages, json_schema=schema, max_tokens=max_tokens, temperature=temperature):
-            text += piece
-            if on_text:
-                on_text(text)
+        try:
+            for piece in backend.stream(
+                attempt_messages, json_schema=schema, max_tokens=max_tokens, temperature=temperature
+            ):
+                text += piece
+                if on_text:
+                    on_text(text)
+        except Truncated:
+            # Cut at max_tokens: the JSON cannot be complete. Ask once for a shorter object; a second
+            # cut goes to the caller as Truncated (继续生成), not as a vague validation error.
+            if attempt == 1:
+                raise
+            attempt_messages = [
+                *messages,
+                {"role": "assistant", "content": text[-1500:]},
+                {
+                    "role": "user",
+                    "content": "上面的输出太长，在中途被截断了。请重新输出一个更简短的 JSON 对象（每个字段写短一些），不要其他文字。",
+                },
+            ]
+            last_error = "输出太长被截断 / cut at the length limit"
+            continue
         try:
             return output_type.model_validate_json(_extract_json(text))
         except (ValidationError, json.JSONDecodeError, ValueError) as error:
