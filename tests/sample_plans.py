@@ -1,6 +1,12 @@
-"""Realistic lesson plans for tests: build a fresh one per call, then change it with model_copy."""
+"""Realistic lesson plans for tests: build a fresh one per call, then change it with model_copy.
+Also small school templates (.docx bytes), built the way a school would type them in Word."""
 
 from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import docx
 
 from lesson_studio.models import (
     Citation,
@@ -137,3 +143,112 @@ def sample_plan() -> LessonPlan:
             ),
         ],
     )
+
+
+def small_class_plan() -> LessonPlan:
+    """A 15-minute 小班 plan with a banned material, no observation points and no citations."""
+    return LessonPlan(
+        title="小班健康：搬积木回家",
+        age_band="小班",
+        domain="健康",
+        minutes=15,
+        design_intent="收玩具时孩子们总是一次抱太多积木，掉了一地。本活动让幼儿想办法把积木安全地搬回家。",
+        objectives=[
+            Objective(dimension="认知", text="知道一次搬太多积木容易掉"),
+            Objective(dimension="能力", text="能尝试用筐、托盘等不同办法搬积木"),
+            Objective(dimension="情感", text="喜欢参与收拾玩具"),
+        ],
+        key_point="尝试用不同办法搬运积木。",
+        difficult_point="发现积木掉了以后换一种办法。",
+        preparation=Preparation(
+            experience=["玩过积木"],
+            materials=[
+                MaterialItem(name="大块积木", quantity="每人3块"),
+                MaterialItem(name="小筐", quantity="每组2个"),
+                MaterialItem(name="玻璃珠", quantity="不使用", for_whom="教师"),
+            ],
+        ),
+        steps=[
+            ProcessStep(
+                phase="导入",
+                cps_stage="发现问题",
+                minutes=3,
+                title="积木掉啦",
+                teacher="出示掉了一地的积木：积木宝宝要回家，可是掉下来了。",
+                key_questions=["积木怎么掉了？"],
+                children="看一看，说一说积木掉了。",
+                intent="感知问题。",
+            ),
+            ProcessStep(
+                phase="展开",
+                cps_stage="试一试改一改",
+                minutes=9,
+                title="我来搬",
+                teacher="请幼儿自己试一试，掉了再换个办法。",
+                children="用手、小筐、托盘搬积木。",
+                intent="在尝试中调整办法。",
+            ),
+            ProcessStep(
+                phase="结束",
+                cps_stage="分享",
+                minutes=3,
+                title="积木回家了",
+                teacher="小结：一次少搬一点，用小筐更稳。",
+                children="说说自己是怎么搬的。",
+                intent="体验成功。",
+            ),
+        ],
+        extension=Extension(area="建构区：投放小筐和托盘。", home="回家和家长一起收拾玩具。"),
+        safety_notes=[
+            SafetyNote(
+                hazard_id="small-parts",
+                material="玻璃珠",
+                note="直径小于3.5厘米的小物件小班禁止使用，防止误食。",
+                severity="ban",
+            )
+        ],
+    )
+
+
+def sample_unit(count: int = 10) -> list[LessonPlan]:
+    """A theme unit of `count` plans, alternating the two samples, each with its own title."""
+    plans = []
+    for number in range(1, count + 1):
+        base = sample_plan() if number % 2 else small_class_plan()
+        plans.append(base.model_copy(update={"title": f"{base.title[:30]}（{number}）"}))
+    return plans
+
+
+GOOD_PROCESS_ROW = ("{{ 步骤.环节 }}", "{{ 步骤.时间 }}", "{{ 步骤.教师指导 }}", "{{ 步骤.幼儿活动 }}")
+
+
+def school_template(
+    *,
+    body: Sequence[str] = ("{{ 活动名称 }}", "执教：{{ 执教教师 }}", "{{ 安全提示 }}"),
+    process_row: Sequence[str] | None = GOOD_PROCESS_ROW,
+    loop: str = "{%tr for 步骤 in 活动过程 %}",
+    end_loop: str = "{%tr endfor %}",
+    header: str = "",
+    split_runs: bool = False,
+) -> bytes:
+    """A .docx template: body paragraphs, then a 活动过程 table whose step row sits between the
+    loop rows. split_runs types each character as its own run, as Word stores text edited in pieces."""
+    document = docx.Document()
+    if header:
+        document.sections[0].header.paragraphs[0].text = header
+    for line in body:
+        paragraph = document.add_paragraph()
+        for piece in line if split_runs else [line]:
+            paragraph.add_run(piece)
+    if process_row is not None:
+        columns = len(process_row)
+        table = document.add_table(rows=4, cols=columns)
+        for cell, label in zip(table.rows[0].cells, ["环节", "时间", "教师指导", "幼儿活动", "设计意图"], strict=False):
+            cell.text = label
+        table.rows[1].cells[0].text = loop
+        for cell, text in zip(table.rows[2].cells, process_row, strict=True):
+            cell.text = text
+        table.rows[3].cells[0].text = end_loop
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

@@ -337,3 +337,38 @@ def test_markdown_has_the_same_sections_as_docx(tmp_path):
     for plan in (sample_plan(), sample_plan().model_copy(update={"observation_points": [], "citations": []})):
         markdown_headings = re.findall(r"^## (.+)$", plan_to_markdown(plan), flags=re.MULTILINE)
         assert markdown_headings == headings(export(tmp_path, plan))
+
+
+def test_header_names_school_and_class(tmp_path):
+    header = export(tmp_path, school="阳光幼儿园", class_name="大二班").sections[0].header
+    assert header.paragraphs[0].text == "阳光幼儿园　大二班　教学活动设计"
+
+
+def test_header_without_school_still_names_the_document(tmp_path):
+    assert export(tmp_path).sections[0].header.paragraphs[0].text == "教学活动设计"
+
+
+def test_http_link_becomes_a_clickable_hyperlink(tmp_path):
+    plan = sample_plan().model_copy(update={"design_intent": "参见 https://www.moe.gov.cn/srcsite/A06/。"})
+    document = export(tmp_path, plan)
+    paragraph = next(p for p in document.paragraphs if p.text.startswith("参见"))
+    assert paragraph.text == "参见 https://www.moe.gov.cn/srcsite/A06/。"
+    (hyperlink,) = paragraph._p.findall(qn("w:hyperlink"))
+    assert document.part.rels[hyperlink.get(qn("r:id"))].target_ref == "https://www.moe.gov.cn/srcsite/A06/"
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "file:///C:/secret.docx", "data:text/html;base64,PHNjcmlwdD4=", "smb://evil/share"]
+)
+def test_links_other_than_http_are_dropped(tmp_path, link):
+    plan = sample_plan().model_copy(update={"key_point": f"看{link} 这里"})
+    document = export(tmp_path, plan)
+    assert paragraphs_after(document, "活动重点与难点")[0] == "活动重点：看 这里"
+    external = [rel for rel in document.part.rels.values() if rel.is_external]
+    assert external == []
+    assert "javascript" not in document.element.body.xml and "file:" not in document.element.body.xml
+
+
+def test_process_rows_do_not_split_across_pages(tmp_path):
+    rows = process_table(export(tmp_path)).rows[1:]
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in rows)

@@ -126,3 +126,9 @@ def test_warnings_appear_as_a_hint():
 
 def test_no_hint_without_warnings():
     assert "提示：**" not in plan_to_markdown(sample_plan())
+
+
+def test_control_characters_and_unsafe_links_are_removed():
+    plan = sample_plan().model_copy(update={"key_point": "稳\x07定 javascript:alert(1) 见 https://x.org/a"})
+    lines = section(plan_to_markdown(plan), "活动重点与难点")
+    assert lines[0] == "**活动重点：**稳定  见 https://x.org/a  "

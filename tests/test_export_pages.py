@@ -1,0 +1,82 @@
+"""AppTest on the export pages: 学校模板 (upload and check) and 我的教案 (template choice, several at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sample_plans import sample_plan, school_template, small_class_plan
+from streamlit.testing.v1 import AppTest
+
+import studio_ui
+from lesson_studio.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch, fake_backend):
+    monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LESSON_STUDIO_BACKEND", "fake")
+    monkeypatch.setenv("LESSON_STUDIO_STARTER_LIBRARY", "0")
+    studio_ui.get_studio.clear()
+    return tmp_path / "data"
+
+
+def page(name: str, user) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
+    at.session_state["user"] = user
+    return at.run()
+
+
+def users(data_dir):
+    store = Store(f"sqlite:///{data_dir / 'lesson_studio.db'}")
+    return store, store.ensure_user("wang", display_name="王老师"), store.ensure_user("zhao", role="lead")
+
+
+def test_teacher_sees_the_templates_but_cannot_upload(data_dir):
+    _store, teacher, _lead = users(data_dir)
+    at = page("templates.py", teacher)
+    assert not at.exception
+    assert [e.label for e in at.expander][0].startswith("园所表格式教案（示例模板）")
+    assert len(at.file_uploader) == 0
+    assert any("课程负责人" in info.value for info in at.info)
+
+
+def test_lead_uploads_a_checked_template(data_dir):
+    _store, _teacher, lead = users(data_dir)
+    at = page("templates.py", lead)
+    at.file_uploader[0].set_value(("我们园.docx", school_template(), DOCX_MIME))
+    at.run()
+    assert any("检查通过" in s.value for s in at.success)
+    next(b for b in at.button if b.label == "保存模板").click().run()
+    assert not at.exception
+    assert any("已保存模板“我们园”" in s.value for s in at.success)
+    assert any(e.label.startswith("我们园") for e in at.expander)
+
+
+def test_lead_sees_each_problem_and_cannot_save(data_dir):
+    _store, _teacher, lead = users(data_dir)
+    at = page("templates.py", lead)
+    at.file_uploader[0].set_value(("坏.docx", school_template(body=["{{ 活动名 }}"]), DOCX_MIME))
+    at.run()
+    assert "{{ 活动名 }}" in at.error[0].value
+    assert next(b for b in at.button if b.label == "保存模板").disabled
+
+
+def test_my_lessons_offers_templates_and_several_at_once(data_dir):
+    store, teacher, _lead = users(data_dir)
+    for plan in (sample_plan(), small_class_plan()):
+        store.save_version(teacher, plan)
+    at = page("my_lessons.py", teacher)
+    assert not at.exception
+    assert len(at.get("download_button")) == 2
+    template_box = at.selectbox(key="export_template")
+    assert template_box.options == ["内置表格式教案", "园所表格式教案（示例模板）"]
+    template_box.set_value("starter").run()
+    assert not at.exception
+    assert not [e for e in at.error if "模板" in e.value]  # (the 小班 plan's banned material is an st.error)
+    at.multiselect(key="export_several").set_value([draft.id for draft in store.list_drafts(teacher)]).run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 4
