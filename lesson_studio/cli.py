@@ -1,4 +1,4 @@
-"""`python -m lesson_studio ...`: generate, export, library ingest/search/list/remove.
+"""`python -m lesson_studio ...`: generate, export, library ingest/search/list/remove/....
 
 Exit codes: 0 ok; 1 a StudioError (one-line reason on stderr); 2 bad usage; 3 ingest skipped files;
 4 the plan did not pass the rubric.
@@ -49,17 +49,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     library = commands.add_parser("library", help="the course library")
     library_commands = library.add_subparsers(dest="library_command", required=True)
-    ingest = library_commands.add_parser("ingest", help="add .md/.txt/.docx files")
+    ingest = library_commands.add_parser(
+        "ingest", help="add .docx/.pdf/.md/.txt files or folders (exit 3 when any file was skipped)"
+    )
     ingest.add_argument("paths", type=Path, nargs="+")
-    ingest.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE")
-    search = library_commands.add_parser("search", help="search the library")
-    search.add_argument("query")
+    ingest.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                        help="age_band, domain, cps_stage, resource_type (resource_type=指南 for the 《指南》)")
+    ingest.add_argument("--no-wait", action="store_true",
+                        help="return once keyword search works; dense vectors are filled by the app later")
+    search = library_commands.add_parser("search", help="search the library (hybrid: dense + BM25)")
+    search.add_argument("query", nargs="?")
+    search.add_argument("--queries", type=Path, help="a file with one query per line; prints one JSON line per query")
     search.add_argument("--k", type=int, default=4)
     search.add_argument("--age-band", choices=["小班", "中班", "大班", "混龄"])
+    search.add_argument("--domain", choices=["健康", "语言", "社会", "科学", "艺术"])
+    search.add_argument("--resource-type", action="append", dest="resource_types", metavar="TYPE")
+    search.add_argument("--mode", choices=["hybrid", "dense", "keyword"], default="hybrid")
     search.add_argument("--json", action="store_true")
     library_commands.add_parser("list", help="list documents")
     remove = library_commands.add_parser("remove", help="remove a document by id")
     remove.add_argument("document_id")
+    for verb in ("disable", "enable"):
+        toggle = library_commands.add_parser(verb, help=f"{verb} a document (disabled ones are not retrieved)")
+        toggle.add_argument("document_id")
+    versions = library_commands.add_parser("versions", help="list a document's versions")
+    versions.add_argument("document_id")
+    rollback = library_commands.add_parser("rollback", help="make an earlier version of a document active again")
+    rollback.add_argument("document_id")
+    rollback.add_argument("version", type=int)
+    catalogue = library_commands.add_parser("catalogue", help="the standards catalogue parsed from the 《指南》")
+    catalogue.add_argument("--json", action="store_true")
     return parser
 
 
@@ -172,38 +191,148 @@ def _export(args) -> int:  # type: ignore[no-untyped-def]
 
 def _library(studio, user, args) -> int:  # type: ignore[no-untyped-def]
     library = studio.library
-    if args.library_command == "ingest":
-        tags = {}
-        for item in args.tag:
-            key, sep, value = item.partition("=")
-            if not sep or not key:
-                raise InvalidInput(f"标签格式应为 key=value：{item} / Tags must be key=value")
-            tags[key.strip()] = value.strip()
-        report = library.ingest(user, list(args.paths), tags=tags)
-        for doc in report.added:
-            print(f"added     {doc.document_id}  {doc.title}  ({doc.chunks} chunks)")
-        for doc in report.unchanged:
-            print(f"unchanged {doc.document_id}  {doc.title}")
-        for skipped in report.skipped:
-            print(f"skipped   {skipped.path}: {skipped.reason}", file=sys.stderr)
-        return 3 if report.skipped else 0
-    if args.library_command == "search":
-        hits = library.search(user, args.query, k=args.k, age_band=args.age_band)
-        if args.json:
-            for hit in hits:
-                print(json.dumps(hit.model_dump(mode="json"), ensure_ascii=False))
-        else:
-            for number, hit in enumerate(hits, start=1):
-                c = hit.citation
-                print(f"[{number}] {hit.score:.3f} 《{c.document_title}》 {c.heading}  ({hit.chunk_id})")
-                print("    " + hit.text[:120].replace("\n", " "))
-        return 0
-    if args.library_command == "list":
+    command = args.library_command
+    if command == "ingest":
+        return _library_ingest(library, user, args)
+    if command == "search":
+        return _library_search(library, user, args)
+    if command == "list":
         for doc in library.list_documents(user):
-            print(f"{doc.document_id}  {doc.title}  {doc.chunks} chunks  {doc.source_name}")
+            state = "" if doc.enabled else "  [disabled]"
+            print(
+                f"{doc.document_id}  v{doc.version}  {doc.title}  {doc.chunks} chunks "
+                f"({doc.embedded_chunks} with vectors)  {doc.source_name}{state}"
+            )
         return 0
-    if args.library_command == "remove":
+    if command == "remove":
         library.remove(user, args.document_id)
         print(f"removed {args.document_id}")
         return 0
+    if command in ("disable", "enable"):
+        library.set_enabled(user, args.document_id, command == "enable")
+        print(f"{command}d {args.document_id}")
+        return 0
+    if command == "versions":
+        for version in library.versions(user, args.document_id):
+            note = f"  {version.error}" if version.error else ""
+            print(f"v{version.number}  {version.status:8}  {version.chunks} chunks  {version.sha256[:12]}{note}")
+        return 0
+    if command == "rollback":
+        library.rollback(user, args.document_id, args.version)
+        _wait_for_vectors(library, user)
+        print(f"restored {args.document_id} v{args.version}")
+        return 0
+    if command == "catalogue":
+        catalogue = library.catalogue(user)
+        if catalogue is None:
+            raise InvalidInput(
+                "资料库中还没有《指南》：请导入并加 --tag resource_type=指南 / No 《指南》 in the library yet: ingest it "
+                "with --tag resource_type=指南"
+            )
+        if args.json:
+            print(catalogue.model_dump_json(indent=2))
+            return 0
+        for domain in catalogue.domains:
+            print(domain.name)
+            for sub in domain.sub_areas:
+                print(f"  {sub.name}")
+                for goal in sub.goals:
+                    print(f"    目标{goal.number} {goal.title}  ({', '.join(b.age_label for b in goal.bands)})")
+        print(f"{len(catalogue.domains)} domains, {catalogue.sub_area_count} sub-areas, {catalogue.goal_count} goals")
+        return 0
     return 2
+
+
+def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
+    from lesson_studio.library.checks import KIND_BY_SUFFIX
+
+    tags = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidInput(f"标签格式应为 key=value：{item} / Tags must be key=value: {item}")
+        tags[key.strip()] = value.strip()
+    paths: list[Path] = []
+    for path in args.paths:  # a folder stands for the supported files in it
+        if path.is_dir():
+            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in KIND_BY_SUFFIX))
+        else:
+            paths.append(path)
+    total = len(paths)
+    seen = []
+
+    def reading(path: Path) -> None:
+        seen.append(path)
+        print(f"[{len(seen)}/{total}] {path.name}", file=sys.stderr)
+
+    report = library.ingest(user, paths, tags=tags, on_file=reading)
+    for doc in report.added:
+        print(f"added     {doc.document_id}  v{doc.version}  {doc.title}  ({doc.chunks} chunks)")
+    for doc in report.updated:
+        print(f"updated   {doc.document_id}  v{doc.version}  {doc.title}  ({doc.chunks} chunks)")
+    for doc in report.unchanged:
+        print(f"unchanged {doc.document_id}  v{doc.version}  {doc.title}")
+    for skipped in report.skipped:
+        print(f"skipped   {skipped.path}: {' '.join(skipped.reason.split())}", file=sys.stderr)
+    if (report.added or report.updated) and not args.no_wait:
+        _wait_for_vectors(library, user)
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.skipped)} skipped",
+        file=sys.stderr,
+    )
+    return 3 if report.skipped else 0
+
+
+def _wait_for_vectors(library, user) -> None:  # type: ignore[no-untyped-def]
+    """Keyword search already works; show the dense vectors being filled, as a progress bar."""
+
+    def bar(progress) -> None:  # type: ignore[no-untyped-def]
+        width = 30
+        filled = int(width * progress.fraction)
+        print(
+            f"\r向量 dense vectors [{'#' * filled}{'.' * (width - filled)}] "
+            f"{progress.embedded_chunks}/{progress.total_chunks}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        progress = library.wait_for_embeddings(user, on_progress=bar)
+    except KeyboardInterrupt:
+        print("\n已中断：关键词检索可用，向量将在下次启动时继续 / Interrupted: keyword search works; the "
+              "dense vectors continue next time", file=sys.stderr)
+        return
+    print(file=sys.stderr)
+    if progress.error:
+        print(f"向量未完成（关键词检索可用）/ Dense vectors incomplete (keyword search works): {progress.error}",
+              file=sys.stderr)
+
+
+def _library_search(library, user, args) -> int:  # type: ignore[no-untyped-def]
+    if (args.query is None) == (args.queries is None):
+        raise InvalidInput("请给出一个查询或 --queries 文件 / Give one query or --queries FILE")
+    options = {"k": args.k, "age_band": args.age_band, "domain": args.domain,
+               "resource_types": args.resource_types, "mode": args.mode}
+    if args.queries is not None:
+        try:
+            queries = [line.strip() for line in args.queries.read_text(encoding="utf-8-sig").splitlines()]
+        except OSError as error:
+            raise InvalidInput(f"无法读取查询文件 {args.queries} / Cannot read the queries file ({error})") from error
+        for query in filter(None, queries):
+            hits = library.search(user, query, **options)
+            print(json.dumps({"query": query, "hits": [hit.model_dump(mode="json") for hit in hits]},
+                             ensure_ascii=False))
+        return 0
+    hits = library.search(user, args.query, **options)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit.model_dump(mode="json"), ensure_ascii=False))
+        return 0
+    for number, hit in enumerate(hits, start=1):
+        c = hit.citation
+        page = f" p.{c.page}" if c.page else ""
+        print(f"[{number}] {hit.score:.3f} 《{c.document_title}》 {c.heading}{page}  ({hit.chunk_id})")
+        print("    " + hit.text[:120].replace("\n", " "))
+    return 0

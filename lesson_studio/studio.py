@@ -52,7 +52,7 @@ class Studio:
             if self._library is None:
                 from lesson_studio.library import Library  # chromadb is heavy; load it on first use
 
-                self._library = Library(self.settings)
+                self._library = Library(self.settings, store=self.store)
             return self._library
 
     def backend(self, backend_id: str | None = None) -> ChatBackend:
