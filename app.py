@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from studio_ui import current_user, get_studio, t
+from studio_ui import current_user, get_studio, pages_for, t
 
 st.set_page_config(page_title="创新备课工作室 Lesson Studio", page_icon="🧸", layout="wide")
 
@@ -22,15 +22,10 @@ if current_user() is None:
     st.stop()
 
 user = current_user()
-st.sidebar.caption(f"{user.display_name}（{user.role}）")
+st.sidebar.caption(f"{user.display_name}（{t('role_' + user.role)}）")
 if st.sidebar.button(t("sign_out")):
     st.session_state.clear()
     st.rerun()
 
-pages = [
-    st.Page("pages/new_lesson.py", title=t("page_new"), icon="✏️", default=True),
-    st.Page("pages/my_lessons.py", title=t("page_mine"), icon="📚"),
-    st.Page("pages/plan.py", title=t("page_plan"), icon="🛠️"),
-    st.Page("pages/library.py", title=t("page_library"), icon="🔎"),
-]
+pages = [st.Page(path, title=t(title_key), icon=icon, default=index == 0) for index, (path, title_key, icon) in enumerate(pages_for(user))]
 st.navigation(pages).run()

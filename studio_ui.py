@@ -71,6 +71,24 @@ def require_user() -> User:
     return user
 
 
+# (page file, title key, icon, roles offered it). Offering is convenience only: every action checks
+# the role again in the core, so a teacher who opens an admin page by its address is refused there.
+PAGES = (
+    ("pages/new_lesson.py", "page_new", "✏️", ("teacher", "lead", "admin")),
+    ("pages/my_lessons.py", "page_mine", "📚", ("teacher", "lead", "admin")),
+    ("pages/plan.py", "page_plan", "🛠️", ("teacher", "lead", "admin")),
+    ("pages/library.py", "page_library", "🔎", ("teacher", "lead", "admin")),
+    ("pages/templates.py", "page_templates", "🗂️", ("teacher", "lead", "admin")),
+    ("pages/admin.py", "page_backends", "⚙️", ("admin",)),
+    ("pages/accounts.py", "page_accounts", "👥", ("admin",)),
+)
+
+
+def pages_for(user: User) -> list[tuple[str, str, str]]:
+    """The pages the navigation offers this user's role, first one the default."""
+    return [(path, title_key, icon) for path, title_key, icon, roles in PAGES if user.role in roles]
+
+
 def render_plan(plan: LessonPlan) -> None:
     st.subheader(plan.title)
     st.caption(f"{plan.age_band} · {plan.domain} · {plan.minutes} 分钟")

@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = library_commands.add_parser("rollback", help="make an earlier version of a document active again")
     rollback.add_argument("document_id")
     rollback.add_argument("version", type=int)
+    users = commands.add_parser("users", help="accounts and roles (teacher, lead = 教研组长, admin)")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    users_commands.add_parser("list", help="list accounts with their roles")
+    set_role = users_commands.add_parser("set-role", help="give an account a role (creates it if new)")
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=["teacher", "lead", "admin"])
     catalogue = library_commands.add_parser("catalogue", help="the standards catalogue parsed from the 《指南》")
     catalogue.add_argument("--json", action="store_true")
     return parser
@@ -97,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         user = studio.store.ensure_user(CLI_USERNAME, role="admin", display_name="命令行")
         if args.command == "generate":
             return _generate(studio, user, args)
+        if args.command == "users":
+            return _users(studio, user, args)
         return _library(studio, user, args)
     except StudioError as error:
         print("错误 / error: " + " ".join(str(error).split()), file=sys.stderr)  # one line, always
@@ -140,6 +148,16 @@ def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
     seconds = time.monotonic() - started
     first = view.result.first_content_s if view.result else None
     print(f"已保存为教案 {view.draft_id} 版本 {view.version_id}；用时 {seconds:.1f}s，首段内容 {first or 0:.1f}s", file=sys.stderr)
+    return 0
+
+
+def _users(studio, user, args) -> int:  # type: ignore[no-untyped-def]
+    if args.users_command == "set-role":
+        changed = studio.set_role(user, args.username, args.role)
+        print(f"{changed.username}\t{changed.role}")
+        return 0
+    for account in studio.list_users(user):
+        print(f"{account.username}\t{account.role}\t{account.display_name}")
     return 0
 
 

@@ -44,6 +44,8 @@ from sqlalchemy.exc import IntegrityError
 from lesson_studio.errors import InvalidInput, NotAllowed, NotFound
 from lesson_studio.models import LessonPlan, LessonRequest, User, VersionInfo
 
+ROLES = ("teacher", "lead", "admin")
+
 metadata = MetaData()
 
 schema_migrations = Table(
@@ -311,6 +313,27 @@ class Store:
                 row = conn.execute(select(users).where(users.c.username == username)).first()
         assert row is not None
         return User(id=row.id, username=row.username, display_name=row.display_name, role=row.role)
+
+    def list_users(self, user: User) -> list[User]:
+        """Every account with its role (admins only)."""
+        self._require_admin(user, "查看账号", "list accounts")
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.username)).all()
+        return [User(id=row.id, username=row.username, display_name=row.display_name, role=row.role) for row in rows]
+
+    def set_role(self, user: User, username: str, role: str) -> User:
+        """Give an account a role (admins only); an admin cannot take the role from themselves, so
+        an installation always keeps one admin who can undo a mistake."""
+        self._require_admin(user, "修改角色", "change roles")
+        if role not in ROLES:
+            raise InvalidInput(f"未知的角色：{role}（可选：{'、'.join(ROLES)}）/ Unknown role '{role}'")
+        if username.strip() == user.username and role != "admin":
+            raise InvalidInput("不能取消自己的管理员角色 / You cannot remove your own admin role")
+        target = self.ensure_user(username)
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == target.id).values(role=role))
+            self._audit(conn, user, "set_role", f"user:{target.username}:{role}")
+        return target.model_copy(update={"role": role})
 
     # --- requests ------------------------------------------------------------------------------
 
@@ -1065,6 +1088,11 @@ class Store:
     def _require_owner(user: User, owner_id: int) -> None:
         if user.id != owner_id and user.role not in ("lead", "admin"):
             raise NotAllowed("这份内容属于其他老师，您没有权限 / This belongs to another teacher")
+
+    @staticmethod
+    def _require_admin(user: User, action_zh: str, action_en: str) -> None:
+        if user.role != "admin":
+            raise NotAllowed(f"只有管理员可以{action_zh} / Only an admin can {action_en}")
 
     @staticmethod
     def _audit(conn: Connection, user: User | None, action: str, target: str) -> None:

@@ -20,7 +20,7 @@ from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput
 from lesson_studio.jobs import JobRunner
 from lesson_studio.llm.base import ChatBackend
-from lesson_studio.llm.registry import get_backend
+from lesson_studio.llm.registry import get_backend, task_backend_id
 from lesson_studio.models import Hit, LessonPlan, LessonRequest, User, VersionInfo
 from lesson_studio.store import RefinementRecord, Store
 
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from lesson_studio.library import Library
 
 SYSTEM_USERNAME = "system"
+# Service accounts act with the admin role for start-up and the command line; nobody signs in as them.
+RESERVED_USERNAMES = (SYSTEM_USERNAME, "cli")
+# Which configured route (resources/backends.toml [routes]) each kind of model edit follows.
+REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "refine", "fix": "rubric_fix"}
 MAX_PASSAGES_PER_DOCUMENT = 2
 
 
@@ -56,7 +60,7 @@ class Studio:
             return self._library
 
     def backend(self, backend_id: str | None = None) -> ChatBackend:
-        chosen = backend_id or self.settings.backend
+        chosen = backend_id or task_backend_id("generate")
         if chosen not in self._backends:
             self._backends[chosen] = get_backend(self.settings, chosen)
         return self._backends[chosen]
@@ -67,7 +71,17 @@ class Studio:
     # --- actions -------------------------------------------------------------------------------
 
     def sign_in(self, username: str) -> User:
+        if username.strip().lower() in RESERVED_USERNAMES:
+            raise InvalidInput(f"“{username.strip()}”是系统保留的账号名，请换一个 / '{username.strip()}' is reserved")
         return self.store.ensure_user(username)
+
+    def list_users(self, user: User) -> list[User]:
+        return self.store.list_users(user)
+
+    def set_role(self, user: User, username: str, role: str) -> User:
+        if username.strip().lower() in RESERVED_USERNAMES:
+            raise InvalidInput(f"“{username.strip()}”是系统保留的账号名 / '{username.strip()}' is reserved")
+        return self.store.set_role(user, username, role)
 
     def ensure_starter_library(self) -> object | None:
         """Ingest resources/library on first run (cheap when already done)."""
@@ -77,7 +91,7 @@ class Studio:
 
     def parse_request(self, user: User, text: str, *, use_model: bool = True) -> ParsedRequest:
         """Rules first; the model only for what rules cannot tell."""
-        infer = model_infer(self.backend()) if use_model else None
+        infer = model_infer(self.backend(task_backend_id("parse"))) if use_model else None
         return parse_request_text(text, infer=infer)
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
@@ -100,7 +114,9 @@ class Studio:
     def submit_generation(
         self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str | None = None
     ) -> int:
-        return self.jobs.submit(user, request, idempotency_key=idempotency_key, backend_id=backend_id or self.settings.backend)
+        return self.jobs.submit(
+            user, request, idempotency_key=idempotency_key, backend_id=backend_id or task_backend_id("generate")
+        )
 
     def retry_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
         """A failed, cancelled or interrupted job's request, generated again (the request was kept)."""
@@ -200,7 +216,7 @@ class Studio:
             base_version_id=base_version_id,
             kind=kind,
             payload=payload,
-            backend_id=backend_id or self.settings.backend,
+            backend_id=backend_id or task_backend_id(REFINEMENT_TASKS[kind]),
         )
 
     def accept_refinement(self, user: User, refinement_id: int) -> VersionInfo:

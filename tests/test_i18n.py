@@ -20,3 +20,9 @@ def test_every_key_the_ui_uses_is_defined():
     for path in [ROOT / "app.py", ROOT / "studio_ui.py", *(ROOT / "pages").glob("*.py")]:
         used |= set(re.findall(r'\bt\("([a-z_]+)"', path.read_text(encoding="utf-8")))
     assert used - set(strings()["zh"]) == set()
+
+
+def test_every_navigation_title_is_defined():
+    from studio_ui import PAGES
+
+    assert {title_key for _, title_key, _, _ in PAGES} <= set(strings()["zh"])

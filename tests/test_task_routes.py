@@ -1,0 +1,63 @@
+"""Each task follows its own route from the backends file: generate, refine, rubric_fix, parse."""
+
+import pytest
+from fakes import ScriptedBackend
+
+from lesson_studio.config import Settings
+from lesson_studio.llm.registry import register_backend, unregister_backend
+from lesson_studio.studio import Studio
+
+ROUTES = {"generate": "writer", "refine": "editor", "rubric_fix": "fixer", "parse": "reader"}
+
+
+@pytest.fixture
+def routed(tmp_path):
+    """A backends file whose four tasks route to four rows, each row served by its own scripted fake."""
+    rows = "\n".join(
+        f'[[backend]]\nid = "{row}"\nname = "{row}"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        for row in ROUTES.values()
+    )
+    routes = "\n".join(f'{task} = ["{row}"]' for task, row in ROUTES.items())
+    backends_file = tmp_path / "backends.toml"
+    backends_file.write_text(f"{rows}\n[routes]\n{routes}\n", encoding="utf-8")
+    fakes = {row: ScriptedBackend() for row in ROUTES.values()}
+    for row, fake in fakes.items():
+        fake.id = row
+        register_backend(row, lambda _settings, fake=fake: fake)
+    settings = Settings(data_dir=tmp_path / "data", backend="", backends_file=str(backends_file), starter_library=False)
+    yield Studio(settings), fakes
+    for row in fakes:
+        unregister_backend(row)
+
+
+def test_generation_uses_the_generate_route_and_records_who_answered(routed, teacher, hat_request):
+    studio, fakes = routed
+    view = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="k"), timeout=10)
+    assert view.status == "done"
+    assert fakes["writer"].calls and not fakes["editor"].calls and not fakes["fixer"].calls
+    assert studio.store.list_versions(teacher, view.draft_id)[0].backend == "writer"
+
+
+@pytest.mark.parametrize(("kind", "payload", "row"), [
+    ("section", {"section": "step:0", "instruction": "导入更有趣一些", "label": "导入"}, "editor"),
+    ("chat", {"message": "材料只有纸杯"}, "editor"),
+    ("fix", {}, "fixer"),
+])
+def test_each_refinement_follows_its_task_route(routed, teacher, hat_request, kind, payload, row):
+    studio, fakes = routed
+    view = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="k"), timeout=10)
+    for fake in fakes.values():
+        fake.calls.clear()
+    refinement_id = studio.submit_refinement(
+        teacher, draft_id=view.draft_id, base_version_id=view.version_id, kind=kind, payload=payload, idempotency_key="r"
+    )
+    studio.jobs.wait_refinement(teacher, refinement_id, timeout=10)
+    called = {name for name, fake in fakes.items() if fake.calls}
+    # a rubric fix with nothing to fix may need no model call at all; it must never use another route
+    assert called <= {row} and (called or kind == "fix")
+
+
+def test_sentence_parsing_asks_the_parse_route(routed, teacher):
+    studio, fakes = routed
+    studio.parse_request(teacher, "给小熊做帽子")  # no age band or domain: rules cannot tell, the model is asked
+    assert fakes["reader"].calls and not fakes["writer"].calls
