@@ -17,9 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, generate_plan
+from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, PlanSections, generate_plan
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend
+from lesson_studio.llm.notices import Notice, notices_to
 from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
 from lesson_studio.store import RefinementRecord, Store
 
@@ -41,6 +42,8 @@ class JobView:
     queue_position: int = 0  # 0: running or finished; n: n jobs ahead of it
     result: GenerationResult | None = None
     proposal: LessonPlan | None = None  # refinements: the plan to review before saving
+    notice: Notice | None = None  # what the backend is doing about a fault ("服务繁忙，正在重试")
+    partial: PlanSections | None = None  # a generation that did not finish: the sections it kept
 
 
 @dataclass
@@ -52,6 +55,7 @@ class _LiveJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: PlanProgress | None = None
     result: GenerationResult | None = None
+    notice: Notice | None = None
 
 
 class JobRunner:
@@ -73,19 +77,31 @@ class JobRunner:
 
     # --- generation ------------------------------------------------------------------------------
 
-    def submit(self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str) -> int:
-        """Save the request, then start its job once; later calls return the same job id."""
+    def submit(
+        self,
+        user: User,
+        request: LessonRequest,
+        *,
+        idempotency_key: str,
+        backend_id: str,
+        resume: PlanSections | None = None,
+    ) -> int:
+        """Save the request, then start its job once; later calls return the same job id.
+        With `resume`, the job writes only the sections a failed run did not finish."""
         request_id = self.store.save_request(user, request, idempotency_key)
         with self._lock:
             job, created = self.store.create_job(user, request_id, backend_id)
             if created:
-                self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request, request_id))
+                self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request, request_id, resume))
         return job.id
 
     def view(self, user: User, job_id: int) -> JobView:
         record = self.store.get_job(user, job_id)  # authorization happens here
         live, position = self._live_state(f"generation:{job_id}")
         status = live.status if live and record.status in ("queued", "running") else record.status
+        partial = None
+        if status in ("failed", "cancelled") and record.partial_json:
+            partial = PlanSections.model_validate_json(record.partial_json)
         return JobView(
             id=job_id,
             status=status,
@@ -95,6 +111,8 @@ class JobRunner:
             version_id=record.version_id,
             queue_position=position,
             result=live.result if live else None,
+            notice=live.notice if live and status == "running" else None,
+            partial=partial if partial is not None and partial.count() else None,
         )
 
     def cancel(self, user: User, job_id: int) -> None:
@@ -218,18 +236,33 @@ class JobRunner:
             update(int(raw_id), status="failed", error=f"内部错误：{type(error).__name__}: {error} / Internal error")
             live.status = "failed"
 
-    def _generate(self, live: _LiveJob, job_id: int, request: LessonRequest, request_id: int) -> None:
+    def _generate(
+        self, live: _LiveJob, job_id: int, request: LessonRequest, request_id: int, resume: PlanSections | None
+    ) -> None:
         def on_progress(progress: PlanProgress) -> None:
             live.progress = progress
+            live.notice = None  # text flows again: the fault the notice spoke of is over
 
+        def on_notice(notice: Notice) -> None:
+            live.notice = notice
+
+        def on_section(sections: PlanSections) -> None:
+            # After every section, so a failure, a cancel or a restart keeps what had arrived.
+            self.store.update_job(job_id, partial_json=sections.model_dump_json())
+
+        if resume is not None:
+            on_section(resume)
         retriever = self.retriever
-        result = generate_plan(
-            request,
-            backend=self.backend_for(live.backend_id),
-            retriever=(lambda req: retriever(live.user, req)) if retriever else None,
-            on_progress=on_progress,
-            cancel=live.cancel,
-        )
+        with notices_to(on_notice):
+            result = generate_plan(
+                request,
+                backend=self.backend_for(live.backend_id),
+                retriever=(lambda req: retriever(live.user, req)) if retriever else None,
+                on_progress=on_progress,
+                on_section=on_section,
+                cancel=live.cancel,
+                resume=resume,
+            )
         version = self.store.save_version(
             live.user,
             result.plan,

@@ -111,6 +111,9 @@ jobs = Table(
     Column("error", Text, nullable=False, default=""),
     Column("draft_id", Integer, nullable=True),
     Column("version_id", Integer, nullable=True),
+    # The sections that had arrived (PlanSections JSON), written after each one: a job that fails,
+    # is cancelled or is cut off by a restart keeps them, and 继续生成 starts from there.
+    Column("partial_json", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -233,10 +236,16 @@ def _m003_library(conn: Connection) -> None:
     metadata.create_all(conn, tables=[library_documents, library_versions, library_chunks])
 
 
+def _m004_job_partial(conn: Connection) -> None:
+    if "partial_json" not in {column["name"] for column in inspect(conn).get_columns("jobs")}:
+        conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN partial_json TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_authoring", _m002_authoring),
     ("003_library", _m003_library),
+    ("004_job_partial", _m004_job_partial),
 ]
 
 
@@ -265,6 +274,7 @@ class JobRecord:
     error: str
     draft_id: int | None
     version_id: int | None
+    partial_json: str | None = None  # the sections that had arrived (see jobs.partial_json)
 
 
 class Store:
@@ -545,7 +555,7 @@ class Store:
         return _job_record(row), created
 
     def update_job(self, job_id: int, **values: object) -> None:
-        allowed = {"status", "error", "draft_id", "version_id", "backend"}
+        allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown job fields: {values.keys() - allowed}")
         with self.engine.begin() as conn:
@@ -1154,6 +1164,7 @@ def _job_record(row) -> JobRecord:  # type: ignore[no-untyped-def]
         error=row.error,
         draft_id=row.draft_id,
         version_id=row.version_id,
+        partial_json=row.partial_json,
     )
 
 

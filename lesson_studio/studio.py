@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lesson_studio.authoring.diff import SectionDiff, diff_plans
-from lesson_studio.authoring.generate import PlanProgress, model_infer
+from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
 from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
+from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput
 from lesson_studio.jobs import JobRunner
@@ -126,6 +127,40 @@ class Studio:
         request = self.store.get_request(user, job.request_id)
         return self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=job.backend)
 
+    def resume_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
+        """继续生成: a failed, cancelled or interrupted job's request again, keeping the sections it
+        had finished and the passages they were written from; only the missing ones are written."""
+        job = self.store.get_job(user, job_id)
+        if job.status not in ("failed", "cancelled"):
+            raise InvalidInput("这个任务没有中断，不需要继续生成 / This job was not interrupted")
+        if not job.partial_json:
+            raise InvalidInput("这个任务还没有完成任何部分，请点“重试” / Nothing was kept; use retry")
+        request = self.store.get_request(user, job.request_id)
+        return self.jobs.submit(
+            user,
+            request,
+            idempotency_key=idempotency_key,
+            backend_id=job.backend,
+            resume=PlanSections.model_validate_json(job.partial_json),
+        )
+
+    def partial_progress(self, user: User, job_id: int) -> PlanProgress | None:
+        """What a job that did not finish had written, in the scaffold's structure, for the page."""
+        job = self.store.get_job(user, job_id)
+        if not job.partial_json or job.status not in ("failed", "cancelled"):
+            return None
+        sections = PlanSections.model_validate_json(job.partial_json)
+        progress = PlanProgress(
+            scaffold=build_scaffold(self.store.get_request(user, job.request_id)),
+            citations=[hit.citation.model_copy(update={"number": n}) for n, hit in enumerate(sections.hits, start=1)],
+            overview=sections.overview,
+            preparation=sections.preparation,
+            steps=list(sections.steps),
+            closing=sections.closing,
+            hits=list(sections.hits),
+        )
+        return progress if sections.count() else None
+
     def export_docx(self, user: User, version_id: int, *, teacher: str = "") -> bytes:
         from lesson_studio.export import plan_to_docx_bytes
 
@@ -225,7 +260,7 @@ class Studio:
             "section": f"重新生成：{record.payload.get('label', '')} — {record.payload.get('instruction', '')}",
             "fix": "一键修正 / rubric fix",
             "chat": f"对话修改：{record.payload.get('message', '')}",
-            "adapt": "改编自第{}号版本 / adapted".format(record.base_version_id),
+            "adapt": f"改编自第{record.base_version_id}号版本 / adapted",
         }
         return self.store.accept_refinement(
             user,

@@ -46,6 +46,13 @@ if job_id is None:
             if job.status in ("queued", "running") and right.button(t("view"), key=f"view_{job.id}"):
                 st.session_state["job_id"] = job.id
                 st.rerun()
+            if job.status in ("failed", "cancelled") and job.partial_json and right.button(t("resume"), key=f"resume_{job.id}"):
+                try:
+                    key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{job.id}".encode()).hexdigest()
+                    st.session_state["job_id"] = studio.resume_generation(user, job.id, idempotency_key=key)
+                    st.rerun()
+                except StudioError as error:
+                    st.error(str(error))
             if job.status in ("failed", "cancelled") and right.button(t("retry"), key=f"retry_{job.id}"):
                 try:
                     key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{job.id}".encode()).hexdigest()
@@ -100,16 +107,21 @@ if job_id is None:
 
 
 @st.fragment(run_every=1.0)
-def show_job() -> None:
+def poll_job() -> None:
     view = studio.jobs.view(user, st.session_state["job_id"])
+    if view.status not in ("queued", "running"):
+        st.rerun()  # a full run shows the result once; the fragment (and its polling) stops there
     if view.status == "queued":
         st.info(t("queued", n=view.queue_position))
-    if view.status in ("queued", "running"):
-        if view.progress:
-            render_progress(view.progress)
-        if st.button(t("cancel")):
-            studio.jobs.cancel(user, view.id)
-        return
+    if view.notice:
+        st.warning(view.notice.message)
+    if view.progress:
+        render_progress(view.progress)
+    if st.button(t("cancel")):
+        studio.jobs.cancel(user, view.id)
+
+
+def show_finished(view) -> None:  # type: ignore[no-untyped-def]
     if view.status == "done" and view.version_id is not None:
         version, plan = studio.store.get_version(user, view.version_id)
         st.success(t("saved", number=version.number))
@@ -130,6 +142,14 @@ def show_job() -> None:
         render_plan(plan)
     else:
         st.error(f"{t('failed')}：{view.error}")
+        partial = studio.partial_progress(user, view.id) if view.partial else None
+        if partial is not None:
+            st.info(t("partial_kept"))
+            if st.button(t("resume"), key="resume_current", type="primary"):
+                key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{view.id}".encode()).hexdigest()
+                st.session_state["job_id"] = studio.resume_generation(user, view.id, idempotency_key=key)
+                st.rerun()
+            render_progress(partial)
         if st.button(t("retry"), key="retry_current"):
             key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{view.id}".encode()).hexdigest()
             st.session_state["job_id"] = studio.retry_generation(user, view.id, idempotency_key=key)
@@ -140,4 +160,8 @@ def show_job() -> None:
         st.rerun()
 
 
-show_job()
+current = studio.jobs.view(user, st.session_state["job_id"])
+if current.status in ("queued", "running"):
+    poll_job()
+else:
+    show_finished(current)

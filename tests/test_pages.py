@@ -83,3 +83,28 @@ def test_library_page_searches_the_starter_library(app):
     app.text_input[0].input("怎样跟孩子说头脑风暴的规则").run()
     assert not app.exception
     assert any("《" in m.value for m in app.markdown)
+
+
+def test_cut_off_generation_shows_what_arrived_and_continues_from_there(app, fake_backend):
+    from fakes import answer_for
+
+    from lesson_studio.errors import IncompleteStream
+
+    calls = {"n": 0}
+
+    def cut_fourth_call(messages, schema):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise IncompleteStream(backend_id="fake")
+        return answer_for(schema)
+
+    fake_backend.respond = cut_fourth_call
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("不完整" in e.value for e in at.error))
+    assert any("已保留" in i.value for i in app.info)
+    assert any("小熊遇到麻烦" in m.value for m in app.markdown)  # the finished first step is shown
+    app.button(key="resume_current").click().run()
+    run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    assert calls["n"] < 4 + 8  # only the missing sections were written, not the whole plan again

@@ -18,8 +18,9 @@ from pydantic import BaseModel, create_model
 
 from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
 from lesson_studio.authoring.scaffold import Scaffold, brainstorm_rules_sentence, build_scaffold, mentions_rules
-from lesson_studio.errors import StudioError
+from lesson_studio.errors import ContextTooLong, StudioError
 from lesson_studio.llm.base import ChatBackend, Message
+from lesson_studio.llm.notices import Notice, notify
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import (
     Citation,
@@ -47,6 +48,20 @@ class Cancelled(StudioError):
         super().__init__("已取消生成，您的请求已保存。 / Generation cancelled; your request is saved.")
 
 
+class PlanSections(BaseModel):
+    """The sections that have arrived, and the passages they were written from: what a failed,
+    cancelled or cut-off generation keeps, so 继续生成 writes only what is missing."""
+
+    hits: list[Hit] = []
+    overview: OverviewDraft | None = None
+    preparation: PreparationDraft | None = None
+    steps: list[StepDraft | None] = []
+    closing: ClosingDraft | None = None
+
+    def count(self) -> int:
+        return sum(part is not None for part in (self.overview, self.preparation, self.closing, *self.steps))
+
+
 @dataclass
 class PlanProgress:
     """What has arrived so far; pages render it while the job runs."""
@@ -62,6 +77,13 @@ class PlanProgress:
     started_at: float = field(default_factory=time.monotonic)
     first_content_s: float | None = None  # seconds until the model's first piece arrived
     pieces: int = 0
+
+    hits: list[Hit] = field(default_factory=list)
+
+    def sections(self) -> PlanSections:
+        return PlanSections(
+            hits=self.hits, overview=self.overview, preparation=self.preparation, steps=self.steps, closing=self.closing
+        )
 
     def partial_fields(self) -> dict[str, str]:
         """Completed "key": "value" pairs of the section being written, for a live preview."""
@@ -154,15 +176,25 @@ def generate_plan(
     backend: ChatBackend,
     retriever: Retriever | None = None,
     on_progress: Callable[[PlanProgress], None] | None = None,
+    on_section: Callable[[PlanSections], None] | None = None,
     cancel: threading.Event | None = None,
+    resume: PlanSections | None = None,
 ) -> GenerationResult:
-    """Generate a full plan. Progress is reported after every piece; cancel is checked as often."""
+    """Generate a full plan. Progress is reported after every piece; cancel is checked as often;
+    on_section gets what has arrived after each finished section. With `resume`, the passages and
+    sections a failed run kept are reused and only the missing sections are written."""
     scaffold = build_scaffold(request)
-    hits = retriever(request) if retriever else []
+    if resume is not None and len(resume.steps) != len(scaffold.steps):
+        resume = None  # the structure changed since (a code update): start over rather than mix
+    hits = list(resume.hits) if resume is not None else (retriever(request) if retriever else [])
     progress = PlanProgress(
         scaffold=scaffold,
         citations=[hit.citation.model_copy(update={"number": n}) for n, hit in enumerate(hits, start=1)],
-        steps=[None] * len(scaffold.steps),
+        steps=list(resume.steps) if resume is not None else [None] * len(scaffold.steps),
+        overview=resume.overview if resume is not None else None,
+        preparation=resume.preparation if resume is not None else None,
+        closing=resume.closing if resume is not None else None,
+        hits=hits,
     )
     context = build_context(scaffold, hits)
     prompt_digest = hashlib.sha256(context.encode("utf-8"))
@@ -171,11 +203,16 @@ def generate_plan(
         if on_progress:
             on_progress(progress)
 
+    def section_done() -> None:
+        report()
+        if on_section:
+            on_section(progress.sections())
+
     def run_section(name: str, instruction: str, output_type: type[BaseModel], max_tokens: int) -> BaseModel:
+        nonlocal context
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         progress.current_section, progress.current_text = name, ""
-        messages = section_messages(scaffold, context, instruction)
         prompt_digest.update(instruction.encode("utf-8"))
 
         def on_text(text: str) -> None:
@@ -187,17 +224,42 @@ def generate_plan(
             progress.current_text = text
             report()
 
-        return generate_structured(backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name)
+        def attempt() -> BaseModel:
+            messages = section_messages(scaffold, context, instruction)
+            return generate_structured(backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name)
+
+        try:
+            return attempt()
+        except ContextTooLong as error:
+            # One retry with half the passages (the citations keep them all: earlier sections read them).
+            if not progress.hits:
+                raise
+            kept = progress.hits[: len(progress.hits) // 2]
+            notify(
+                Notice(
+                    kind="fewer_passages",
+                    message=f"资料太长，减少到 {len(kept)} 条参考资料后重试。 / The passages were too long; retrying with {len(kept)}.",
+                    backend_id=error.backend_id,
+                    detail=error.detail,
+                )
+            )
+            context = build_context(scaffold, kept)
+            return attempt()
 
     report()  # the scaffold and the citations are visible before the model says anything
-    progress.overview = run_section("活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
-    report()
-    progress.preparation = run_section("活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
-    report()
+    if progress.overview is None:
+        progress.overview = run_section("活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
+        section_done()
+    if progress.preparation is None:
+        progress.preparation = run_section("活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
+        section_done()
     for index, slot in enumerate(scaffold.steps):
-        progress.steps[index] = run_section(f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
-        report()
-    progress.closing = run_section("活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
+        if progress.steps[index] is None:
+            progress.steps[index] = run_section(f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
+            section_done()
+    if progress.closing is None:
+        progress.closing = run_section("活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
+        section_done()
     progress.current_section, progress.current_text = "", ""
     report()
 
