@@ -164,6 +164,7 @@ class JobRunner:
             version_id=record.version_id,
             queue_position=position,
             proposal=record.result,
+            notice=live.notice if live and status == "running" else None,
         )
 
     def cancel_refinement(self, user: User, refinement_id: int) -> None:
@@ -280,6 +281,13 @@ class JobRunner:
 
         def on_progress(progress: PlanProgress) -> None:
             live.progress = progress
+            live.notice = None
 
-        proposal = self.refiner(live.user, record, self.backend_for(live.backend_id), on_progress, live.cancel)
-        self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json())
+        def on_notice(notice: Notice) -> None:
+            live.notice = notice
+
+        backend = self.backend_for(live.backend_id)
+        with notices_to(on_notice):
+            proposal = self.refiner(live.user, record, backend, on_progress, live.cancel)
+        # The version will name the backend that really answered, not the task's route ("task:refine").
+        self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json(), backend=backend.id)

@@ -697,7 +697,7 @@ class Store:
         return _refinement_record(row)
 
     def update_refinement(self, refinement_id: int, **values: object) -> None:
-        allowed = {"status", "error", "result_json"}
+        allowed = {"status", "error", "result_json", "backend"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown refinement fields: {values.keys() - allowed}")
         with self.engine.begin() as conn:

@@ -47,15 +47,24 @@ def start(kind: str, payload: dict) -> None:
 
 
 @st.fragment(run_every=1.0)
+def poll_refinement() -> None:
+    view = studio.jobs.refinement_view(user, st.session_state["refinement"])
+    if view.status not in ("queued", "running"):
+        st.rerun()  # a full run shows the proposal once; polling stops there
+    if view.queue_position:
+        st.info(t("queued", n=view.queue_position))
+    if view.notice:
+        st.warning(view.notice.message)
+    if view.progress and view.progress.current_section:
+        st.info(t("generating", section=view.progress.current_section))
+    if st.button(t("cancel"), key="cancel_refinement"):
+        studio.jobs.cancel_refinement(user, view.id)
+
+
 def show_refinement() -> None:
     view = studio.jobs.refinement_view(user, st.session_state["refinement"])
     if view.status in ("queued", "running"):
-        if view.queue_position:
-            st.info(t("queued", n=view.queue_position))
-        if view.progress and view.progress.current_section:
-            st.info(t("generating", section=view.progress.current_section))
-        if st.button(t("cancel"), key="cancel_refinement"):
-            studio.jobs.cancel_refinement(user, view.id)
+        poll_refinement()
         return
     if view.status == "done" and view.proposal is not None:
         base = studio.load_plan(user, studio.store.get_refinement(user, view.id).base_version_id)

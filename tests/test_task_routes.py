@@ -55,6 +55,9 @@ def test_each_refinement_follows_its_task_route(routed, teacher, hat_request, ki
     called = {name for name, fake in fakes.items() if fake.calls}
     # a rubric fix with nothing to fix may need no model call at all; it must never use another route
     assert called <= {row} and (called or kind == "fix")
+    if called:
+        version = studio.accept_refinement(teacher, refinement_id)
+        assert version.backend == row  # the version names who answered, not the route
 
 
 def test_sentence_parsing_asks_the_parse_route(routed, teacher):
