@@ -234,6 +234,14 @@ def test_safety_notes_are_in_a_bordered_box(tmp_path):
     ]
 
 
+def test_safety_box_pads_its_text_evenly(tmp_path):
+    document = export(tmp_path)
+    box = next(t for t in document.tables if t.rows[0].cells[0].text.startswith("【"))
+    margins = {m.tag.split("}")[1]: int(m.get(qn("w:w"))) for m in box._tbl.tblPr.find(qn("w:tblCellMar"))}
+    assert margins["top"] == margins["bottom"] > 0
+    assert box.cell(0, 0).paragraphs[-1].paragraph_format.space_after == 0  # no extra gap above the bottom border
+
+
 def test_safety_section_is_kept_when_the_plan_has_no_notes(tmp_path):
     document = export(tmp_path, sample_plan().model_copy(update={"safety_notes": []}))
     assert "六、安全提示" in headings(document)

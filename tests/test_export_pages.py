@@ -80,3 +80,22 @@ def test_my_lessons_offers_templates_and_several_at_once(data_dir):
     at.multiselect(key="export_several").set_value([draft.id for draft in store.list_drafts(teacher)]).run()
     assert not at.exception
     assert len(at.get("download_button")) == 4
+
+
+@pytest.mark.parametrize(
+    ("page_name", "title", "expander"),
+    [
+        ("templates.py", "School templates", "Placeholders and how to make a template"),
+        ("my_lessons.py", "My lessons", "Export settings (template, class, date)"),
+    ],
+)
+def test_export_pages_follow_the_english_switch(data_dir, page_name, title, expander):
+    store, teacher, _lead = users(data_dir)
+    store.save_version(teacher, sample_plan())
+    at = AppTest.from_file(str(ROOT / "pages" / page_name), default_timeout=60)
+    at.session_state["user"] = teacher
+    at.session_state["language"] = "en"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == title
+    assert expander in [e.label for e in at.expander]

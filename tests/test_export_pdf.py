@@ -2,22 +2,33 @@
 
 The rendering tests need LibreOffice (libreoffice-writer), Noto CJK fonts and poppler's pdftotext,
 which .ci/run installs. On a developer machine without them they skip; in CI (CI set) they fail.
-Each LibreOffice conversion takes a second or two, so the suite converts only twice.
+Each LibreOffice run takes a few seconds, so the suite runs it only three times.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import stat
 import subprocess
+import sys
 import time
+import zipfile
 
 import pytest
 from sample_plans import sample_plan, sample_unit
 
-from lesson_studio.export import Cover, docx_to_pdf, pdf_available, plan_to_docx_bytes, unit_to_docx_bytes
+from lesson_studio.export import (
+    Cover,
+    docx_to_pdf,
+    docxs_to_pdfs,
+    pdf_available,
+    plan_to_docx_bytes,
+    plans_to_zip,
+    unit_to_docx_bytes,
+)
 from lesson_studio.export import pdf as pdf_module
 from lesson_studio.export.pdf import PdfFailed, PdfUnavailable
 
@@ -128,3 +139,43 @@ def test_libreoffice_failure_is_a_message(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf_module, "soffice_path", lambda: str(fake))
     with pytest.raises(PdfFailed, match="could not be loaded"):
         docx_to_pdf(b"PK")
+
+
+def fake_soffice(tmp_path, monkeypatch, *, skip: str) -> None:
+    """A stand-in that "converts" each file it is given into a .pdf in --outdir, except names containing skip."""
+    fake = tmp_path / "soffice"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import pathlib, sys\n"
+        "args = sys.argv[1:]\n"
+        "out = pathlib.Path(args[args.index('--outdir') + 1])\n"
+        "out.mkdir(parents=True, exist_ok=True)\n"
+        "for source in map(pathlib.Path, args[args.index('--outdir') + 2 :]):\n"
+        f"    if {skip!r} not in source.stem:\n"
+        "        (out / f'{source.stem}.pdf').write_text(f'pdf of {source.stem}\\n', encoding='utf-8')\n",
+        encoding="utf-8",
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(pdf_module, "soffice_path", lambda: str(fake))
+
+
+def test_several_documents_are_converted_in_one_run_in_order(tmp_path, monkeypatch):
+    fake_soffice(tmp_path, monkeypatch, skip="002")
+    assert docxs_to_pdfs([b"PK1", b"PK2", b"PK3"]) == ["pdf of 教案-001\n".encode(), None, "pdf of 教案-003\n".encode()]
+
+
+def test_a_zip_names_the_plan_whose_pdf_was_not_made(tmp_path, monkeypatch):
+    fake_soffice(tmp_path, monkeypatch, skip="002")
+    archive = zipfile.ZipFile(io.BytesIO(plans_to_zip(sample_unit(3), Cover(), pdf=True)))
+    pdfs = [name for name in archive.namelist() if name.endswith(".pdf")]
+    assert [name[:2] for name in pdfs] == ["01", "03"]
+    assert "02-" in archive.read("导出说明.txt").decode()
+
+
+def test_rendered_zip_holds_a_real_pdf_per_plan(tmp_path):
+    require_renderer()
+    archive = zipfile.ZipFile(io.BytesIO(plans_to_zip(sample_unit(2), Cover(), pdf=True)))
+    pdfs = [name for name in archive.namelist() if name.endswith(".pdf")]
+    assert len(pdfs) == 2 and "导出说明.txt" not in archive.namelist()
+    for name, plan in zip(pdfs, sample_unit(2), strict=True):
+        assert plan.title in squashed(pdf_text(archive.read(name), tmp_path, layout=False))

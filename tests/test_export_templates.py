@@ -183,6 +183,32 @@ def test_python_internals_are_out_of_reach():
         fill_template(school_template(body=["{{ ''.__class__.__mro__ }}"]), sample_plan(), COVER)
 
 
+@pytest.mark.parametrize("tag", ["{% include 'header.docx' %}", "{% import 'macros' as m %}", "{% extends 'base' %}"])
+def test_a_template_cannot_read_another_template(tag):
+    result = check_template(school_template(body=[tag, "{{ 活动名称 }}"]))
+    assert len(result.errors) == 1 and "不能引用其他模板" in result.errors[0]
+    with pytest.raises(InvalidInput):
+        fill_template(school_template(body=[tag]), sample_plan(), COVER)
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (["{{ 活动名称|safe }}"], "{{ 活动名称|safe }}"),
+        (["{{ 设计意图|urlize }}"], "{{ 设计意图|urlize }}"),
+        (["{% filter safe %}{{ 活动名称 }}{% endfilter %}"], "|safe"),
+        (["{% autoescape false %}{{ 活动名称 }}{% endautoescape %}"], "{% autoescape %}"),
+    ],
+)
+def test_a_template_cannot_turn_escaping_off(body, named):
+    result = check_template(school_template(body=body))
+    assert len(result.errors) == 1 and named in result.errors[0]
+
+
+def test_plain_filters_are_allowed():
+    assert check_template(school_template(body=["{{ 活动名称|upper }}", "{{ 活动目标|join('；') }}"])).ok
+
+
 # --- Filling -------------------------------------------------------------------------------------
 
 
@@ -251,6 +277,12 @@ def test_a_template_using_every_placeholder_and_field_passes():
 def test_teacher_cannot_upload_a_template(templates, teacher):
     with pytest.raises(NotAllowed, match="只有课程负责人或管理员可以上传学校模板 / Only a curriculum lead"):
         templates.upload(teacher, name="我们园的教案", data=school_template())
+
+
+def test_teacher_cannot_check_a_template(templates, teacher, lead):
+    with pytest.raises(NotAllowed):
+        templates.check(teacher, school_template())
+    assert templates.check(lead, school_template()).ok
 
 
 def test_teacher_cannot_remove_a_template(templates, teacher, lead):

@@ -6,7 +6,7 @@ from lesson_studio.export.cover import Cover
 from lesson_studio.export.docx_builder import build_docx, build_unit_docx, plan_to_docx_bytes, unit_to_docx_bytes
 from lesson_studio.export.files import safe_file_stem
 from lesson_studio.export.markdown import plan_to_markdown
-from lesson_studio.export.pdf import PdfFailed, PdfUnavailable, docx_to_pdf, pdf_available
+from lesson_studio.export.pdf import PdfFailed, PdfUnavailable, docx_to_pdf, docxs_to_pdfs, pdf_available
 from lesson_studio.export.placeholders import PLACEHOLDERS, reference_markdown
 from lesson_studio.export.templates import (
     SchoolTemplates,
@@ -28,6 +28,7 @@ __all__ = [
     "build_unit_docx",
     "check_template",
     "docx_to_pdf",
+    "docxs_to_pdfs",
     "fill_template",
     "pdf_available",
     "plan_docx",

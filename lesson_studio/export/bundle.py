@@ -11,7 +11,7 @@ from lesson_studio.export.cover import Cover
 from lesson_studio.export.docx_builder import plan_to_docx_bytes
 from lesson_studio.export.files import safe_file_stem
 from lesson_studio.export.markdown import plan_to_markdown
-from lesson_studio.export.pdf import PdfUnavailable, docx_to_pdf
+from lesson_studio.export.pdf import docxs_to_pdfs
 from lesson_studio.export.templates import fill_template
 from lesson_studio.models import LessonPlan
 
@@ -41,26 +41,34 @@ def plans_to_zip(
     if len(plans) > MAX_ZIP_PLANS:
         raise StudioError(f"一次最多导出 {MAX_ZIP_PLANS} 份教案 / At most {MAX_ZIP_PLANS} plans at once")
     problems: list[str] = []
+    files: list[tuple[str, LessonPlan, bytes]] = []  # each plan that could be exported, with its .docx
+    for number, plan in enumerate(plans, start=1):
+        stem = f"{number:02d}-{safe_file_stem(plan.title)}"
+        try:
+            files.append((stem, plan, plan_docx(plan, cover, template)))
+        except StudioError as error:
+            problems.append(f"{stem}：{error}")
+    pdfs = _pdfs([document for _stem, _plan, document in files], problems) if pdf and files else None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for number, plan in enumerate(plans, start=1):
-            stem = f"{number:02d}-{safe_file_stem(plan.title)}"
-            try:
-                document = plan_docx(plan, cover, template)
-            except StudioError as error:
-                problems.append(f"{stem}：{error}")
-                continue
+        for index, (stem, plan, document) in enumerate(files):
             archive.writestr(f"{stem}.docx", document)
             if markdown:
                 archive.writestr(f"{stem}.md", plan_to_markdown(plan))
-            if pdf:
-                try:
-                    archive.writestr(f"{stem}.pdf", docx_to_pdf(document))
-                except PdfUnavailable as error:
-                    problems.append(str(error))
-                    pdf = False  # the same answer for every other plan
-                except StudioError as error:
-                    problems.append(f"{stem}.pdf：{error}")
+            if pdfs is not None and pdfs[index] is not None:
+                archive.writestr(f"{stem}.pdf", pdfs[index])
+            elif pdfs is not None:
+                problems.append(f"{stem}.pdf：LibreOffice 没有生成 PDF / LibreOffice produced no PDF")
         if problems:
             archive.writestr(REPORT_NAME, "以下内容没有导出 / Not exported:\n" + "\n".join(problems) + "\n")
     return buffer.getvalue()
+
+
+def _pdfs(documents: list[bytes], problems: list[str]) -> list[bytes | None] | None:
+    """The PDFs in order, converted in one LibreOffice run (None for one it could not convert); None
+    when none could be made, with the reason added to problems once."""
+    try:
+        return docxs_to_pdfs(documents)
+    except StudioError as error:  # not installed, timed out or failed: the same answer for every plan
+        problems.append(str(error))
+        return None

@@ -33,6 +33,7 @@ from lesson_studio.export.typography import (
     add_field,
     add_text,
     box_borders,
+    box_cell_margins,
     keep_row_on_one_page,
     new_document,
     repeat_as_header_row,
@@ -237,7 +238,13 @@ def _write_safety_box(document: WordDocument, plan: LessonPlan) -> None:
     table._tbl.tblPr.insert_element_before(
         box_borders(), "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription"
     )
-    _fill_cell(table.cell(0, 0), wording.safety_lines(plan))
+    table._tbl.tblPr.insert_element_before(box_cell_margins(), "w:tblLook", "w:tblCaption", "w:tblDescription")
+    cell = table.cell(0, 0)
+    _fill_cell(cell, wording.safety_lines(plan))
+    # Body spacing (10 pt after each paragraph) would leave a gap under the last note only.
+    for paragraph in cell.paragraphs:
+        paragraph.paragraph_format.space_after = Pt(3)
+    cell.paragraphs[-1].paragraph_format.space_after = Pt(0)
     keep_row_on_one_page(table.rows[0]._tr)  # and, through its heading's keep-with-next, under it
     _set_column_widths(table, [TEXT_WIDTH])
 

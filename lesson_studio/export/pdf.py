@@ -14,11 +14,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from lesson_studio.errors import StudioError
 
 DEFAULT_TIMEOUT_S = 120
+PER_DOCUMENT_TIMEOUT_S = 30
 SYSTEM_FONT_CONFIG = Path("/etc/fonts/fonts.conf")
 SOFFICE_NAMES = ("soffice", "libreoffice")
 
@@ -62,6 +64,15 @@ def pdf_available() -> bool:
 
 def docx_to_pdf(docx: bytes, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
     """Convert a .docx to PDF; raises PdfUnavailable without LibreOffice, PdfFailed when it fails."""
+    (pdf,) = docxs_to_pdfs([docx], timeout_s=timeout_s)
+    if pdf is None:
+        raise PdfFailed("LibreOffice 没有生成 PDF，请稍后重试或下载 Word 文件 / LibreOffice produced no PDF")
+    return pdf
+
+
+def docxs_to_pdfs(documents: Sequence[bytes], *, timeout_s: float | None = None) -> list[bytes | None]:
+    """Convert several .docx in one LibreOffice run (starting it costs most of a conversion's time);
+    None for a document LibreOffice could not convert. The timeout grows with the number of documents."""
     soffice = soffice_path()
     if soffice is None:
         raise PdfUnavailable(
@@ -69,10 +80,15 @@ def docx_to_pdf(docx: bytes, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
             " / LibreOffice is not installed, so PDF export is unavailable: download the Word file, or ask"
             " the administrator to install libreoffice-writer"
         )
+    if not documents:
+        return []
+    if timeout_s is None:
+        timeout_s = DEFAULT_TIMEOUT_S + PER_DOCUMENT_TIMEOUT_S * (len(documents) - 1)
     with tempfile.TemporaryDirectory(prefix="lesson-studio-pdf-") as folder:
         work = Path(folder)
-        source = work / "教案.docx"
-        source.write_bytes(docx)
+        sources = [work / f"教案-{number:03d}.docx" for number in range(1, len(documents) + 1)]
+        for source, document in zip(sources, documents, strict=True):
+            source.write_bytes(document)
         out_dir = work / "out"
         command = [
             soffice,
@@ -85,16 +101,14 @@ def docx_to_pdf(docx: bytes, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bytes:
             "pdf",
             "--outdir",
             str(out_dir),
-            str(source),
+            *map(str, sources),
         ]
         env = {**os.environ, "HOME": str(work)}  # LibreOffice and fontconfig write under $HOME
         if SYSTEM_FONT_CONFIG.is_file():  # Linux; elsewhere LibreOffice does not use fontconfig
             env["FONTCONFIG_FILE"] = str(_write_font_config(work))
         _run(command, env=env, timeout_s=timeout_s)
-        produced = out_dir / "教案.pdf"
-        if not produced.is_file():
-            raise PdfFailed("LibreOffice 没有生成 PDF，请稍后重试或下载 Word 文件 / LibreOffice produced no PDF")
-        return produced.read_bytes()
+        produced = [out_dir / source.with_suffix(".pdf").name for source in sources]
+        return [path.read_bytes() if path.is_file() else None for path in produced]
 
 
 def _run(command: list[str], *, env: dict[str, str], timeout_s: float) -> None:

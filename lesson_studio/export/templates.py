@@ -28,7 +28,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import DictLoader, StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
@@ -58,6 +58,12 @@ FULL_WIDTH_BRACES = re.compile(r"[｛｝]{2}|｛％|％｝")
 XML_TAG = re.compile(r"<[^>]+>")
 
 PARTS = (("正文", "body"), ("页眉", "header"), ("页脚", "footer"))
+
+# Filters whose output Jinja inserts without escaping: with one, a "<" in a plan breaks the document,
+# and model text could write its own Word fields and links into it.
+RAW_MARKUP_FILTERS = frozenset({"safe", "urlize", "xmlattr", "tojson"})
+# Tags that would read another template: a school template is one self-contained document.
+OTHER_TEMPLATE_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 
 
 @dataclass(frozen=True)
@@ -121,8 +127,9 @@ class SchoolTemplates:
         return STARTER_PATH.read_bytes() if info.builtin else self._docx(info.id).read_bytes()
 
     def check(self, user: User, data: bytes) -> TemplateCheck:
-        """Check a template without storing it (the page shows the result before the lead saves)."""
-        _require_user(user)
+        """Check a template without storing it (the page shows the result before the lead saves).
+        Leads and admins only, like upload: a check renders the uploaded template."""
+        _require_manager(user, "检查", "check")
         return check_template(data)
 
     def upload(self, user: User, *, name: str, data: bytes, file_name: str = "") -> TemplateInfo:
@@ -244,8 +251,12 @@ def fill_template(data: bytes, plan: LessonPlan, cover: Cover) -> bytes:
 
 def _environment() -> ImmutableSandboxedEnvironment:
     # autoescape: values are XML text (a "<" in a plan must not break the document);
-    # StrictUndefined: a placeholder without a value is an error, not a silent blank.
-    return ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    # StrictUndefined: a placeholder without a value is an error, not a silent blank;
+    # an empty loader: {% include %} fails as a template error instead of a TypeError.
+    environment = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined, loader=DictLoader({}))
+    for name in RAW_MARKUP_FILTERS:
+        environment.filters.pop(name, None)
+    return environment
 
 
 # --- Checking --------------------------------------------------------------------------------------
@@ -394,6 +405,24 @@ class _Analysis:
 
     def visit(self, node: nodes.Node, loops: dict[str, str]) -> None:
         """loops maps each loop variable in scope to the list placeholder it runs over."""
+        if isinstance(node, OTHER_TEMPLATE_TAGS):
+            self.errors.append(
+                "模板不能引用其他模板（{% include %}、{% import %}、{% extends %}），请把内容直接写进这份模板"
+                " / A template cannot include, import or extend another template; put the content in this one"
+            )
+            return
+        if isinstance(node, nodes.EvalContextModifier):  # {% autoescape false %}
+            self.errors.append(
+                "模板不能使用 {% autoescape %}：教案文字必须经过转义才能写入 Word 文件，请删掉这个标签"
+                " / A template cannot use {% autoescape %}: plan text must be escaped; remove the tag"
+            )
+        if isinstance(node, nodes.Filter) and node.name in RAW_MARKUP_FILTERS:
+            target = node.node if isinstance(node.node, nodes.Name) else node.find(nodes.Name)
+            where = f"{{{{ {target.name}|{node.name} }}}} " if target is not None else ""
+            self.errors.append(
+                f"{where}不能使用 |{node.name}：它会把教案文字原样写入 Word 文件、破坏文档，请删掉 |{node.name}"
+                f" / {where.rstrip() + ': ' if where else ''}the |{node.name} filter writes plan text into the Word file unescaped; remove it"
+            )
         if isinstance(node, nodes.For):
             self.visit(node.iter, loops)
             inner = dict(loops)

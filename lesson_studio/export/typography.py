@@ -280,6 +280,17 @@ def box_borders() -> BaseOxmlElement:
     return borders
 
 
+def box_cell_margins() -> BaseOxmlElement:
+    """w:tblCellMar that keeps a box's text off its border: 0.18 cm above and below, 0.2 cm at the sides."""
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 100), ("left", 113), ("bottom", 100), ("right", 113)):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    return margins
+
+
 # --- Table rows ---------------------------------------------------------------------------------------
 
 
