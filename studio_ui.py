@@ -5,6 +5,7 @@ Only app.py, pages/ and this module import streamlit; business rules stay in les
 
 from __future__ import annotations
 
+import datetime
 import os
 import tomllib
 from functools import cache
@@ -14,6 +15,7 @@ import streamlit as st
 
 from lesson_studio.authoring.generate import PlanProgress
 from lesson_studio.config import RESOURCES_DIR, Settings
+from lesson_studio.export.cover import Cover
 from lesson_studio.models import LessonPlan, User
 from lesson_studio.studio import Studio
 
@@ -168,6 +170,64 @@ def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
             page = f"，第{citation.page}页" if citation.page else ""
             heading = f" › {citation.heading}" if citation.heading else ""
             st.caption(f"[{citation.number}] 《{citation.document_title}》{heading}{page}")
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def export_options(user: User, key: str) -> tuple[str | None, Cover]:
+    """The layout (built-in or a school template) and the cover fields the teacher chose."""
+    studio = get_studio()
+    with st.expander(t("export_options")):
+        choices = {info.id: info.name for info in studio.templates.list_templates(user)}
+        template_id = st.selectbox(
+            t("export_template"),
+            [None, *choices],
+            format_func=lambda option: t("export_builtin") if option is None else choices[option],
+            key=f"{key}_template",
+        )
+        left, right = st.columns(2)
+        today = datetime.date.today()
+        cover = Cover(
+            teacher=left.text_input(t("export_teacher"), value=user.display_name, key=f"{key}_teacher"),
+            class_name=right.text_input(t("export_class_name"), key=f"{key}_class"),
+            date=left.text_input(t("export_date"), value=f"{today.year}年{today.month}月{today.day}日", key=f"{key}_date"),
+            school=right.text_input(t("export_school"), key=f"{key}_school"),
+        )
+    return template_id, cover
+
+
+def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -> tuple[str | None, Cover]:
+    """Word (built-in layout or the chosen school template), Markdown and, with LibreOffice, PDF —
+    the same row on every page that shows a saved plan. Returns the options chosen."""
+    from lesson_studio.errors import StudioError
+    from lesson_studio.export import docx_to_pdf, pdf_available, plan_to_markdown
+
+    studio = get_studio()
+    template_id, cover = export_options(user, key)
+    try:
+        word = studio.export_version_docx(user, version_id, cover=cover, template_id=template_id)
+    except StudioError as error:
+        st.error(str(error))
+        word = None
+    left, middle, right = st.columns(3)
+    if word is not None:
+        left.download_button(
+            t("download_docx"), data=word, file_name=docx_file_name(plan), mime=DOCX_MIME, type="primary", key=f"{key}_docx"
+        )
+    middle.download_button(
+        t("download_md"), data=plan_to_markdown(plan), file_name=docx_file_name(plan).replace(".docx", ".md"), key=f"{key}_md"
+    )
+    if word is not None and pdf_available() and right.button(t("export_make_pdf"), key=f"{key}_make_pdf"):
+        try:
+            with st.spinner(t("export_make_pdf")):
+                pdf = docx_to_pdf(word)
+            right.download_button(
+                t("export_download_pdf"), data=pdf, file_name=docx_file_name(plan).replace(".docx", ".pdf"), key=f"{key}_pdf"
+            )
+        except StudioError as error:
+            st.error(str(error))
+    return template_id, cover
 
 
 def docx_file_name(plan: LessonPlan) -> str:

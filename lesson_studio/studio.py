@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lesson_studio.authoring.diff import SectionDiff, diff_plans
@@ -161,12 +160,6 @@ class Studio:
         )
         return progress if sections.count() else None
 
-    def export_docx(self, user: User, version_id: int, *, teacher: str = "") -> bytes:
-        from lesson_studio.export import plan_to_docx_bytes
-
-        _, plan = self.store.get_version(user, version_id)
-        return plan_to_docx_bytes(plan, teacher=teacher or user.display_name)
-
     def load_plan(self, user: User, version_id: int) -> LessonPlan:
         return self.store.get_version(user, version_id)[1]
 
@@ -303,8 +296,3 @@ class Studio:
             return chat_edit(plan, payload["message"], request=request, **common)
         new_request = LessonRequest.model_validate(payload["request"])
         return adapt_plan(plan, new_request, retriever=lambda req: self.retrieve(user, req), **common).plan
-
-
-def export_path_for(plan: LessonPlan, folder: Path) -> Path:
-    safe = "".join(ch for ch in plan.title if ch not in '\\/:*?"<>|').strip() or "教案"
-    return folder / f"{safe}.docx"

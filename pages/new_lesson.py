@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
-from studio_ui import docx_file_name, ensure_library, get_studio, render_plan, render_progress, require_user, t
+from studio_ui import ensure_library, export_buttons, get_studio, render_plan, render_progress, require_user, t
 
 user = require_user()
 studio = get_studio()
@@ -125,17 +125,7 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
     if view.status == "done" and view.version_id is not None:
         version, plan = studio.store.get_version(user, view.version_id)
         st.success(t("saved", number=version.number))
-        left, right = st.columns(2)
-        left.download_button(
-            t("download_docx"),
-            data=studio.export_docx(user, version.id),
-            file_name=docx_file_name(plan),
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            type="primary",
-        )
-        from lesson_studio.export import plan_to_markdown
-
-        right.download_button(t("download_md"), data=plan_to_markdown(plan), file_name=docx_file_name(plan).replace(".docx", ".md"))
+        export_buttons(user, version.id, plan, key="new_export")
         if st.button(t("open_workspace"), key="open_workspace"):
             st.session_state["open_draft"] = version.draft_id
             st.switch_page("pages/plan.py")

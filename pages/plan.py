@@ -12,7 +12,7 @@ from lesson_studio.authoring.diff import diff_plans
 from lesson_studio.authoring.refine import section_ids, section_label
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
-from studio_ui import get_studio, render_plan, render_progress, require_user, t
+from studio_ui import export_buttons, get_studio, render_plan, require_user, t
 
 user = require_user()
 studio = get_studio()
@@ -114,6 +114,7 @@ content, refine_tab, edit_tab, versions_tab, adapt_tab = st.tabs(
 )
 
 with content:
+    export_buttons(user, head_id, plan, key="plan_export")
     render_plan(plan)
 
 with refine_tab:

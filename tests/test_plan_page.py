@@ -88,3 +88,10 @@ def test_versions_diff_and_restore(workspace):
     assert versions(studio, teacher, draft_id) == [1, 2, 3]
     head = studio.store.list_drafts(teacher)[0].head_version_id
     assert studio.load_plan(teacher, head) == plan
+
+
+def test_the_workspace_offers_word_and_markdown_of_the_current_version(workspace):
+    at, _, _, _ = workspace
+    labels = [button.label for button in at.get("download_button")]
+    assert "下载 Word 教案" in labels and "下载 Markdown" in labels
+    assert at.selectbox(key="plan_export_template").value is None  # the built-in layout by default
