@@ -27,11 +27,13 @@ import httpx2  # noqa: E402
 from fake_openai_server import FakeOpenAIServer  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
-from lesson_studio.errors import StudioError  # noqa: E402
+from lesson_studio.authoring.generate import generate_plan  # noqa: E402
+from lesson_studio.errors import StudioError, Truncated  # noqa: E402
 from lesson_studio.llm.catalog import BackendSpec  # noqa: E402
 from lesson_studio.llm.openai_compatible import OpenAICompatibleBackend  # noqa: E402
 from lesson_studio.llm.routing import RoutedBackend  # noqa: E402
-from lesson_studio.llm.structured import generate_structured  # noqa: E402
+from lesson_studio.llm.structured import continue_structured, generate_structured  # noqa: E402
+from lesson_studio.models import Citation, Hit, LessonRequest  # noqa: E402
 
 HELLO = [{"role": "user", "content": "你好"}]
 KEY = "sk-bench-0123456789abcdef"
@@ -39,6 +41,33 @@ KEY = "sk-bench-0123456789abcdef"
 
 class Material(BaseModel):
     material: str = Field(min_length=1, max_length=6)
+
+
+REQUEST = LessonRequest(
+    age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", minutes=20, materials=["旧报纸"]
+)
+
+
+def long_passages(count: int) -> list[Hit]:
+    """Passages of ~2,000 characters: four overflow the fake server's 6,000-character context, two fit."""
+    text = "幼儿在游戏中尝试用不同材料解决问题。" * 111
+    return [
+        Hit(
+            chunk_id=f"guide:1:{n}",
+            text=text,
+            score=1.0,
+            citation=Citation(chunk_id=f"guide:1:{n}", document_id="guide", document_title="指南"),
+        )
+        for n in range(count)
+    ]
+
+
+def truncated_then_continued(subject: OpenAICompatibleBackend) -> None:
+    """finish_reason=length twice (the first try and the shorter retry), then 继续生成 from the partial."""
+    try:
+        generate_structured(subject, HELLO, Material)
+    except Truncated as cut:
+        continue_structured(subject, HELLO, Material, cut.partial)
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -131,13 +160,16 @@ def fault_table(server: FakeOpenAIServer, deadline: float) -> None:
         ("stream cut after 3 pieces", ["cut:after=3"], None),
         ("dropped before any text, then ok", ["cut:after=0"], None),
         ("stream ends without finish_reason", ["eof:after=3"], None),
+        ("stream goes silent midway (timeout_s 1)", ["stall:after=3,seconds=60"], {"timeout_s": 1}),
         ("finish_reason=length", ["length"], None),
+        ("length twice (structured), then 继续生成", ["length", "length"], "continue"),
         ("content_filter", ["content_filter"], None),
         ("content moderation 400", ["filtered_400"], None),
         ("HTML page with status 200", ["html"], None),
         ("malformed JSON once (structured)", ["malformed"], "structured"),
         ("malformed JSON twice (structured)", ["malformed", "malformed"], "structured"),
         ("fallback: refused primary -> fake server", [], "fallback"),
+        ("context too long in a plan: 4 -> 2 passages, 8 sections", [], "plan"),
     ]
     print(f"\n## Fault scenarios (timeout_s 10, deadline_s {deadline:g}, retries 2, real waits)\n")
     print("| scenario | outcome | requests | seconds | the teacher sees |")
@@ -155,6 +187,10 @@ def fault_table(server: FakeOpenAIServer, deadline: float) -> None:
         try:
             if special == "structured":
                 generate_structured(subject, HELLO, Material)
+            elif special == "continue":
+                truncated_then_continued(subject)  # type: ignore[arg-type]
+            elif special == "plan":
+                generate_plan(REQUEST, backend=subject, retriever=lambda request: long_passages(4))
             else:
                 "".join(subject.stream(HELLO))
             outcome, told = "ok", ""

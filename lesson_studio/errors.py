@@ -83,6 +83,15 @@ class RateLimited(BackendFault, ModelUnavailable):
     )
 
 
+class QuotaSpent(RateLimited):
+    """The account's quota is used up (OpenAI insufficient_quota, Qianfan 17/19): waiting cannot help."""
+
+    default_message = (
+        "模型服务的调用额度已用完，等待重试也没有用，请联系管理员。您的请求已保存。 / "
+        "The model service's quota is used up; waiting will not help — please contact the admin. Your request is saved."
+    )
+
+
 class ServerFailed(BackendFault, ModelUnavailable):
     """The provider kept failing on its side (HTTP 5xx, a dropped connection), after retries with backoff."""
 

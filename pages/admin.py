@@ -15,6 +15,15 @@ def say(zh: str, en: str) -> str:
     return en if english else zh
 
 
+def test_connection(backend_id: str) -> None:
+    # A button callback runs before the page does, so the overview below already shows this check's fault.
+    with st.spinner(say("正在测试…", "Testing…")):
+        try:
+            st.session_state[f"checked-{backend_id}"] = check_connection(user, studio.settings, backend_id, st.secrets)
+        except StudioError as error:
+            st.session_state[f"check-error-{backend_id}"] = str(error)
+
+
 st.title(say("模型后端", "LLM backends"))
 try:
     # st.secrets is read afresh on every run, so a key added to secrets.toml shows up here at once.
@@ -56,14 +65,16 @@ for backend in info.backends:
             line += f"（{backend.key_env_var}{' ' + backend.key_tail if backend.key_tail else ''}）"
         st.markdown(line)
         st.markdown(say("路由到此：", "Routed here: ") + ("、".join(backend.tasks) or say("（无）", "(none)")))
-        if st.button(say("测试连接", "Test connection"), key=f"check-{backend.id}"):
-            with st.spinner(say("正在测试…", "Testing…")):
-                try:
-                    st.session_state[f"checked-{backend.id}"] = check_connection(
-                        user, studio.settings, backend.id, st.secrets
-                    )
-                except StudioError as error:
-                    st.error(str(error))
+        if backend.recent_faults:
+            with st.expander(say("最近的错误", "Recent faults") + f"（{len(backend.recent_faults)}）"):
+                for fault in backend.recent_faults:  # the provider's own words, keys masked
+                    st.markdown(f"`{fault.when}` **{fault.kind}** — {fault.message}")
+                    st.code(fault.detail or "—", language=None)
+        st.button(
+            say("测试连接", "Test connection"), key=f"check-{backend.id}", on_click=test_connection, args=(backend.id,)
+        )
+        if st.session_state.get(f"check-error-{backend.id}"):
+            st.error(st.session_state.pop(f"check-error-{backend.id}"))
         result = st.session_state.get(f"checked-{backend.id}")
         if result is not None:
             (st.success if result.ok else st.error)(result.message)

@@ -13,9 +13,12 @@ ordinary ways real providers fail. Tests start it in-process; by hand:
 
 Faults (each consumed by one chat request, in order; then `default` applies):
     ok, hang, 429, 500, 502, 503, 504, 401, 403, context, content_filter, filtered_400, cut, eof,
-    length, html, malformed, qianfan_rpm (336501), qianfan_tpm (336502), qianfan_qps (18),
+    stall (goes silent midway), length, html, malformed, qianfan_rpm (336501), qianfan_tpm (336502), qianfan_qps (18),
     qianfan_daily (17), qianfan_auth (110), qianfan_expired (111), qianfan_rpm_sse, sse_error
-A fault may carry options after a colon: "429:retry_after=3", "hang:seconds=5", "cut:after=2".
+A fault may carry options after a colon: "429:retry_after=3", "hang:seconds=5", "cut:after=2",
+"stall:after=2,seconds=10".
+Like a model, it continues when asked: a last user message that says 继续 (or "continue") after an
+assistant message holding the beginning of the answer it would give gets the rest of that answer.
 Only ever binds 127.0.0.1; every wait is bounded and ends when the server stops.
 """
 
@@ -51,6 +54,7 @@ FAULTS = [
     "filtered_400",
     "cut",
     "eof",
+    "stall",
     "length",
     "html",
     "malformed",
@@ -146,6 +150,18 @@ def schema_in(body: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
                 if isinstance(candidate, dict) and "properties" in candidate:
                     return candidate, False
     return None, False
+
+
+def continued_from(body: dict[str, Any], answer: str) -> str:
+    """The part of `answer` already written, when the request asks to continue it ("" otherwise)."""
+    messages = body.get("messages", [])
+    if len(messages) < 2 or messages[-1].get("role") != "user" or messages[-2].get("role") != "assistant":
+        return ""
+    asked = str(messages[-1].get("content") or "")
+    written = str(messages[-2].get("content") or "")
+    if ("继续" in asked or "continue" in asked.lower()) and written and answer.startswith(written):
+        return written if len(written) < len(answer) else ""
+    return ""
 
 
 class FakeOpenAIServer:
@@ -395,6 +411,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             last = next((m.get("content") for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
             text = ANSWER_TEXT + (f"（收到：{str(last)[:20]}）" if last else "")
+        text = text[len(continued_from(body, text)) :]
         pieces = [text[i : i + PIECE_CHARS] for i in range(0, len(text), PIECE_CHARS)] or [""]
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         finish = "tool_calls" if as_tool else "stop"
@@ -451,10 +468,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._end_stream()
             return
         self._event(chunk({"role": "assistant", "content": ""}))
-        cut_after = int(options.get("after", 2)) if kind in ("cut", "eof") else None
+        cut_after = int(options.get("after", 2)) if kind in ("cut", "eof", "stall") else None
         for number, piece in enumerate(pieces):
             if cut_after is not None and number == cut_after:
-                if kind == "cut":
+                if kind == "stall":  # silent with the connection open, as an overloaded provider
+                    self.fake.stopping.wait(float(options.get("seconds", HANG_LIMIT_S)))
+                    self._drop()
+                elif kind == "cut":
                     self._drop()  # no terminating chunk: the client sees a broken body
                 else:
                     self._end_stream()  # a clean end of body without finish_reason or [DONE]

@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 import studio_ui
 from lesson_studio.config import Settings
-from lesson_studio.errors import NotAllowed
+from lesson_studio.errors import AuthFailed, NotAllowed
+from lesson_studio.llm import incidents
 from lesson_studio.llm.admin import check_connection, overview
+from lesson_studio.llm.registry import get_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-admin-0123456789abcdef"
@@ -34,6 +36,7 @@ def school(tmp_path, server, monkeypatch) -> Settings:
         encoding="utf-8",
     )
     server.reset()
+    incidents.forget()
     return Settings(data_dir=tmp_path / "data", backends_file=str(path), secrets={"QIANFAN_API_KEY": KEY})
 
 
@@ -88,6 +91,16 @@ def test_connection_check_with_a_missing_key_names_the_variable(school, admin):
     assert not result.ok and "DEEPSEEK_API_KEY" in result.message
 
 
+def test_the_admin_sees_the_providers_words_for_a_teachers_failure(school, admin, server):
+    server.fail_next("401")
+    with pytest.raises(AuthFailed, match="请联系管理员"):  # what the teacher is told
+        list(get_backend(school, "ernie").stream([{"role": "user", "content": "你好"}]))
+    ernie = next(backend for backend in overview(admin, school).backends if backend.id == "ernie")
+    fault = ernie.recent_faults[0]
+    assert fault.kind == "AuthFailed" and "Incorrect API key provided" in fault.detail
+    assert KEY not in repr(ernie) and KEY[-12:] not in repr(ernie)
+
+
 @pytest.fixture
 def admin_page(tmp_path, monkeypatch, server):
     monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
@@ -114,6 +127,19 @@ def test_admin_page_lists_backends_and_tests_a_connection(admin_page, server):
     at.button(key="check-ernie").click().run()
     assert not at.exception
     assert any("连接成功" in message.value for message in at.success)
+
+
+def test_admin_page_shows_recent_faults_without_the_key(admin_page, server):
+    server.reset()
+    incidents.forget()
+    server.fail_next("401")
+    at = admin_page.run()
+    at.button(key="check-ernie").click().run()
+    assert not at.exception
+    assert any("最近的错误" in expander.label for expander in at.expander)
+    shown = " ".join(str(element.value) for element in [*at.markdown, *at.code, *at.error])
+    assert "AuthFailed" in shown and "Incorrect API key provided" in shown and KEY not in shown
+    assert KEY not in repr(at.session_state.to_dict())  # the check's result is kept there, masked
 
 
 def test_admin_page_refuses_a_teacher(admin_page):

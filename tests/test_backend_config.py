@@ -12,7 +12,7 @@ from lesson_studio.errors import InvalidInput
 from lesson_studio.llm.catalog import TASKS, load_catalog
 from lesson_studio.llm.local import LocalLlamaBackend
 from lesson_studio.llm.openai_compatible import OpenAICompatibleBackend
-from lesson_studio.llm.registry import get_backend, task_backend_id
+from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.llm.routing import RoutedBackend
 
 KEY = "bce-v3/ALTAK-config0123456789abcdef"
@@ -107,10 +107,36 @@ def test_a_task_follows_its_route(tmp_path):
     assert isinstance(get_backend(settings), RoutedBackend)  # no id: the generate route
 
 
+@pytest.mark.parametrize(
+    ("task", "backend_id"), [("generate", "ernie"), ("refine", "deepseek"), ("rubric_fix", "qwen"), ("parse", "ollama")]
+)
+def test_each_task_gets_the_backend_its_route_names(tmp_path, task, backend_id):
+    settings = admin_file(
+        tmp_path,
+        """
+        [routes]
+        generate = "ernie"
+        refine = "deepseek"
+        rubric_fix = "qwen"
+        parse = "ollama"
+        """,
+    )
+    assert get_backend(settings, task_backend_id(task)).id == backend_id
+
+
 def test_a_pinned_backend_wins_over_every_route(tmp_path):
     settings = Settings(data_dir=tmp_path, backend="openai")
     backend = get_backend(settings, task_backend_id("parse"))
     assert isinstance(backend, OpenAICompatibleBackend) and backend.id == "openai"
+    assert route_ids(settings, task_backend_id("parse")) == ("openai",)
+
+
+def test_route_ids_name_the_backends_a_task_will_try(tmp_path):
+    settings = admin_file(tmp_path, '[routes]\ngenerate = ["ernie", "local"]\n')
+    assert route_ids(settings, task_backend_id("generate")) == ("ernie", "local")
+    assert route_ids(settings) == ("ernie", "local")  # no id: the generate route
+    assert route_ids(settings, task_backend_id("refine")) == ("local",)  # the shipped route stays
+    assert route_ids(settings, "deepseek") == ("deepseek",)
 
 
 def test_an_unknown_backend_id_lists_the_known_ones():

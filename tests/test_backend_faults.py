@@ -201,6 +201,17 @@ def test_a_stream_that_ends_without_finish_reason_is_incomplete(backend, server)
         run(backend)
 
 
+def test_a_stream_that_goes_silent_midway_is_incomplete_not_retried(server):
+    backend = backend_for(server.base_url, timeout_s=0.3, deadline_s=30)
+    server.fail_next("stall:after=2,seconds=10")
+    pieces = []
+    with pytest.raises(IncompleteStream) as raised:
+        for piece in backend.stream(HELLO):
+            pieces.append(piece)
+    assert len(pieces) == 2 and raised.value.partial == "".join(pieces)
+    assert server.requests == 1
+
+
 def test_a_drop_before_any_text_is_retried(backend, server):
     server.fail_next("cut:after=0")
     assert run(backend).startswith("好的")
@@ -244,6 +255,13 @@ def test_malformed_twice_is_a_clear_error(backend, server):
     with pytest.raises(GenerationFailed, match="两次"):
         generate_structured(backend, HELLO, Material)
     assert server.requests == 2
+
+
+def test_content_filter_in_structured_output_is_not_taken_for_malformed_json(backend, server):
+    server.fail_next("content_filter")
+    with pytest.raises(ContentFiltered):
+        generate_structured(backend, HELLO, Material)
+    assert server.requests == 1  # no "repair" of a moderated answer
 
 
 def test_structured_output_cut_at_the_length_limit_is_asked_again_shorter(backend, server):

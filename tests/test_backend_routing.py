@@ -105,6 +105,15 @@ def test_a_cut_stream_is_never_saved_as_a_version(server, store, teacher, hat_re
     assert store.get_request(teacher, store.get_job(teacher, job_id).request_id) == hat_request
 
 
+def test_an_unreachable_backend_fails_the_job_and_keeps_the_request(store, teacher, hat_request):
+    jobs = JobRunner(store, lambda backend_id: remote(closed_url()))
+    job_id = jobs.submit(teacher, hat_request, idempotency_key="refused", backend_id="primary")
+    view = jobs.wait(teacher, job_id, timeout=30)
+    assert view.status == "failed" and "连接不上" in view.error and "请求已保存" in view.error
+    assert store.list_drafts(teacher) == []
+    assert store.get_request(teacher, store.get_job(teacher, job_id).request_id) == hat_request
+
+
 def test_a_full_plan_generates_over_http(server, store, teacher, hat_request):
     jobs = JobRunner(store, lambda backend_id: remote(server.base_url))
     job_id = jobs.submit(teacher, hat_request, idempotency_key="ok", backend_id="primary")

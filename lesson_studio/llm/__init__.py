@@ -8,11 +8,13 @@ from lesson_studio.llm.registry import (
     backend_ids,
     get_backend,
     register_backend,
+    route_ids,
     task_backend_id,
     unregister_backend,
 )
-from lesson_studio.llm.routing import RoutedBackend
-from lesson_studio.llm.structured import generate_structured, strict_schema
+from lesson_studio.llm.remedies import Remedy, remedy_for
+from lesson_studio.llm.routing import RoutedBackend, sticky_route
+from lesson_studio.llm.structured import continue_structured, generate_structured, strict_schema
 
 __all__ = [
     "TASKS",
@@ -20,13 +22,18 @@ __all__ = [
     "ChatBackend",
     "Message",
     "Notice",
+    "Remedy",
     "RoutedBackend",
     "backend_ids",
+    "continue_structured",
     "generate_structured",
     "get_backend",
     "load_catalog",
     "notices_to",
     "register_backend",
+    "remedy_for",
+    "route_ids",
+    "sticky_route",
     "strict_schema",
     "task_backend_id",
     "unregister_backend",

@@ -1,7 +1,8 @@
 """What the admin sees of the backends, and the 测试连接 check. Admins only (checked here).
 
 A key is reported as configured or missing, with at most its last four characters; the value
-itself never leaves lesson_studio.llm.
+itself never leaves lesson_studio.llm. The provider's own words for recent faults (a teacher was
+told "请联系管理员") are here too, keys masked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from typing import Any
 
 from lesson_studio.config import Settings
 from lesson_studio.errors import BackendFault, NotAllowed, NotFound, StudioError, Truncated
+from lesson_studio.llm import incidents
 from lesson_studio.llm.catalog import BackendSpec, Catalog, load_catalog, lookup_secret, masked_tail
+from lesson_studio.llm.incidents import Incident
 from lesson_studio.models import User
 
 CHECK_DEADLINE_S = 30.0
@@ -34,6 +37,7 @@ class BackendStatus:
     key_tail: str  # "…a1b2" or "" — never more of the key
     tasks: tuple[str, ...]  # tasks that route here (first choice or fallback)
     first_choice_for: tuple[str, ...]
+    recent_faults: tuple[Incident, ...] = ()  # newest first, this process only
 
     @property
     def ready(self) -> bool:
@@ -168,4 +172,5 @@ def _status(spec: BackendSpec, catalog: Catalog, settings: Settings, secrets: Ma
         key_tail=tail,
         tasks=tasks,
         first_choice_for=first,
+        recent_faults=incidents.recent(spec.id),
     )

@@ -27,6 +27,7 @@ from lesson_studio.errors import (
     ContentFiltered,
     ContextTooLong,
     IncompleteStream,
+    QuotaSpent,
     RateLimited,
     ServerFailed,
     Truncated,
@@ -53,10 +54,6 @@ FILTER_WORDS = re.compile(
 TRUNCATED_REASONS = {"length", "max_tokens", "model_length"}
 FILTERED_REASONS = {"content_filter", "content_filtered", "sensitive"}
 BROKEN_REASONS = {"insufficient_system_resource"}  # DeepSeek: the server gave up mid-answer
-QUOTA_SPENT = (
-    "模型服务的调用额度已用完，等待重试也没有用，请联系管理员。您的请求已保存。 / "
-    "The model service's quota is used up; waiting will not help — please contact the admin. Your request is saved."
-)
 SECRET_SHAPES = re.compile(r"(sk-[\w-]{6,}|bce-v3/[\w/-]{6,}|ALTAK[\w-]{6,}|Bearer\s+[\w./-]{6,})")
 
 
@@ -183,7 +180,7 @@ def _status(error: openai.APIStatusError, fault: Any) -> Failure:
         return Failure(fault(AuthFailed, text))
     if status == 429:
         if "insufficient_quota" in text:  # OpenAI: the account is out of credit, not busy
-            return Failure(fault(RateLimited, text, QUOTA_SPENT))
+            return Failure(fault(QuotaSpent, text))
         return Failure(fault(RateLimited, text), retryable=True, wait_s=retry_after_seconds(error.response.headers))
     if status in (408, 409) or status >= 500:
         return Failure(fault(ServerFailed, text), retryable=True, wait_s=retry_after_seconds(error.response.headers))
@@ -214,7 +211,7 @@ def _in_band(error: InBandError, fault: Any) -> Failure:
         code = body.get("error_code")
         text = f"Qianfan error_code {code}: {body.get('error_msg', '')}"
         if code in QIANFAN_QUOTA_SPENT:
-            return Failure(fault(RateLimited, text, QUOTA_SPENT))
+            return Failure(fault(QuotaSpent, text))
         if code in QIANFAN_RATE_LIMIT:
             return Failure(fault(RateLimited, text), retryable=True)
         if code in QIANFAN_AUTH:

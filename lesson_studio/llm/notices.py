@@ -1,7 +1,9 @@
 """What a backend says while it works around a fault: "服务繁忙，正在重试", "改用备用模型".
 
 The job layer listens with `with notices_to(callback): ...` around a generation; the backends call
-notify() from the same thread. Nobody listening is fine: notices are information, never control.
+notify() from the same thread (the one that iterates the stream, i.e. the job's worker thread).
+Nobody listening is fine: notices are information, never control. A notice is current until text
+flows again (the next progress report) or another notice replaces it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "retrying" | "fallback"
+    kind: str  # "retrying" (服务繁忙，正在重试) | "fallback" (改用备用模型) | "fewer_passages" (减少参考资料重试)
     message: str  # for the teacher, Chinese / English
     backend_id: str
     wait_s: float = 0.0  # how long the backend waits before the next attempt

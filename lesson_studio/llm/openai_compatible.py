@@ -36,11 +36,14 @@ from lesson_studio.errors import (
     NeedsKey,
     RateLimited,
     ServerFailed,
+    Truncated,
 )
+from lesson_studio.llm import incidents
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.catalog import BackendSpec, lookup_secret
 from lesson_studio.llm.faults import Failure, classify, finish_fault, sniff_response
 from lesson_studio.llm.notices import Notice, notify
+from lesson_studio.llm.structured import schema_instruction
 
 CONNECT_TIMEOUT_S = 5.0  # a refused or unroutable address should fail fast, whatever timeout_s says
 BACKOFF_BASE_S = 0.5
@@ -57,13 +60,6 @@ def _slot(spec: BackendSpec) -> threading.BoundedSemaphore:
     key = (spec.id, spec.base_url, spec.concurrency)
     with _slots_lock:
         return _slots.setdefault(key, threading.BoundedSemaphore(spec.concurrency))
-
-
-def schema_instruction(schema: dict[str, Any]) -> str:
-    return (
-        "只输出一个 JSON 对象，必须符合下面的 JSON Schema，不要输出任何其他文字。\n"
-        f"```json\n{json.dumps(schema, ensure_ascii=False)}\n```"
-    )
 
 
 class _RetryBeforeText(Exception):
@@ -224,6 +220,8 @@ class OpenAICompatibleBackend(ChatBackend):
         except BackendFault as fault:
             # The admin's record of what the provider said (keys already masked); the teacher sees str(fault).
             log.warning("backend %s: %s — %s", self.id, type(fault).__name__, fault.detail)
+            if not isinstance(fault, Truncated):  # a length limit is the caller's budget, not a provider fault
+                incidents.record(fault)
             raise
         finally:
             slot.release()

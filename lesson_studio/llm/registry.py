@@ -29,6 +29,18 @@ def task_backend_id(task: str) -> str:
     return TASK_PREFIX + task
 
 
+def route_ids(settings: Settings, backend_id: str | None = None) -> tuple[str, ...]:
+    """The concrete backend ids a call with this id tries, in order: a task's route, the pinned
+    backend, or the id itself. The job layer can key its queues on the first one, so two tasks
+    routed to the same model share one queue."""
+    chosen = backend_id or settings.backend or task_backend_id("generate")
+    if not chosen.startswith(TASK_PREFIX):
+        return (chosen,)
+    if settings.backend:
+        return (settings.backend,)
+    return load_catalog(settings).route(chosen.removeprefix(TASK_PREFIX))
+
+
 def register_backend(backend_id: str, factory: BackendFactory) -> None:
     _factories[backend_id] = factory
 

@@ -1,4 +1,8 @@
-"""Schema-validated output: stream, validate with pydantic, one repair attempt, then a clear error."""
+"""Schema-validated output: stream, validate with pydantic, one repair attempt, then a clear error.
+
+And 继续生成: an object cut at the length limit (Truncated, after the one shorter retry) can be
+continued from its partial text instead of written again (`continue_structured`).
+"""
 
 from __future__ import annotations
 
@@ -46,6 +50,14 @@ def strict_schema(output_type: type[BaseModel]) -> dict[str, Any]:
         return node
 
     return resolve(schema, "")
+
+
+def schema_instruction(schema: dict[str, Any]) -> str:
+    """The schema as prompt text, for backends that cannot constrain decoding (json_mode, prompt-only)."""
+    return (
+        "只输出一个 JSON 对象，必须符合下面的 JSON Schema，不要输出任何其他文字。\n"
+        f"```json\n{json.dumps(schema, ensure_ascii=False)}\n```"
+    )
 
 
 def _extract_json(text: str) -> str:
@@ -112,6 +124,55 @@ def generate_structured(
     raise GenerationFailed(
         f"模型两次都没有给出可用的内容{label}：{last_error}。您的请求已保存，可以重试或换一个模型。 / "
         f"The model did not return usable content twice{(' (' + what + ')') if what else ''}; your request is saved — retry or switch model."
+    )
+
+
+CONTINUE_PROMPT = "上面的 JSON 写到一半被截断了。请从中断处继续往下写，不要重复已经写出的部分，也不要任何其他文字。"
+
+
+def continue_structured(
+    backend: ChatBackend,
+    messages: list[Message],
+    output_type: type[T],
+    partial: str,
+    *,
+    max_tokens: int = 600,
+    temperature: float = 0.3,
+    on_text: Callable[[str], None] | None = None,
+    what: str = "",
+) -> T:
+    """继续生成: ask the model to write on from `partial` (a Truncated's text); validate the whole.
+
+    `messages` are the section's original messages (as given to generate_structured). The request
+    carries no JSON schema for constrained decoding (a grammar would make the model start a fresh
+    object), only the schema as text. If the model starts over instead of continuing, a fresh
+    object that validates is accepted too. One call: cut again, it is Truncated with the longer
+    partial (the page may offer 继续生成 again); unusable, it is GenerationFailed.
+    """
+    schema = strict_schema(output_type)
+    follow = [
+        *messages,
+        {"role": "assistant", "content": partial},
+        {"role": "user", "content": CONTINUE_PROMPT + "\n" + schema_instruction(schema)},
+    ]
+    text = ""
+    try:
+        for piece in backend.stream(follow, json_schema=None, max_tokens=max_tokens, temperature=temperature):
+            text += piece
+            if on_text:
+                on_text(partial + text)
+    except Truncated as cut:
+        raise Truncated(detail=cut.detail, backend_id=cut.backend_id, partial=partial + text) from None
+    last_error = ""
+    for candidate in (partial + text, text):
+        try:
+            return output_type.model_validate_json(_extract_json(candidate))
+        except (ValidationError, json.JSONDecodeError, ValueError) as error:
+            last_error = last_error or _short_error(error)
+    label = f"（{what}）" if what else ""
+    raise GenerationFailed(
+        f"继续生成没有得到完整可用的内容{label}：{last_error}。您的请求已保存，可以重新生成。 / "
+        f"Continuing did not produce usable content{(' (' + what + ')') if what else ''}; your request is saved — regenerate instead."
     )
 
 
