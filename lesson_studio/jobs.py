@@ -21,6 +21,8 @@ from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanPr
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.notices import Notice, notices_to
+from lesson_studio.llm.remedies import CONTINUE, REGENERATE, RETRY_LATER, remedy_for
+from lesson_studio.llm.routing import sticky_route
 from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
 from lesson_studio.store import RefinementRecord, Store
 
@@ -44,6 +46,7 @@ class JobView:
     proposal: LessonPlan | None = None  # refinements: the plan to review before saving
     notice: Notice | None = None  # what the backend is doing about a fault ("服务繁忙，正在重试")
     partial: PlanSections | None = None  # a generation that did not finish: the sections it kept
+    offers: tuple[str, ...] = ()  # after a failure: what the page offers (llm.remedies), in order
 
 
 @dataclass
@@ -51,11 +54,13 @@ class _LiveJob:
     key: str  # "generation:12" or "refinement:3"
     user: User
     backend_id: str
+    queue: str = ""  # the model this job waits for (two tasks routed to one model share a queue)
     status: str = "queued"
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: PlanProgress | None = None
     result: GenerationResult | None = None
     notice: Notice | None = None
+    kept: bool = False  # some sections were saved to the job (so there is something to continue)
 
 
 class JobRunner:
@@ -65,9 +70,11 @@ class JobRunner:
         backend_for: Callable[[str], ChatBackend],
         retriever: Callable[[User, LessonRequest], list[Hit]] | None = None,
         refiner: Refiner | None = None,
+        queue_for: Callable[[str], str] | None = None,
     ):
         self.store = store
         self.backend_for = backend_for
+        self.queue_for = queue_for or (lambda backend_id: backend_id)
         self.retriever = retriever
         self.refiner = refiner
         self._lock = threading.Lock()
@@ -102,6 +109,14 @@ class JobRunner:
         partial = None
         if status in ("failed", "cancelled") and record.partial_json:
             partial = PlanSections.model_validate_json(record.partial_json)
+            if not partial.kept_anything():
+                partial = None
+        offers: tuple[str, ...] = ()
+        if status in ("failed", "cancelled"):
+            # A restart leaves no recorded offers: continue what was kept, or start again.
+            offers = tuple(filter(None, record.offers.split(","))) or ((CONTINUE,) if partial else ()) + (REGENERATE,)
+            if partial is None:
+                offers = tuple(offer for offer in offers if offer != CONTINUE) or (REGENERATE,)
         return JobView(
             id=job_id,
             status=status,
@@ -112,7 +127,8 @@ class JobRunner:
             queue_position=position,
             result=live.result if live else None,
             notice=live.notice if live and status == "running" else None,
-            partial=partial if partial is not None and partial.count() else None,
+            partial=partial,
+            offers=offers,
         )
 
     def cancel(self, user: User, job_id: int) -> None:
@@ -179,11 +195,12 @@ class JobRunner:
 
     def _start(self, key: str, user: User, backend_id: str, work: Callable[[_LiveJob], None]) -> None:
         """Register and queue a job; the caller holds self._lock."""
-        live = _LiveJob(key=key, user=user, backend_id=backend_id)
+        queue = self.queue_for(backend_id)
+        live = _LiveJob(key=key, user=user, backend_id=backend_id, queue=queue)
         self._live[key] = live
-        self._queues.setdefault(backend_id, []).append(key)
+        self._queues.setdefault(queue, []).append(key)
         executor = self._executors.setdefault(
-            backend_id, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lesson-job-{backend_id}")
+            queue, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lesson-job-{queue}")
         )
         executor.submit(self._run, live, work)
 
@@ -192,8 +209,11 @@ class JobRunner:
             live = self._live.get(key)
             position = 0
             if live and live.status == "queued":
-                queue = self._queues.get(live.backend_id, [])
-                position = queue.index(key) if key in queue else 0
+                queue = self._queues.get(live.queue, [])
+                running = sum(
+                    1 for other in self._live.values() if other.queue == live.queue and other.status == "running"
+                )
+                position = (queue.index(key) if key in queue else 0) + running
         return live, position
 
     def _cancel(self, key: str) -> None:
@@ -215,7 +235,7 @@ class JobRunner:
 
     def _run(self, live: _LiveJob, work: Callable[[_LiveJob], None]) -> None:
         with self._lock:
-            queue = self._queues.get(live.backend_id, [])
+            queue = self._queues.get(live.queue, [])
             if live.key in queue:
                 queue.remove(live.key)
         kind, _, raw_id = live.key.partition(":")
@@ -228,14 +248,27 @@ class JobRunner:
             work(live)
             live.status = "done"
         except Cancelled as cancelled:
-            update(int(raw_id), status="cancelled", error=str(cancelled))
+            update(int(raw_id), status="cancelled", error=str(cancelled), **self._offers(kind, live, cancelled))
             live.status = "cancelled"
         except StudioError as error:
-            update(int(raw_id), status="failed", error=str(error))
+            update(int(raw_id), status="failed", error=str(error), **self._offers(kind, live, error))
             live.status = "failed"
         except Exception as error:  # a bug: keep what was saved, tell the teacher, keep the detail
             update(int(raw_id), status="failed", error=f"内部错误：{type(error).__name__}: {error} / Internal error")
             live.status = "failed"
+
+    @staticmethod
+    def _offers(kind: str, live: _LiveJob, error: StudioError) -> dict[str, str]:
+        """What the teacher may do next (generation jobs; a refinement's proposal is simply closed)."""
+        if kind != "generation":
+            return {}
+        if isinstance(error, Cancelled):
+            offers: tuple[str, ...] = ((CONTINUE,) if live.kept else ()) + (REGENERATE,)
+        else:
+            offers = remedy_for(error, kept=live.kept).offers or (RETRY_LATER,)
+            if not live.kept:
+                offers = tuple(offer for offer in offers if offer != CONTINUE) or (REGENERATE,)
+        return {"offers": ",".join(offers)}
 
     def _generate(
         self, live: _LiveJob, job_id: int, request: LessonRequest, request_id: int, resume: PlanSections | None
@@ -250,11 +283,13 @@ class JobRunner:
         def on_section(sections: PlanSections) -> None:
             # After every section, so a failure, a cancel or a restart keeps what had arrived.
             self.store.update_job(job_id, partial_json=sections.model_dump_json())
+            live.kept = sections.kept_anything()
 
         if resume is not None:
             on_section(resume)
         retriever = self.retriever
-        with notices_to(on_notice):
+        # sticky_route: a plan is several calls; once one backend has written, the rest is its too.
+        with notices_to(on_notice), sticky_route():
             result = generate_plan(
                 request,
                 backend=self.backend_for(live.backend_id),
@@ -287,7 +322,7 @@ class JobRunner:
             live.notice = notice
 
         backend = self.backend_for(live.backend_id)
-        with notices_to(on_notice):
+        with notices_to(on_notice), sticky_route():
             proposal = self.refiner(live.user, record, backend, on_progress, live.cancel)
         # The version will name the backend that really answered, not the task's route ("task:refine").
         self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json(), backend=backend.id)

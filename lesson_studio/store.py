@@ -114,6 +114,8 @@ jobs = Table(
     # The sections that had arrived (PlanSections JSON), written after each one: a job that fails,
     # is cancelled or is cut off by a restart keeps them, and 继续生成 starts from there.
     Column("partial_json", Text, nullable=True),
+    # What the page offers after a failure (llm.remedies: "continue,regenerate", "contact_admin", ...).
+    Column("offers", String(120), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
@@ -237,8 +239,11 @@ def _m003_library(conn: Connection) -> None:
 
 
 def _m004_job_partial(conn: Connection) -> None:
-    if "partial_json" not in {column["name"] for column in inspect(conn).get_columns("jobs")}:
+    columns = {column["name"] for column in inspect(conn).get_columns("jobs")}
+    if "partial_json" not in columns:
         conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN partial_json TEXT")
+    if "offers" not in columns:
+        conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN offers VARCHAR(120) NOT NULL DEFAULT ''")
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -275,6 +280,7 @@ class JobRecord:
     draft_id: int | None
     version_id: int | None
     partial_json: str | None = None  # the sections that had arrived (see jobs.partial_json)
+    offers: str = ""  # comma-separated llm.remedies offers after a failure
 
 
 class Store:
@@ -555,7 +561,7 @@ class Store:
         return _job_record(row), created
 
     def update_job(self, job_id: int, **values: object) -> None:
-        allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json"}
+        allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json", "offers"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown job fields: {values.keys() - allowed}")
         with self.engine.begin() as conn:
@@ -1165,6 +1171,7 @@ def _job_record(row) -> JobRecord:  # type: ignore[no-untyped-def]
         draft_id=row.draft_id,
         version_id=row.version_id,
         partial_json=row.partial_json,
+        offers=row.offers or "",
     )
 
 

@@ -17,10 +17,10 @@ from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
-from lesson_studio.errors import InvalidInput
+from lesson_studio.errors import InvalidInput, StudioError
 from lesson_studio.jobs import JobRunner
 from lesson_studio.llm.base import ChatBackend
-from lesson_studio.llm.registry import get_backend, task_backend_id
+from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import Hit, LessonPlan, LessonRequest, User, VersionInfo
 from lesson_studio.store import RefinementRecord, Store
 
@@ -32,7 +32,8 @@ SYSTEM_USERNAME = "system"
 # Service accounts act with the admin role for start-up and the command line; nobody signs in as them.
 RESERVED_USERNAMES = (SYSTEM_USERNAME, "cli")
 # Which configured route (resources/backends.toml [routes]) each kind of model edit follows.
-REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "refine", "fix": "rubric_fix"}
+# Adapting writes a whole new plan, so it follows the generate route.
+REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
 MAX_PASSAGES_PER_DOCUMENT = 2
 
 
@@ -46,7 +47,7 @@ class Studio:
         self._library = library
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}
-        self.jobs = JobRunner(self.store, self.backend, self.retrieve, self._refine)
+        self.jobs = JobRunner(self.store, self.backend, self.retrieve, self._refine, queue_for=self._queue_for)
 
     # --- parts ---------------------------------------------------------------------------------
 
@@ -64,6 +65,13 @@ class Studio:
         if chosen not in self._backends:
             self._backends[chosen] = get_backend(self.settings, chosen)
         return self._backends[chosen]
+
+    def _queue_for(self, backend_id: str) -> str:
+        """Jobs wait per model: the first backend of the route (tasks routed to one model share it)."""
+        try:
+            return route_ids(self.settings, backend_id)[0]
+        except StudioError:
+            return backend_id  # an unknown id fails in the job itself, with its message
 
     def system_user(self) -> User:
         return self.store.ensure_user(SYSTEM_USERNAME, role="admin", display_name="系统")
@@ -132,16 +140,11 @@ class Studio:
         job = self.store.get_job(user, job_id)
         if job.status not in ("failed", "cancelled"):
             raise InvalidInput("这个任务没有中断，不需要继续生成 / This job was not interrupted")
-        if not job.partial_json:
-            raise InvalidInput("这个任务还没有完成任何部分，请点“重试” / Nothing was kept; use retry")
+        kept = PlanSections.model_validate_json(job.partial_json) if job.partial_json else None
+        if kept is None or not kept.kept_anything():
+            raise InvalidInput("这个任务还没有完成任何部分，请点“重新生成” / Nothing was kept; regenerate instead")
         request = self.store.get_request(user, job.request_id)
-        return self.jobs.submit(
-            user,
-            request,
-            idempotency_key=idempotency_key,
-            backend_id=job.backend,
-            resume=PlanSections.model_validate_json(job.partial_json),
-        )
+        return self.jobs.submit(user, request, idempotency_key=idempotency_key, backend_id=job.backend, resume=kept)
 
     def partial_progress(self, user: User, job_id: int) -> PlanProgress | None:
         """What a job that did not finish had written, in the scaffold's structure, for the page."""
@@ -158,7 +161,7 @@ class Studio:
             closing=sections.closing,
             hits=list(sections.hits),
         )
-        return progress if sections.count() else None
+        return progress if sections.kept_anything() else None
 
     def load_plan(self, user: User, version_id: int) -> LessonPlan:
         return self.store.get_version(user, version_id)[1]

@@ -7,6 +7,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from lesson_studio.errors import StudioError
+from lesson_studio.llm.remedies import CONTACT_ADMIN, CONTINUE, REGENERATE, REPHRASE, RETRY_LATER
 from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
 from studio_ui import ensure_library, export_buttons, get_studio, render_plan, render_progress, require_user, t
 
@@ -19,6 +20,12 @@ for name, default in FIELDS.items():
     st.session_state.setdefault(f"req_{name}", default)
 
 
+def fill_form(request: LessonRequest) -> None:
+    for name in FIELDS:
+        value = getattr(request, name)
+        st.session_state[f"req_{name}"] = "、".join(value) if name == "materials" else value
+
+
 def parse_sentence() -> None:
     # Runs as a callback, before the form widgets exist in this run, so it may set their values.
     try:
@@ -26,10 +33,7 @@ def parse_sentence() -> None:
     except StudioError as error:
         st.session_state["parse_error"] = str(error)
         return
-    request = parsed.request
-    for name in FIELDS:
-        value = getattr(request, name)
-        st.session_state[f"req_{name}"] = "、".join(value) if name == "materials" else value
+    fill_form(parsed.request)
     st.session_state["guessed"] = parsed.guessed
     st.session_state.pop("parse_error", None)
 
@@ -132,18 +136,27 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
         render_plan(plan)
     else:
         st.error(f"{t('failed')}：{view.error}")
+        # What to offer is decided in the core (llm.remedies); the page only draws the buttons.
+        if CONTACT_ADMIN in view.offers:
+            st.info(t("contact_admin"))
         partial = studio.partial_progress(user, view.id) if view.partial else None
         if partial is not None:
             st.info(t("partial_kept"))
-            if st.button(t("resume"), key="resume_current", type="primary"):
-                key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{view.id}".encode()).hexdigest()
-                st.session_state["job_id"] = studio.resume_generation(user, view.id, idempotency_key=key)
-                st.rerun()
-            render_progress(partial)
-        if st.button(t("retry"), key="retry_current"):
+        if CONTINUE in view.offers and st.button(t("resume"), key="resume_current", type="primary"):
+            key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{view.id}".encode()).hexdigest()
+            st.session_state["job_id"] = studio.resume_generation(user, view.id, idempotency_key=key)
+            st.rerun()
+        again = next((offer for offer in view.offers if offer in (REGENERATE, RETRY_LATER)), None)
+        if again and st.button(t("retry" if again == REGENERATE else "retry_later"), key="retry_current"):
             key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{view.id}".encode()).hexdigest()
             st.session_state["job_id"] = studio.retry_generation(user, view.id, idempotency_key=key)
             st.rerun()
+        if REPHRASE in view.offers and st.button(t("rephrase"), key="rephrase_current"):
+            fill_form(studio.store.get_request(user, studio.store.get_job(user, view.id).request_id))
+            del st.session_state["job_id"]
+            st.rerun()
+        if partial is not None:
+            render_progress(partial)
     if st.button(t("new_request")):
         del st.session_state["job_id"]
         st.session_state["nonce"] = uuid.uuid4().hex

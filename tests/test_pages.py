@@ -108,3 +108,43 @@ def test_cut_off_generation_shows_what_arrived_and_continues_from_there(app, fak
     app.button(key="resume_current").click().run()
     run_until(app, lambda at: any("已保存" in s.value for s in at.success))
     assert calls["n"] < 4 + 8  # only the missing sections were written, not the whole plan again
+
+
+def failing_on_call(number, error):
+    from fakes import answer_for
+
+    calls = {"n": 0}
+
+    def respond(messages, schema):
+        calls["n"] += 1
+        if calls["n"] == number:
+            raise error
+        return answer_for(schema)
+
+    return respond
+
+
+def test_content_filter_offers_changing_the_request_not_a_retry_loop(app, fake_backend):
+    from lesson_studio.errors import ContentFiltered
+
+    fake_backend.respond = failing_on_call(1, ContentFiltered(backend_id="fake"))
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("审核" in e.value for e in at.error))
+    labels = [button.label for button in app.button]
+    assert "修改要求" in labels and "重新生成" not in labels and "稍后重试" not in labels
+    app.button(key="rephrase_current").click().run()
+    assert "小熊" in app.text_input(key="req_topic").value  # back on the form, the request kept
+
+
+def test_a_refused_key_tells_the_teacher_to_contact_the_admin(app, fake_backend):
+    from lesson_studio.errors import AuthFailed
+
+    fake_backend.respond = failing_on_call(1, AuthFailed(backend_id="fake"))
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button[0].click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("联系管理员" in e.value for e in at.error))
+    assert any("管理员处理" in i.value for i in app.info)
+    assert "重新生成" not in [button.label for button in app.button]

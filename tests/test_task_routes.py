@@ -64,3 +64,35 @@ def test_sentence_parsing_asks_the_parse_route(routed, teacher):
     studio, fakes = routed
     studio.parse_request(teacher, "给小熊做帽子")  # no age band or domain: rules cannot tell, the model is asked
     assert fakes["reader"].calls and not fakes["writer"].calls
+
+
+def test_tasks_routed_to_one_model_wait_in_one_queue(tmp_path, teacher, hat_request):
+    """A job on the refine route waits behind one on the generate route when both name one model."""
+    import threading
+
+    hold = threading.Event()
+    shared = ScriptedBackend(hold=hold)
+    register_backend("shared", lambda _settings: shared)
+    backends_file = tmp_path / "one.toml"
+    backends_file.write_text(
+        '[[backend]]\nid = "shared"\nname = "shared"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        '[routes]\ngenerate = ["shared"]\nrefine = ["shared"]\n',
+        encoding="utf-8",
+    )
+    try:
+        studio = Studio(Settings(data_dir=tmp_path / "data", backend="", backends_file=str(backends_file), starter_library=False))
+        first = studio.submit_generation(teacher, hat_request, idempotency_key="a")
+        second = studio.submit_generation(
+            teacher, hat_request.model_copy(update={"topic": "纸杯塔"}), idempotency_key="b", backend_id="task:refine"
+        )
+        for _ in range(100):  # the first job starts on its worker thread
+            if studio.jobs.view(teacher, first).status == "running":
+                break
+            hold.wait(0.02)
+        assert studio.jobs.view(teacher, second).queue_position == 1
+        hold.set()
+        assert studio.jobs.wait(teacher, first, timeout=10).status == "done"
+        assert studio.jobs.wait(teacher, second, timeout=10).status == "done"
+    finally:
+        hold.set()
+        unregister_backend("shared")

@@ -18,10 +18,10 @@ from pydantic import BaseModel, create_model
 
 from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
 from lesson_studio.authoring.scaffold import Scaffold, brainstorm_rules_sentence, build_scaffold, mentions_rules
-from lesson_studio.errors import ContextTooLong, StudioError
+from lesson_studio.errors import ContextTooLong, StudioError, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.notices import Notice, notify
-from lesson_studio.llm.structured import generate_structured
+from lesson_studio.llm.structured import continue_structured, generate_structured
 from lesson_studio.models import (
     Citation,
     Extension,
@@ -57,9 +57,16 @@ class PlanSections(BaseModel):
     preparation: PreparationDraft | None = None
     steps: list[StepDraft | None] = []
     closing: ClosingDraft | None = None
+    # A section cut at the length limit: its key ("overview", "step:2", ...) and the text that came,
+    # so 继续生成 asks the model to write on from there instead of starting the section again.
+    cut_section: str = ""
+    cut_text: str = ""
 
     def count(self) -> int:
         return sum(part is not None for part in (self.overview, self.preparation, self.closing, *self.steps))
+
+    def kept_anything(self) -> bool:
+        return bool(self.count() or self.cut_text)
 
 
 @dataclass
@@ -79,10 +86,18 @@ class PlanProgress:
     pieces: int = 0
 
     hits: list[Hit] = field(default_factory=list)
+    cut_section: str = ""
+    cut_text: str = ""
 
     def sections(self) -> PlanSections:
         return PlanSections(
-            hits=self.hits, overview=self.overview, preparation=self.preparation, steps=self.steps, closing=self.closing
+            hits=self.hits,
+            overview=self.overview,
+            preparation=self.preparation,
+            steps=self.steps,
+            closing=self.closing,
+            cut_section=self.cut_section,
+            cut_text=self.cut_text,
         )
 
     def partial_fields(self) -> dict[str, str]:
@@ -195,6 +210,8 @@ def generate_plan(
         preparation=resume.preparation if resume is not None else None,
         closing=resume.closing if resume is not None else None,
         hits=hits,
+        cut_section=resume.cut_section if resume is not None else "",
+        cut_text=resume.cut_text if resume is not None else "",
     )
     context = build_context(scaffold, hits)
     prompt_digest = hashlib.sha256(context.encode("utf-8"))
@@ -208,7 +225,9 @@ def generate_plan(
         if on_section:
             on_section(progress.sections())
 
-    def run_section(name: str, instruction: str, output_type: type[BaseModel], max_tokens: int) -> BaseModel:
+    def run_section(
+        key: str, name: str, instruction: str, output_type: type[BaseModel], max_tokens: int
+    ) -> BaseModel:
         nonlocal context
         if cancel is not None and cancel.is_set():
             raise Cancelled()
@@ -226,39 +245,55 @@ def generate_plan(
 
         def attempt() -> BaseModel:
             messages = section_messages(scaffold, context, instruction)
+            if progress.cut_section == key and progress.cut_text:
+                # 继续生成 after a length cut: write on from the text that came, not from scratch.
+                cut_text, progress.cut_section, progress.cut_text = progress.cut_text, "", ""
+                return continue_structured(
+                    backend, messages, output_type, cut_text, max_tokens=max_tokens, on_text=on_text, what=name
+                )
             return generate_structured(backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name)
 
         try:
-            return attempt()
-        except ContextTooLong as error:
-            # One retry with half the passages (the citations keep them all: earlier sections read them).
-            if not progress.hits:
-                raise
-            kept = progress.hits[: len(progress.hits) // 2]
-            notify(
-                Notice(
-                    kind="fewer_passages",
-                    message=f"资料太长，减少到 {len(kept)} 条参考资料后重试。 / The passages were too long; retrying with {len(kept)}.",
-                    backend_id=error.backend_id,
-                    detail=error.detail,
+            try:
+                return attempt()
+            except ContextTooLong as error:
+                if not progress.hits:
+                    raise
+                # One retry with half the passages. Cite what was read: all of them if an earlier
+                # section read the full set, else only those kept.
+                kept = progress.hits[: len(progress.hits) // 2]
+                notify(
+                    Notice(
+                        kind="fewer_passages",
+                        message=f"资料太长，减少到 {len(kept)} 条参考资料后重试。 / The passages were too long; retrying with {len(kept)}.",
+                        backend_id=error.backend_id,
+                        detail=error.detail,
+                    )
                 )
-            )
-            context = build_context(scaffold, kept)
-            return attempt()
+                if progress.sections().count() == 0:
+                    progress.hits = kept
+                    progress.citations = progress.citations[: len(kept)]
+                context = build_context(scaffold, kept)
+                return attempt()
+        except Truncated as cut:
+            progress.cut_section, progress.cut_text = key, cut.partial
+            if on_section:
+                on_section(progress.sections())  # kept for 继续生成, even across a restart
+            raise
 
     report()  # the scaffold and the citations are visible before the model says anything
     if progress.overview is None:
-        progress.overview = run_section("活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
+        progress.overview = run_section("overview", "活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
         section_done()
     if progress.preparation is None:
-        progress.preparation = run_section("活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
+        progress.preparation = run_section("preparation", "活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
         section_done()
     for index, slot in enumerate(scaffold.steps):
         if progress.steps[index] is None:
-            progress.steps[index] = run_section(f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
+            progress.steps[index] = run_section(f"step:{index}", f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
             section_done()
     if progress.closing is None:
-        progress.closing = run_section("活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
+        progress.closing = run_section("closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
         section_done()
     progress.current_section, progress.current_text = "", ""
     report()
