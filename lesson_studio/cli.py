@@ -273,7 +273,14 @@ def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
     paths: list[Path] = []
     for path in args.paths:  # a folder stands for the supported files in it
         if path.is_dir():
-            paths.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in KIND_BY_SUFFIX))
+            # Hidden files and Word/WPS owner files ("~$教案.docx", left while a file is open) are no documents.
+            paths.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in KIND_BY_SUFFIX and not p.name.startswith((".", "~$"))
+                )
+            )
         else:
             paths.append(path)
     total = len(paths)
@@ -331,6 +338,8 @@ def _wait_for_vectors(library, user) -> None:  # type: ignore[no-untyped-def]
 def _library_search(library, user, args) -> int:  # type: ignore[no-untyped-def]
     if (args.query is None) == (args.queries is None):
         raise InvalidInput("请给出一个查询或 --queries 文件 / Give one query or --queries FILE")
+    if args.k < 1:
+        raise InvalidInput(f"--k 应为正整数：{args.k} / --k must be at least 1, not {args.k}")
     options = {"k": args.k, "age_band": args.age_band, "domain": args.domain,
                "resource_types": args.resource_types, "mode": args.mode}
     if args.queries is not None:

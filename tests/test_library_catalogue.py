@@ -73,7 +73,7 @@ def test_guide_chunks_carry_domain_and_band_tags(guide_library: Library) -> None
 
 def test_no_catalogue_without_a_guide(tmp_path: Path) -> None:
     library = Library(Settings(data_dir=tmp_path / "d"), embedding_function=HashEmbeddingFunction(), background=False)
-    assert library.catalogue(TEACHER) is None
+    assert library.catalogue(TEACHER) is None and library.catalogue_lines(TEACHER) is None
     library.close()
 
 
@@ -85,3 +85,43 @@ def test_document_tagged_as_guide_without_goal_tables_is_skipped(tmp_path: Path)
     assert "notes.md" in report.skipped[0].reason and "指南" in report.skipped[0].reason
     assert library.list_documents(LEAD) == []
     library.close()
+
+
+def _catalogue_of(path: Path) -> list[tuple[str, str, int, str, str, list[str]]]:
+    from lesson_studio.library.catalogue import parse_catalogue
+    from lesson_studio.library.chunker import split
+    from lesson_studio.library.loaders import load
+
+    document = load(path)
+    catalogue = parse_catalogue(document, split(document, "g"), document_id="g", version=1)
+    return [
+        (domain.name, sub.name, goal.number, goal.title, band.age_band, band.lines)
+        for domain in catalogue.domains
+        for sub in domain.sub_areas
+        for goal in sub.goals
+        for band in goal.bands
+    ]
+
+
+@pytest.mark.parametrize("copy", ["guide-official-text.md", "guide-official-text.gbk.txt"])
+def test_markdown_and_gbk_copies_of_the_guide_yield_the_same_catalogue(copy: str) -> None:
+    if not (GUIDE_DOCX.exists() and (GUIDE_DIR / copy).exists()):
+        pytest.skip(f"shared corpus not present: {GUIDE_DIR}")
+    from_docx = _catalogue_of(GUIDE_DOCX)
+    assert len(from_docx) == 32 * 3
+    assert _catalogue_of(GUIDE_DIR / copy) == from_docx
+
+
+def test_catalogue_lines_give_the_rubric_each_bands_verbatim_lines(guide_library: Library) -> None:
+    lines = guide_library.catalogue_lines(TEACHER)
+    assert lines is not None and set(lines) == {"小班", "中班", "大班"}
+    assert "情绪比较稳定，很少因一点小事哭闹不止。" in lines["小班"]
+    assert "能随着活动的需要转换情绪和注意。" in lines["大班"] - lines["小班"]
+    assert sum(len(band) for band in lines.values()) >= 300
+
+
+def test_studio_rubric_checks_guideline_lines_against_the_imported_guide(guide_library: Library, tmp_path) -> None:
+    from lesson_studio.studio import Studio
+
+    studio = Studio(Settings(data_dir=tmp_path, starter_library=False), library=guide_library)
+    assert studio.catalogue_lines(TEACHER) == guide_library.catalogue_lines(TEACHER)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
+import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +36,29 @@ def _many_parts() -> bytes:
     return rewrite_zip(docx_bytes(), {f"customXml/item{n}.bin": b"x" for n in range(2_100)})
 
 
+def _declared_size(raw: bytes, member: str, size: int) -> bytes:
+    """The same zip with the central directory declaring another uncompressed size for member."""
+    data = bytearray(raw)
+    position = data.find(b"PK\x01\x02")
+    while position != -1:
+        name_length = struct.unpack_from("<H", data, position + 28)[0]
+        if data[position + 46 : position + 46 + name_length].decode() == member:
+            struct.pack_into("<I", data, position + 24, size)
+        position = data.find(b"PK\x01\x02", position + 46)
+    return bytes(data)
+
+
+def _hidden_xml_part() -> bytes:
+    """A DTD in a part not named *.xml that [Content_Types].xml declares as XML."""
+    raw = docx_bytes()
+    types = (
+        zipfile.ZipFile(io.BytesIO(raw))
+        .read("[Content_Types].xml")
+        .replace(b"</Types>", b'<Override PartName="/word/notes.dat" ContentType="application/xml"/></Types>')
+    )
+    return rewrite_zip(raw, {"[Content_Types].xml": types, "word/notes.dat": BILLION_LAUGHS})
+
+
 def _ole2(extra: bytes = b"") -> bytes:
     return OLE2_MAGIC + b"\0" * 504 + extra + b"\0" * 1024
 
@@ -54,6 +80,9 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
     ("broken.docx", lambda: b"PK\x03\x04 not really a zip", "损坏"),
     ("bomb.docx", _zip_bomb, "压缩炸弹"),
     ("parts.docx", _many_parts, "压缩炸弹"),
+    ("declared.docx", lambda: _declared_size(docx_bytes(), "word/document.xml", 400 * 1024 * 1024), "压缩炸弹"),
+    ("liar.docx", lambda: _declared_size(docx_bytes(), "word/document.xml", 100), "损坏"),
+    ("hidden.docx", _hidden_xml_part, "DOCTYPE"),
     ("laughs.docx", lambda: rewrite_zip(docx_bytes(), {"word/document.xml": BILLION_LAUGHS}), "DOCTYPE"),
     ("xxe.docx", lambda: rewrite_zip(docx_bytes(), {"_rels/.rels": XXE_RELS}), "DOCTYPE"),
     ("locked.pdf", lambda: encrypted_pdf_bytes("a lesson about paper bridges"), "密码"),

@@ -73,3 +73,25 @@ def test_search_queries_file_prints_one_json_line_per_query(cli_env, tmp_path: P
 def test_catalogue_without_a_guide_says_how_to_import_one(cli_env, capsys) -> None:
     assert main([*cli_env, "library", "catalogue"]) == 1
     assert "resource_type=指南" in capsys.readouterr().err
+
+
+def test_ingest_with_an_unknown_tag_exits_1_and_adds_nothing(cli_env, tmp_path: Path, capsys) -> None:
+    assert main([*cli_env, "library", "ingest", *files(tmp_path)[:1], "--tag", "agebnd=小班"]) == 1
+    assert "agebnd" in capsys.readouterr().err
+    main([*cli_env, "library", "list"])
+    assert capsys.readouterr().out == ""
+
+
+def test_ingesting_a_folder_skips_word_owner_files(cli_env, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "教研资料"
+    folder.mkdir()
+    (folder / "ants.md").write_text("# 观察蚂蚁\n\n用放大镜观察蚂蚁怎样搬运食物。\n", encoding="utf-8")
+    (folder / "~$教案.docx").write_bytes(b"\x05lead" + b"\0" * 100)  # what Word leaves while a file is open
+    assert main([*cli_env, "library", "ingest", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "观察蚂蚁" in out and "~$" not in out + err
+
+
+def test_search_with_k_below_1_is_refused(cli_env, capsys) -> None:
+    assert main([*cli_env, "library", "search", "纸桥", "--k", "0"]) == 1
+    assert "--k" in capsys.readouterr().err

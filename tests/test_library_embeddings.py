@@ -9,7 +9,7 @@ import pytest
 from library_fakes import EmbeddingsServer, hash_embedding
 
 from lesson_studio.config import Settings
-from lesson_studio.errors import LibraryError
+from lesson_studio.errors import InvalidInput, LibraryError
 from lesson_studio.library import Library
 from lesson_studio.library.config import LibraryConfig
 from lesson_studio.library.embeddings import (
@@ -78,4 +78,50 @@ def test_unreachable_endpoint_leaves_keyword_search_working(tmp_path: Path) -> N
         assert library.search(LEAD, "放大镜 蚂蚁", k=1, mode="keyword")[0].citation.document_title == "观察蚂蚁"
     finally:
         OpenAICompatibleEmbeddingFunction.RETRIES = 2
+        library.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5"])
+def test_bad_library_setting_in_the_environment_is_named(value: str) -> None:
+    with pytest.raises(InvalidInput, match="LESSON_STUDIO_MAX_FILE_MB"):
+        LibraryConfig.from_env({"LESSON_STUDIO_MAX_FILE_MB": value})
+
+
+def test_library_settings_are_read_from_the_environment() -> None:
+    config = LibraryConfig.from_env({"LESSON_STUDIO_CHUNK_CHARS": "300", "LESSON_STUDIO_KEYWORD_WEIGHT": "0"})
+    assert config.chunk_chars == 300 and config.keyword_weight == 0.0 and config.max_file_mb == 50.0
+
+
+def test_endpoint_and_key_can_come_from_the_app_secrets(server, tmp_path: Path, monkeypatch) -> None:
+    # In the app, Settings.secrets layers the environment over .streamlit/secrets.toml.
+    monkeypatch.delenv("LESSON_STUDIO_EMBEDDINGS_KEY", raising=False)
+    secrets = {
+        "LESSON_STUDIO_EMBEDDINGS_URL": server.base_url,
+        "LESSON_STUDIO_EMBEDDINGS_MODEL": "school-embedder",
+        "LESSON_STUDIO_EMBEDDINGS_KEY": "sk-from-secrets",
+    }
+    library = Library(Settings(data_dir=tmp_path / "d", secrets=secrets), background=False)
+    try:
+        path = tmp_path / "ants.md"
+        path.write_text("# 观察蚂蚁\n\n用放大镜观察蚂蚁怎样搬运食物。\n", encoding="utf-8")
+        library.ingest(LEAD, [path])
+        assert library.progress(LEAD).done
+        assert server.headers[0]["Authorization"] == "Bearer sk-from-secrets"
+    finally:
+        library.close()
+
+
+def test_hybrid_search_answers_from_keywords_when_the_endpoint_fails_at_query_time(server, tmp_path: Path) -> None:
+    config = LibraryConfig(embeddings_url=server.base_url, embeddings_model="m")
+    library = Library(Settings(data_dir=tmp_path / "d"), config=config, background=False)
+    try:
+        path = tmp_path / "ants.md"
+        path.write_text("# 观察蚂蚁\n\n用放大镜观察蚂蚁怎样搬运食物。\n", encoding="utf-8")
+        library.ingest(LEAD, [path])
+        assert library.progress(LEAD).done  # vectors exist, so hybrid asks the endpoint
+        server.fail_next = 100
+        assert library.search(LEAD, "放大镜 蚂蚁", k=1)[0].citation.document_title == "观察蚂蚁"
+        with pytest.raises(LibraryError, match="HTTP 500"):
+            library.search(LEAD, "放大镜 蚂蚁", k=1, mode="dense")  # dense alone says what failed
+    finally:
         library.close()

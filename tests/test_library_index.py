@@ -6,7 +6,7 @@ import pytest
 from library_fakes import FailingEmbeddingFunction, GatedEmbeddingFunction, HashEmbeddingFunction
 
 from lesson_studio.config import Settings
-from lesson_studio.errors import LibraryError, NotAllowed, NotFound
+from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, NotFound
 from lesson_studio.library import Library, index
 from lesson_studio.models import User
 
@@ -51,6 +51,38 @@ def test_ingested_documents_are_listed_with_their_facts(fresh_library: Library, 
     assert info.title == "纸桥承重" and info.source_name == "bridge.md" and info.chunks == 1 and info.version == 1
     assert info.document_id == info.sha256[:16]
     assert info.tags == {"domain": "科学", "age_band": "大班", "resource_type": "教案"}
+
+
+@pytest.mark.parametrize(
+    ("tags", "phrase"),
+    [
+        ({"age": "小班"}, "Unknown tag: age"),
+        ({"age_band": "中大班"}, "age_band cannot be 中大班"),
+        ({"domain": "数学"}, "数学"),
+    ],
+)
+def test_bad_upload_tag_is_refused_before_any_file_is_read(
+    fresh_library: Library, tmp_path: Path, tags: dict[str, str], phrase: str
+) -> None:
+    with pytest.raises(InvalidInput, match=phrase):
+        fresh_library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE)], tags=tags)
+    assert fresh_library.list_documents(LEAD) == []
+
+
+def test_age_range_tag_is_stored_as_its_band(fresh_library: Library, tmp_path: Path) -> None:
+    (info,) = fresh_library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE)], tags={"age_band": "5～6岁"}).added
+    assert info.tags == {"age_band": "大班"}
+    assert fresh_library.search(LEAD, "纸桥", k=1, age_band="大班")[0].citation.document_id == info.document_id
+
+
+def test_file_with_a_bad_tags_comment_is_skipped_with_the_reason(fresh_library: Library, tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.md", "<!-- tags: age_band=中大班 -->\n" + ANTS)
+    report = fresh_library.ingest(LEAD, [bad, write(tmp_path, "bridge.md", BRIDGE)])
+    assert [info.title for info in report.added] == ["纸桥承重"]
+    (skipped,) = report.skipped
+    assert "bad.md" in skipped.reason and "中大班" in skipped.reason
+    assert _versions_by_source(fresh_library, "bad.md") == []  # not even a failed version: nothing was written
+    assert [info.title for info in fresh_library.list_documents(LEAD)] == ["纸桥承重"]
 
 
 def test_empty_file_is_skipped_with_reason_while_the_rest_of_the_batch_lands(
@@ -328,3 +360,16 @@ def test_real_embeddings_find_the_right_document_for_an_everyday_question(tmp_pa
     )
     assert library.search(LEAD, "怎么教小朋友把手洗干净？", k=2)[0].citation.document_title == "七步洗手法"
     library.close()
+
+
+def test_dense_search_under_a_narrow_filter_still_reaches_the_kept_passage(fresh_library: Library) -> None:
+    # 200 science passages close to the query and one art passage far from it: the filter keeps
+    # 1 in 201, so the dense query must look deeper than the unfiltered candidate depth.
+    from lesson_studio.library.loaders import LoadedDocument, Section
+
+    science = LoadedDocument("纸桥实验", [Section([f"第{n}次"], f"纸桥承重第{n}次：放硬币。") for n in range(200)])
+    art = LoadedDocument("春天的歌", [Section([], "跟着音乐拍手唱歌。")])
+    fresh_library.ingest_document(LEAD, science, "science.md", tags={"domain": "科学"})
+    fresh_library.ingest_document(LEAD, art, "art.md", tags={"domain": "艺术"})
+    (hit,) = fresh_library.search(LEAD, "纸桥 硬币", k=1, domain="艺术", mode="dense")
+    assert hit.citation.document_title == "春天的歌"

@@ -42,10 +42,32 @@ def test_text_file_is_decoded_whatever_its_encoding(tmp_path: Path, encoded: byt
     assert document.title == "纸桥"
 
 
+def test_big5_text_file_is_decoded(tmp_path: Path) -> None:
+    traditional = "幼兒在遊戲中想辦法：紙橋怎樣才能承受更多的硬幣？老師鼓勵大家試一試、改一改。"
+    path = tmp_path / "notes.txt"
+    path.write_bytes(traditional.encode("big5"))
+    assert load(path).text == traditional
+
+
+@pytest.mark.parametrize("word", ["春天来了", "观察", "老师好", "玩沙子"])
+def test_short_gbk_text_is_not_mistaken_for_big5(tmp_path: Path, word: str) -> None:
+    # charset-normalizer alone reads each of these as Big5 mojibake ("春天来了" -> "景毞懂賸").
+    path = tmp_path / "short.txt"
+    path.write_bytes(word.encode("gbk"))
+    assert load(path).text == word
+
+
 def test_gbk_text_with_crlf_line_ends_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_bytes("第一段：观察蚂蚁。\r\n第二段：记录发现。\r\n".encode("gbk"))
     assert load(path).text == "第一段：观察蚂蚁。\n第二段：记录发现。"
+
+
+def test_one_line_text_file_is_read_as_text_not_as_an_empty_title(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("明天带放大镜去看蚂蚁", encoding="utf-8")
+    document = load(path)
+    assert document.text == "明天带放大镜去看蚂蚁" and document.title == "note"
 
 
 def test_markdown_title_sections_and_tags(tmp_path: Path) -> None:

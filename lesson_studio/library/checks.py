@@ -46,6 +46,8 @@ _XML_SCAN_PIECE = 64 * 1024
 _DTD_MARKERS = tuple(
     marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY") for encoding in ("ascii", "utf-16-le", "utf-16-be")
 )
+_CONTENT_TYPE_ELEMENT = re.compile(r"<(Default|Override)\b([^>]*)>")
+_ATTRIBUTE = re.compile(r'(\w+)\s*=\s*["\']([^"\']*)["\']')
 # Share of control characters (other than tab, newlines, form feed) above which "text" is binary.
 MAX_CONTROL_RATIO = 0.005
 
@@ -109,9 +111,43 @@ def _check_docx(raw: bytes, name: str) -> None:
             f"{name} 不是 Word 文档（缺少 word/document.xml，可能是改了扩展名的 Excel/PPT 或压缩包）/ "
             f"{name} is not a Word document (no word/document.xml: a renamed spreadsheet, slide deck or zip?)"
         )
+    xml_parts = _xml_part_names(archive, entries, name)
     for entry in entries:
-        if entry.filename.lower().endswith((".xml", ".rels")):
+        if entry.filename in xml_parts:
             _check_xml_part(archive, entry, name)
+
+
+def _xml_part_names(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], name: str) -> set[str]:
+    """Every part an Office reader would hand to an XML parser: *.xml, *.rels, and any other
+    name that [Content_Types].xml declares as XML (a document part may be called word/x.dat).
+
+    [Content_Types].xml is scanned for a DTD first and then read with a regular expression,
+    never with an XML parser. SVG images are left out: python-docx does not parse them, and
+    they carry a DOCTYPE legitimately.
+    """
+    names = {entry.filename for entry in entries if entry.filename.lower().endswith((".xml", ".rels"))}
+    types = next((entry for entry in entries if entry.filename == "[Content_Types].xml"), None)
+    if types is None:
+        return names
+    _check_xml_part(archive, types, name)
+    try:
+        declared = archive.read(types)[: 4 * 1024 * 1024].decode("utf-8", "replace")
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError):
+        return names  # _check_xml_part has already refused a damaged part
+    xml_extensions, xml_parts = set(), set()
+    for element in _CONTENT_TYPE_ELEMENT.finditer(declared):
+        attributes = dict(_ATTRIBUTE.findall(element.group(2)))
+        content_type = attributes.get("ContentType", "").lower()
+        if not content_type.endswith("xml") or content_type == "image/svg+xml":
+            continue
+        if element.group(1) == "Default":
+            xml_extensions.add("." + attributes.get("Extension", "").lower().lstrip("."))
+        else:
+            xml_parts.add(attributes.get("PartName", "").lstrip("/"))
+    for entry in entries:
+        if entry.filename in xml_parts or Path(entry.filename).suffix.lower() in xml_extensions:
+            names.add(entry.filename)
+    return names
 
 
 def _check_zip_bomb(entries: list[zipfile.ZipInfo], name: str) -> None:

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from lesson_studio.errors import InvalidInput
 from lesson_studio.library.chunker import DEFAULT_MAX_CHARS
 
 
@@ -46,5 +47,18 @@ class LibraryConfig:
             ("LESSON_STUDIO_KEYWORD_WEIGHT", "keyword_weight", float),
         ):
             if env.get(name):
-                values[field_name] = kind(env[name])
+                try:
+                    value = kind(env[name])
+                except ValueError:
+                    value = None
+                # A fusion weight may be 0 (that ranking is then left out); sizes and limits may not.
+                floor_ok = value is not None and (
+                    kind is str or value > 0 or (field_name.endswith("_weight") and value == 0)
+                )
+                if not floor_ok:
+                    raise InvalidInput(
+                        f"环境变量 {name} 的值不对：{env[name]}（应为正数）/ {name} must be a positive number, not "
+                        f"{env[name]!r}"
+                    )
+                values[field_name] = value
         return cls(**values)  # type: ignore[arg-type]

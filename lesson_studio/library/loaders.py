@@ -50,6 +50,8 @@ _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fal
 _PAGE_NUMBER_ONLY = re.compile(r"^\s*(?:第?\s*\d+\s*页?(?:\s*/\s*共?\s*\d+\s*页?)?|-\s*\d+\s*-|\d+)\s*$")
 # A PDF page with fewer characters than this (on average) has no text layer: a scan.
 SCANNED_PDF_CHARS_PER_PAGE = 30
+# decode_text: a GB18030 reading this much made of GB2312 level-1 hanzi beats the detector's guess.
+GB_LEVEL1_MIN_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -136,10 +138,15 @@ def decode_text(raw: bytes, name: str) -> str:
     best = from_bytes(raw).best()
     if best is not None and best.encoding.replace("_", "").lower() not in _GB_FAMILY:
         text = str(best)
-        # Short GBK text is often guessed as Big5/Shift-JIS/EUC-KR; in a Chinese school a
-        # strict GB18030 decode that yields mostly common Chinese is the likelier truth.
+        # Short GBK text is often guessed as Big5/Shift-JIS/EUC-KR (charset-normalizer reads
+        # "春天来了" in GBK as Big5 "景毞懂賸"). In a Chinese school a strict GB18030 decode made
+        # almost wholly of the 3,755 commonest characters (GB2312 level 1) is the likelier truth:
+        # real GBK text scores 0.97-1.0 on that, Big5 text decoded as GBK 0.0-0.5.
         gb_text = _strict_gb18030(raw)
-        if gb_text is not None and _common_chinese_ratio(gb_text) > _common_chinese_ratio(text):
+        if gb_text is not None and (
+            _gb2312_level1_ratio(gb_text) >= GB_LEVEL1_MIN_RATIO
+            or _common_chinese_ratio(gb_text) > _common_chinese_ratio(text)
+        ):
             return _normalise_text(gb_text)
         return _normalise_text(text)
     # GB18030 is a superset of GB2312 and GBK: decoding with it never loses a character.
@@ -156,6 +163,28 @@ def _strict_gb18030(raw: bytes) -> str | None:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         return None
+
+
+def _gb2312_level1_ratio(text: str) -> float:
+    """Share of non-ASCII, non-punctuation characters that are GB2312 level-1 hanzi (0 if none)."""
+    letters = [
+        ch
+        for ch in text
+        if not ch.isascii()
+        and not ch.isspace()
+        and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or "\u2000" <= ch <= "\u206f")
+    ]
+    if not letters:
+        return 0.0
+    return sum(1 for ch in letters if _is_gb2312_level1(ch)) / len(letters)
+
+
+def _is_gb2312_level1(ch: str) -> bool:
+    try:
+        encoded = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xD7
 
 
 def _common_chinese_ratio(text: str) -> float:
@@ -235,7 +264,9 @@ def _load_plain_text(text: str, path: Path) -> LoadedDocument:
     # A short first line without closing punctuation is the title, as in a Word file.
     first = next((position for position, line in enumerate(lines) if line.strip()), None)
     title = ""
-    if first is not None and _numbered_heading_level(lines[first].strip()) is None:
+    has_body = first is not None and any(line.strip() for line in lines[first + 1 :])
+    # A file of one short line is that line as text, not a title over nothing.
+    if first is not None and has_body and _numbered_heading_level(lines[first].strip()) is None:
         candidate = lines[first].strip()
         if len(candidate) <= _BOLD_HEADING_MAX_CHARS and candidate[-1] not in "。！？；.!?;：:，,":
             title = _one_line(candidate)
