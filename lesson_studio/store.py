@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import (
@@ -880,12 +880,19 @@ class Store:
                 .values(status="failed", error=error[:2000])
             )
 
-    def library_cleanup_interrupted(self) -> int:
-        """At start-up: a version still pending was cut off by a crash; it becomes failed, its rows go."""
+    def library_cleanup_interrupted(self, older_than: timedelta = timedelta(0)) -> int:
+        """At start-up: a version pending for longer than `older_than` was cut off by a crash; it
+        becomes failed and its rows go. Younger ones may belong to another process (a second app
+        replica, a CLI ingest) that is still writing them, so they are left alone."""
+        cutoff = _now() - older_than
         with self.engine.begin() as conn:
             pending = [
                 row.id
-                for row in conn.execute(select(library_versions.c.id).where(library_versions.c.status == "pending"))
+                for row in conn.execute(
+                    select(library_versions.c.id).where(
+                        (library_versions.c.status == "pending") & (library_versions.c.created_at <= cutoff)
+                    )
+                )
             ]
             if pending:
                 conn.execute(delete(library_chunks).where(library_chunks.c.version_id.in_(pending)))

@@ -180,18 +180,46 @@ def _versions_by_source(library: Library, source_name: str):  # type: ignore[no-
         return conn.execute(select(library_versions).where(library_versions.c.source_name == source_name)).all()
 
 
-def test_half_done_ingest_is_cleaned_up_at_start(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
-    library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
+def begin_half_done_version(library: Library, *, hours_ago: float):
     version = library.store.library_begin_version(
         LEAD, document_id="deadbeef00000000", title="半途", source_name="half.md", sha256="0" * 64, tags_json="{}"
     )
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from lesson_studio.store import library_versions
+
+    with library.store.engine.begin() as conn:  # as if the crash happened `hours_ago`
+        conn.execute(
+            update(library_versions)
+            .where(library_versions.c.id == version.id)
+            .values(created_at=datetime.now(UTC) - timedelta(hours=hours_ago))
+        )
+    return version
+
+
+def test_half_done_ingest_is_cleaned_up_at_start(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
+    version = begin_half_done_version(library, hours_ago=1)
     library.close()
     reopened = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     assert reopened.list_documents(LEAD) == []
     (record,) = reopened.store.library_versions("deadbeef00000000")
     assert record.id == version.id and record.status == "failed" and "interrupted" in record.error
     reopened.close()
+
+
+def test_opening_the_library_leaves_another_process_ingest_in_progress_alone(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
+    begin_half_done_version(library, hours_ago=0)  # just begun, by another replica or a CLI
+    second = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
+    (record,) = second.store.library_versions("deadbeef00000000")
+    assert record.status == "pending"
+    library.close()
+    second.close()
 
 
 def test_remove_deletes_the_document_its_chunks_and_vectors(fresh_library: Library, tmp_path: Path) -> None:

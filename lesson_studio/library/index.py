@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,11 @@ class Library:
         self._embed_error = ""
         # Start-up: an ingest cut off by a crash is failed and its rows removed; vectors of
         # versions that are no longer active are dropped; unfinished dense work resumes.
-        self.store.library_cleanup_interrupted()
+        # An ingest takes at most the parse time limit plus seconds of writing; one pending far longer
+        # than that was cut off, while a younger one may be another process's ingest in progress.
+        self.store.library_cleanup_interrupted(
+            older_than=timedelta(seconds=max(600.0, 2 * self.config.parse_timeout_s))
+        )
         self._kick()
         if self.background:
             # jieba's dictionary and bm25s take ~1.3 s to load; loading them now, beside whatever
