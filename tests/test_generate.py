@@ -99,3 +99,14 @@ def test_cancel_stops_between_pieces(hat_request):
 def test_plan_json_round_trip(hat_request):
     plan = generate_plan(hat_request, backend=ScriptedBackend()).plan
     assert LessonPlan.model_validate_json(plan.model_dump_json()) == plan
+
+
+def test_long_passages_reach_the_model_as_whole_sentences_within_the_limit():
+    from lesson_studio.authoring.generate import PASSAGE_PROMPT_CHARS, excerpt
+
+    sentences = [f"第{n}条建议是让孩子先说再做。" for n in range(40)]
+    kept = excerpt("".join(sentences))
+    assert len(kept) <= PASSAGE_PROMPT_CHARS and kept.endswith("。")
+    assert kept == "".join(sentences[: len(kept) // len(sentences[0])])
+    assert excerpt("没有标点" * 100).endswith("……")
+    assert excerpt("短短一句。") == "短短一句。"
