@@ -52,3 +52,14 @@ def test_second_failure_names_the_section():
     with pytest.raises(GenerationFailed, match="活动准备"):
         generate_structured(backend, [{"role": "user", "content": "?"}], Answer, what="活动准备")
     assert len(backend.calls) == 2
+
+
+def test_a_raw_line_break_inside_a_string_is_accepted_not_a_failure():
+    from pydantic import BaseModel
+
+    from lesson_studio.llm.structured import parse_answer
+
+    class Note(BaseModel):
+        text: str
+
+    assert parse_answer(Note, '{"text": "第一行\n第二行"}').text == "第一行\n第二行"

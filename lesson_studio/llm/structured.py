@@ -60,6 +60,13 @@ def schema_instruction(schema: dict[str, Any]) -> str:
     )
 
 
+def parse_answer(output_type: type[T], text: str) -> T:
+    """Validate a model's JSON answer. A raw line break inside a string is accepted (strict=False)
+    and kept as a line break: the embedded model wrote one in 活动名称与目标 twice in a row with its
+    grammar on (bench/generate.py), and strict JSON turned a readable answer into a failure."""
+    return output_type.model_validate(json.loads(_extract_json(text), strict=False))
+
+
 def _extract_json(text: str) -> str:
     """Tolerate a model that wraps its JSON in a ``` fence or adds a sentence around it."""
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
@@ -108,7 +115,7 @@ def generate_structured(
             last_error = "输出太长被截断 / cut at the length limit"
             continue
         try:
-            return output_type.model_validate_json(_extract_json(text))
+            return parse_answer(output_type, text)
         except (ValidationError, json.JSONDecodeError, ValueError) as error:
             last_error = _short_error(error)
             if attempt == 0:
@@ -166,7 +173,7 @@ def continue_structured(
     last_error = ""
     for candidate in (partial + text, text):
         try:
-            return output_type.model_validate_json(_extract_json(candidate))
+            return parse_answer(output_type, candidate)
         except (ValidationError, json.JSONDecodeError, ValueError) as error:
             last_error = last_error or _short_error(error)
     label = f"（{what}）" if what else ""
