@@ -27,6 +27,7 @@ import httpx2  # noqa: E402
 from fake_openai_server import FakeOpenAIServer  # noqa: E402
 from pydantic import BaseModel, Field  # noqa: E402
 
+from lesson_studio.authoring import generate as generate_module  # noqa: E402
 from lesson_studio.authoring.generate import generate_plan  # noqa: E402
 from lesson_studio.errors import StudioError, Truncated  # noqa: E402
 from lesson_studio.llm.catalog import BackendSpec  # noqa: E402
@@ -190,7 +191,12 @@ def fault_table(server: FakeOpenAIServer, deadline: float) -> None:
             elif special == "continue":
                 truncated_then_continued(subject)  # type: ignore[arg-type]
             elif special == "plan":
-                generate_plan(REQUEST, backend=subject, retriever=lambda request: long_passages(4))
+                # Whole passages, not the usual excerpts, so that four of them overflow the window.
+                generate_module.PASSAGE_PROMPT_CHARS, kept_limit = 100_000, generate_module.PASSAGE_PROMPT_CHARS
+                try:
+                    generate_plan(REQUEST, backend=subject, retriever=lambda request: long_passages(4))
+                finally:
+                    generate_module.PASSAGE_PROMPT_CHARS = kept_limit
             else:
                 "".join(subject.stream(HELLO))
             outcome, told = "ok", ""

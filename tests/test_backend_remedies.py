@@ -78,7 +78,15 @@ def passages(count: int) -> list[Hit]:
 # --- context too long: fewer passages, one retry (generate_plan), over real HTTP --------------------
 
 
-def test_a_prompt_too_long_is_retried_once_with_half_the_passages(server, hat_request):
+@pytest.fixture
+def whole_passages(monkeypatch):
+    """Passages reach the prompt whole (not as excerpts), so four of them overflow the fake's window."""
+    from lesson_studio.authoring import generate
+
+    monkeypatch.setattr(generate, "PASSAGE_PROMPT_CHARS", 100_000)
+
+
+def test_a_prompt_too_long_is_retried_once_with_half_the_passages(server, hat_request, whole_passages):
     notices = []
     with notices_to(notices.append):
         generate_plan(hat_request, backend=remote(server), retriever=lambda request: passages(4))
@@ -88,7 +96,7 @@ def test_a_prompt_too_long_is_retried_once_with_half_the_passages(server, hat_re
     assert [n.kind for n in notices] == ["fewer_passages"]
 
 
-def test_too_long_even_with_fewer_passages_is_a_clear_error(server, hat_request):
+def test_too_long_even_with_fewer_passages_is_a_clear_error(server, hat_request, whole_passages):
     with pytest.raises(ContextTooLong, match="太长"):
         generate_plan(hat_request, backend=remote(server), retriever=lambda request: passages(8))
     assert server.requests == 2  # the first try and one retry, no loop

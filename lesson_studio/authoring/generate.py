@@ -123,8 +123,9 @@ PASSAGE_PROMPT_CHARS = 240
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])")
 
 
-def excerpt(text: str, limit: int = PASSAGE_PROMPT_CHARS) -> str:
+def excerpt(text: str, limit: int | None = None) -> str:
     """The passage's first whole sentences up to `limit` characters (a cut sentence ends in ……)."""
+    limit = PASSAGE_PROMPT_CHARS if limit is None else limit
     text = text.strip()
     if len(text) <= limit:
         return text
