@@ -47,6 +47,9 @@ class LessonRequest(BaseModel):
     cps_focus: str = Field(default="", max_length=60)
     notes: str = Field(default="", max_length=500)
     language: Literal["zh", "en"] = "zh"
+    # A library lesson this plan adapts: its passages ground the plan first, and the plan can be
+    # compared with it section by section.
+    source_document_id: str = Field(default="", max_length=32)
 
 
 # --- The plan the model fills (content) inside the scaffold (structure) ---------------------------

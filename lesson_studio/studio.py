@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lesson_studio.authoring.diff import SectionDiff, diff_plans
+from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
 from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text
@@ -21,7 +21,7 @@ from lesson_studio.errors import InvalidInput, StudioError
 from lesson_studio.jobs import JobRunner
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
-from lesson_studio.models import Hit, LessonPlan, LessonRequest, User, VersionInfo
+from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
 from lesson_studio.store import RefinementRecord, Store
 
 if TYPE_CHECKING:
@@ -104,9 +104,15 @@ class Studio:
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
         """Passages for a request: at most two per document, so one sample plan cannot crowd out
-        the method cards (measured: without the cap all four passages came from one plan)."""
-        query = " ".join(part for part in (request.topic, request.cps_focus, request.domain) if part)
+        the method cards (measured: without the cap all four passages came from one plan). A plan
+        adapted from a library lesson reads that lesson first: its intent and its process."""
         k = self.settings.retrieval_k
+        if request.source_document_id:
+            source = self.library.document_passages(user, request.source_document_id)
+            intent = [hit for hit in source if hit.citation.heading.startswith("设计意图")][:1]
+            process = [hit for hit in source if hit.citation.heading.startswith("活动过程")]
+            return (intent + process)[:k] or source[:k]
+        query = " ".join(part for part in (request.topic, request.cps_focus, request.domain) if part)
         candidates = self.library.search(user, query, k=k * 8, age_band=request.age_band)
         chosen: list[Hit] = []
         per_document: dict[str, int] = {}
@@ -174,6 +180,51 @@ class Studio:
         from lesson_studio.export import SchoolTemplates
 
         return SchoolTemplates(self.settings.data_dir / "templates")
+
+    # --- adapting a library lesson ---
+
+    def library_lesson_request(self, user: User, document_id: str) -> LessonRequest:
+        """A request to adapt a library lesson, prefilled from its tags and title (band, domain,
+        topic); the teacher changes the band, minutes or materials before generating."""
+        lesson = next((doc for doc in self.library.lessons(user) if doc.document_id == document_id), None)
+        if lesson is None:
+            raise InvalidInput("资源库中没有这份教案（或已停用）/ This library lesson is not available")
+        band = lesson.tags.get("age_band", "")
+        domain = lesson.tags.get("domain", "")
+        topic = lesson.title.split("：", 1)[-1].strip() or lesson.title
+        return LessonRequest(
+            age_band=band if band in AGE_BANDS else "中班",
+            domain=domain if domain in DOMAINS else "科学",
+            topic=topic[:200],
+            source_document_id=document_id,
+        )
+
+    def adapt_library_lesson(
+        self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str | None = None
+    ) -> int:
+        """Generate a new plan from a library lesson for the request's band, minutes and materials;
+        the plan cites the lesson and can be compared with it (diff_with_library_source)."""
+        if not request.source_document_id:
+            raise InvalidInput("请选择要改编的资源库教案 / Choose the library lesson to adapt")
+        lesson = next((doc for doc in self.library.lessons(user) if doc.document_id == request.source_document_id), None)
+        if lesson is None:
+            raise InvalidInput("资源库中没有这份教案（或已停用）/ This library lesson is not available")
+        guidance = f"改编自资源库教案《{lesson.title}》：保留原活动要解决的问题和主要思路，按新的年龄段、时长和材料重新设计。"
+        if not request.notes.startswith("改编自资源库教案"):
+            request = request.model_copy(update={"notes": (guidance + request.notes)[:500]})
+        return self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=backend_id)
+
+    def diff_with_library_source(self, user: User, version_id: int) -> list[SectionDiff] | None:
+        """A plan adapted from a library lesson against that lesson (the version it cited); None
+        for a plan that did not come from the library."""
+        version, plan = self.store.get_version(user, version_id)
+        request = self.store.draft_request(user, version.draft_id)
+        if request is None or not request.source_document_id:
+            return None
+        document = request.source_document_id
+        cited = [c.chunk_id for c in plan.citations if c.document_id == document]
+        number = int(cited[0].split(":")[1]) if cited and cited[0].count(":") == 2 else None
+        return diff_with_source(self.library.document_passages(user, document, version=number), plan)
 
     def export_version_docx(
         self, user: User, version_id: int, *, cover: Cover | None = None, template_id: str | None = None

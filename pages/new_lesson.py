@@ -20,6 +20,10 @@ for name, default in FIELDS.items():
     st.session_state.setdefault(f"req_{name}", default)
 
 
+def split_materials(text: str) -> list[str]:
+    return [m.strip() for m in text.replace("，", "、").replace(",", "、").split("、") if m.strip()]
+
+
 def fill_form(request: LessonRequest) -> None:
     for name in FIELDS:
         value = getattr(request, name)
@@ -64,6 +68,25 @@ if job_id is None:
                     st.rerun()
                 except StudioError as error:
                     st.error(str(error))
+    lessons = {doc.document_id: doc.title for doc in studio.library.lessons(user)}
+    if lessons:
+        with st.expander(t("adapt_library")), st.form("adapt_library"):
+            chosen = st.selectbox(t("adapt_library_choose"), list(lessons), format_func=lessons.get)
+            left, middle = st.columns(2)
+            band = left.selectbox(t("age_band"), AGE_BANDS, key="lib_age_band")
+            minutes = middle.number_input(t("minutes"), min_value=5, max_value=60, value=20, step=5, key="lib_minutes")
+            materials_text = st.text_input(t("materials"), key="lib_materials")
+            if st.form_submit_button(t("adapt"), type="primary"):
+                try:
+                    prefilled = studio.library_lesson_request(user, chosen).model_dump()
+                    request = LessonRequest.model_validate(
+                        {**prefilled, "age_band": band, "minutes": int(minutes), "materials": split_materials(materials_text)}
+                    )
+                    key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
+                    st.session_state["job_id"] = studio.adapt_library_lesson(user, request, idempotency_key=key)
+                    st.rerun()
+                except StudioError as error:
+                    st.error(str(error))
     st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
     st.button(t("parse"), on_click=parse_sentence)
     if st.session_state.get("parse_error"):
@@ -84,14 +107,14 @@ if job_id is None:
         submitted = st.form_submit_button(t("generate"), type="primary")
 
     if submitted:
-        materials = [m.strip() for m in st.session_state["req_materials"].replace("，", "、").replace(",", "、").split("、")]
+        materials = split_materials(st.session_state["req_materials"])
         try:
             request = LessonRequest(
                 age_band=st.session_state["req_age_band"],
                 domain=st.session_state["req_domain"],
                 topic=st.session_state["req_topic"].strip(),
                 minutes=int(st.session_state["req_minutes"]),
-                materials=[m for m in materials if m],
+                materials=materials,
                 cps_focus=st.session_state["req_cps_focus"].strip(),
                 notes=st.session_state["req_notes"].strip(),
             )

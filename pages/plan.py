@@ -200,6 +200,15 @@ with versions_tab:
                 right.text(section.after)
 
 with adapt_tab:
+    source_diff = studio.diff_with_library_source(user, head_id)
+    if source_diff is not None:
+        with st.expander(t("compare_source")):
+            for section in source_diff:
+                left, right = st.columns(2)
+                left.caption(f"{section.label}（{t('source_label')}）")
+                left.text(section.before or "—")
+                right.caption(section.label)
+                right.text(section.after or "—")
     with st.form("adapt"):
         band = st.selectbox(t("age_band"), AGE_BANDS, index=AGE_BANDS.index(plan.age_band))
         minutes = st.number_input(t("minutes"), 5, 60, plan.minutes)

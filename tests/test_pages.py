@@ -148,3 +148,15 @@ def test_a_refused_key_tells_the_teacher_to_contact_the_admin(app, fake_backend)
     run_until(app, lambda at: any("联系管理员" in e.value for e in at.error))
     assert any("管理员处理" in i.value for i in app.info)
     assert "重新生成" not in [button.label for button in app.button]
+
+
+def test_a_library_lesson_is_adapted_into_a_new_plan_citing_it(app, fake_backend):
+    title = app.selectbox[0].options[0]  # the first library lesson, shown by its title
+    assert "：" in title  # e.g. 大班科学：乒乓球过小河
+    app.selectbox(key="lib_age_band").select("大班")
+    app.number_input(key="lib_minutes").set_value(30)
+    app.button(key="FormSubmitter:adapt_library-改编成新教案").click().run()
+    run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    assert "改编自资源库教案" in fake_backend.prompts_text()
+    captions = " ".join(c.value for c in app.caption)
+    assert f"《{title}》" in captions  # its passages are the plan's 参考资料

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from lesson_studio.models import LessonPlan
+from lesson_studio.models import Hit, LessonPlan
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,24 @@ def diff_plans(before: LessonPlan, after: LessonPlan) -> list[SectionDiff]:
     left, right = plan_sections(before), plan_sections(after)
     labels = list(left) + [label for label in right if label not in left]
     return [SectionDiff(label, left.get(label, ""), right.get(label, "")) for label in labels]
+
+
+# A library lesson's top-level headings, matched by their start, and the plan sections they hold.
+SOURCE_SECTIONS = ("设计意图", "活动目标", "重点难点", "活动准备", "活动过程", "活动延伸", "安全提示", "观察要点")
+_SOURCE_HEADINGS = {"活动重点": "重点难点", "活动难点": "重点难点"}
+
+
+def diff_with_source(source: list[Hit], plan: LessonPlan) -> list[SectionDiff]:
+    """An adapted plan against the library lesson it came from, section by section: the lesson's
+    passages grouped by their top-level heading, the plan's sections as a teacher reads them."""
+    before: dict[str, list[str]] = {label: [] for label in SOURCE_SECTIONS}
+    for hit in source:
+        top = hit.citation.heading.split(" > ")[0].strip()
+        label = next((label for label in SOURCE_SECTIONS if top.startswith(label)), None)
+        label = label or next((name for prefix, name in _SOURCE_HEADINGS.items() if top.startswith(prefix)), None)
+        if label:
+            before[label].append(hit.text.strip())
+    sections = plan_sections(plan)
+    after = {label: sections.get(label, "") for label in SOURCE_SECTIONS}
+    after["活动过程"] = "\n\n".join(text for label, text in sections.items() if label.startswith("活动过程"))
+    return [SectionDiff(label, "\n".join(before[label]), after[label]) for label in SOURCE_SECTIONS]

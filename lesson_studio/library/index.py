@@ -29,7 +29,7 @@ from chromadb.api.types import EmbeddingFunction
 from chromadb.config import Settings as ChromaSettings
 
 from lesson_studio.config import RESOURCES_DIR, Settings
-from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, StudioError
+from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, NotFound, StudioError
 from lesson_studio.library import checks, chunker, keyword, sandbox
 from lesson_studio.library.catalogue import GUIDE_RESOURCE_TYPE, Catalogue, parse_catalogue
 from lesson_studio.library.config import LibraryConfig
@@ -49,6 +49,8 @@ MIN_CANDIDATES = 50
 VIEW_RECHECK_S = 1.0  # how stale this process's view of another process's changes may get
 MAX_DENSE_OVERFETCH = 10  # a filtered dense query asks Chroma for at most this many times the depth
 EXCERPT_CHARS = 120
+# Documents a teacher can adapt into a new plan (their resource_type tag).
+LESSON_RESOURCE_TYPES = ("活动案例", "教案")
 GENERAL_TAGS = ("通用", "混龄", "")
 BANDS = ("小班", "中班", "大班")
 
@@ -318,6 +320,37 @@ class Library:
         """One DocInfo per document with an active version, by title."""
         _require_user(user)
         return [_doc_info(record) for record in self.store.library_documents() if include_disabled or record.enabled]
+
+    def lessons(self, user: User) -> list[DocInfo]:
+        """Enabled documents that are lesson plans (resource_type 活动案例 or 教案): what a teacher
+        may adapt. Only leads and admins put documents in the library, so these are curated."""
+        return [
+            doc
+            for doc in self.list_documents(user, include_disabled=False)
+            if doc.tags.get("resource_type") in LESSON_RESOURCE_TYPES
+        ]
+
+    def document_passages(self, user: User, document_id: str, version: int | None = None) -> list[Hit]:
+        """Every chunk of one enabled document, in document order, as hits with citations: the
+        active version, or `version` (the one a plan was adapted from)."""
+        _require_user(user)
+        records = self.store.library_documents(document_id)
+        if not records or not records[0].enabled:
+            raise NotFound(f"资源库中没有这份资料（或已停用）：{document_id} / Not in the library (or disabled)")
+        record = records[0]
+        version_id = record.version_id
+        if version is not None and version != record.version:
+            matches = [v.id for v in self.store.library_versions(document_id) if v.number == version]
+            if not matches:
+                raise NotFound(f"资料 {record.title} 没有第 {version} 版 / No version {version} of {record.title}")
+            version_id = matches[0]
+        hits = []
+        for row in self.store.library_chunks_of(version_id):
+            citation = Citation(
+                chunk_id=row.id, document_id=document_id, document_title=record.title, heading=row.heading, page=row.page
+            )
+            hits.append(Hit(chunk_id=row.id, text=row.text, score=1.0, citation=citation))
+        return hits
 
     def versions(self, user: User, document_id: str) -> list[VersionInfo]:
         _require_user(user)
