@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -318,14 +319,12 @@ class Store:
         with self.engine.begin() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
             if row is None:
-                try:
+                with suppress(IntegrityError):  # created by a concurrent sign-in; read it below
                     conn.execute(
                         insert(users).values(
                             username=username, display_name=display_name or username, role=role, created_at=_now()
                         )
                     )
-                except IntegrityError:
-                    pass  # created by a concurrent sign-in; read it below
                 row = conn.execute(select(users).where(users.c.username == username)).first()
         assert row is not None
         return User(id=row.id, username=row.username, display_name=row.display_name, role=row.role)

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from fakes import SECTION_ANSWERS, ScriptedBackend, answer_for
+from fakes import SECTION_ANSWERS, answer_for
 
 from lesson_studio.errors import InvalidInput
 from lesson_studio.studio import Studio

@@ -57,7 +57,7 @@ _AGE_NUM = r"(?:\d|[二两三四五六七])"
 _RANGE_DASH = r"(?:-|－|~|～|—|–|到|至|to)"
 _EN_MINUTES = r"min(?:ute)?s?(?![A-Za-z])"
 
-_CN_DIGITS = {**dict(zip("零一二三四五六七八九", range(10))), "〇": 0, "两": 2}
+_CN_DIGITS = {**dict(zip("零一二三四五六七八九", range(10), strict=True)), "〇": 0, "两": 2}
 
 # Class names outrank ages: "中班（4-5岁）" is decided by 中班.
 _BAND_NAME = re.compile(r"混龄班|混龄|mixed[- ]age|小小班|托班|小班|中班|大班", re.IGNORECASE)
