@@ -319,7 +319,8 @@ class Store:
         with self.engine.begin() as conn:
             row = conn.execute(select(users).where(users.c.username == username)).first()
             if row is None:
-                with suppress(IntegrityError):  # created by a concurrent sign-in; read it below
+                # A savepoint, so that on PostgreSQL the failed insert does not abort the transaction.
+                with suppress(IntegrityError), conn.begin_nested():  # a concurrent sign-in made it; read it below
                     conn.execute(
                         insert(users).values(
                             username=username, display_name=display_name or username, role=role, created_at=_now()
