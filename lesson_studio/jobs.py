@@ -71,9 +71,12 @@ class JobRunner:
         retriever: Callable[[User, LessonRequest], list[Hit]] | None = None,
         refiner: Refiner | None = None,
         queue_for: Callable[[str], str] | None = None,
+        finish: Callable[[User, LessonPlan], LessonPlan] | None = None,
     ):
         self.store = store
         self.backend_for = backend_for
+        # Code's last word on a plan the model wrote (the 《指南》 lines), before it is saved or proposed.
+        self.finish = finish or (lambda user, plan: plan)
         self.queue_for = queue_for or (lambda backend_id: backend_id)
         self.retriever = retriever
         self.refiner = refiner
@@ -299,6 +302,7 @@ class JobRunner:
                 cancel=live.cancel,
                 resume=resume,
             )
+        result.plan = self.finish(live.user, result.plan)
         version = self.store.save_version(
             live.user,
             result.plan,
@@ -323,6 +327,6 @@ class JobRunner:
 
         backend = self.backend_for(live.backend_id)
         with notices_to(on_notice), sticky_route():
-            proposal = self.refiner(live.user, record, backend, on_progress, live.cancel)
+            proposal = self.finish(live.user, self.refiner(live.user, record, backend, on_progress, live.cancel))
         # The version will name the backend that really answered, not the task's route ("task:refine").
         self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json(), backend=backend.id)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from lesson_studio.authoring.alignment import align_plan
 from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
 from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
@@ -47,7 +48,9 @@ class Studio:
         self._library = library
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}
-        self.jobs = JobRunner(self.store, self.backend, self.retrieve, self._refine, queue_for=self._queue_for)
+        self.jobs = JobRunner(
+            self.store, self.backend, self.retrieve, self._refine, queue_for=self._queue_for, finish=self.align
+        )
 
     # --- parts ---------------------------------------------------------------------------------
 
@@ -266,6 +269,12 @@ class Studio:
 
     def rubric(self, user: User, plan: LessonPlan, request: LessonRequest | None = None) -> RubricReport:
         return evaluate(plan, RubricContext(request=request, catalogue_lines=self.catalogue_lines(user)))
+
+    def align(self, user: User, plan: LessonPlan) -> LessonPlan:
+        """The plan's 《指南》 lines chosen by code from the imported catalogue (verbatim, its band)."""
+        if self._library is None and not self.settings.data_dir.joinpath("chroma").exists():
+            return plan
+        return align_plan(plan, self.library.catalogue(user))
 
     def catalogue_lines(self, user: User) -> dict[str, set[str]] | None:
         """Band -> verbatim 《指南》 lines, from the catalogue a lead imported (None: not imported)."""
