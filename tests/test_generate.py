@@ -1,3 +1,4 @@
+import json
 import threading
 
 import pytest
@@ -6,6 +7,9 @@ from fakes import ScriptedBackend
 from lesson_studio.authoring.generate import Cancelled, fence_passages, generate_plan
 from lesson_studio.errors import GenerationFailed
 from lesson_studio.models import Citation, Hit, LessonPlan
+
+
+STEP_KEYS = frozenset({"title", "teacher", "key_questions", "children", "intent"})
 
 
 def passage(text: str, title: str = "头脑风暴规则卡", heading: str = "小班怎么说") -> Hit:
@@ -110,3 +114,36 @@ def test_long_passages_reach_the_model_as_whole_sentences_within_the_limit():
     assert kept == "".join(sentences[: len(kept) // len(sentences[0])])
     assert excerpt("没有标点" * 100).endswith("……")
     assert excerpt("短短一句。") == "短短一句。"
+
+
+@pytest.mark.parametrize("band", ["小班", "中班", "大班", "混龄"])
+def test_the_trying_step_always_offers_support_and_a_challenge(band, hat_request):
+    """A model that leaves out the differentiation gets the band's sentence added, as with the rules."""
+    from fakes import SECTION_ANSWERS, ScriptedBackend, answer_for
+
+    from lesson_studio.authoring.scaffold import has_tiers
+
+    plain_step = dict(SECTION_ANSWERS[STEP_KEYS], teacher="请小朋友们动手试一试。", children="幼儿动手尝试。")
+
+    def respond(messages, schema):
+        return json.dumps(plain_step, ensure_ascii=False) if set(schema["properties"]) == STEP_KEYS else answer_for(schema)
+
+    request = hat_request.model_copy(update={"age_band": band, "minutes": 15 if band == "小班" else 20})
+    plan = generate_plan(request, backend=ScriptedBackend(respond=respond)).plan
+    (trying,) = [step for step in plan.steps if step.cps_stage == "试一试改一改"]
+    assert has_tiers(trying.teacher) and trying.teacher.startswith("请小朋友们动手试一试。")
+    assert not any(has_tiers(step.teacher) for step in plan.steps if step.cps_stage != "试一试改一改")
+
+
+def test_a_trying_step_that_already_has_tiers_is_left_as_the_model_wrote_it(hat_request):
+    from fakes import SECTION_ANSWERS, ScriptedBackend, answer_for
+
+    own = "做不出来的孩子可以看提示卡；提前完成的孩子挑战让帽子更结实。"
+    tiered_step = dict(SECTION_ANSWERS[STEP_KEYS], teacher=own)
+
+    def respond(messages, schema):
+        return json.dumps(tiered_step, ensure_ascii=False) if set(schema["properties"]) == STEP_KEYS else answer_for(schema)
+
+    plan = generate_plan(hat_request, backend=ScriptedBackend(respond=respond)).plan
+    (trying,) = [step for step in plan.steps if step.cps_stage == "试一试改一改"]
+    assert trying.teacher == own

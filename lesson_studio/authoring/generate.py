@@ -17,7 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, create_model
 
 from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
-from lesson_studio.authoring.scaffold import Scaffold, brainstorm_rules_sentence, build_scaffold, mentions_rules
+from lesson_studio.authoring.scaffold import (
+    Scaffold,
+    brainstorm_rules_sentence,
+    build_scaffold,
+    has_tiers,
+    mentions_rules,
+)
 from lesson_studio.errors import ContextTooLong, StudioError, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.notices import Notice, notify
@@ -360,6 +366,8 @@ def assemble_plan(progress: PlanProgress) -> LessonPlan:
         teacher = draft.teacher.removeprefix("师：")
         if slot.cps_stage == "想办法" and not mentions_rules(teacher, scaffold):
             teacher = brainstorm_rules_sentence(scaffold) + teacher
+        if slot.cps_stage == "试一试改一改" and scaffold.tiers and not has_tiers(teacher + draft.children):
+            teacher = teacher[: 300 - len(scaffold.tiers)] + scaffold.tiers
         steps.append(
             ProcessStep(
                 phase=slot.phase,

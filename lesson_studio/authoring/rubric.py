@@ -15,7 +15,14 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from lesson_studio.authoring.scaffold import BAND_RULES, SCHOOLIFICATION_WORDS, Hazard, load_hazards
+from lesson_studio.authoring.scaffold import (
+    BAND_RULES,
+    CHALLENGE_WORDS,
+    SCHOOLIFICATION_WORDS,
+    SUPPORT_WORDS,
+    Hazard,
+    load_hazards,
+)
 from lesson_studio.models import LessonPlan, LessonRequest
 
 Status = Literal["pass", "fail", "skip"]
@@ -342,8 +349,8 @@ def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Stat
 @criterion(11, "differentiation", "分层支持")
 def differentiation(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     text = _all_text(plan)
-    support = _found(("提示卡", "半成品", "同伴", "帮助", "个别指导", "支持"), text)
-    challenge = _found(("挑战", "提前完成", "更难", "再试", "升级", "进一步"), text)
+    support = _found(SUPPORT_WORDS, text)
+    challenge = _found(CHALLENGE_WORDS, text)
     if not support or not challenge:
         lacking = "对有困难幼儿的支持" if not support else "给提前完成幼儿的挑战"
         return _fail(f"缺少{lacking}。", "加一条支持（提示卡/半成品/同伴帮助）和一条挑战（给提前完成的孩子）。")

@@ -32,6 +32,10 @@ class BandRules:
     idea_goal: str
     brainstorm_rules: tuple[str, ...]
     bans: tuple[str, ...]
+    # One support for children who get stuck and one challenge for those who finish early, in the
+    # teacher's words for this band (DOMAIN.md rubric item 11): added to 试一试改一改 when the model
+    # left either out, as the brainstorming rules are added to 想办法.
+    tiers: str = ""
 
 
 # Time caps: the commonly cited 15–20 / 20–25 / 25–30 minutes (DOMAIN.md §2.1).
@@ -45,6 +49,7 @@ BAND_RULES: dict[str, BandRules] = {
         group_size="个人或两人结伴",
         idea_goal="2～3个点子，多用动作和摆弄材料来表达",
         brainstorm_rules=("想到什么都可以说、可以做出来", '不说"不行"'),
+        tiers="分层支持：遇到困难的孩子，教师递上半成品或手把手帮一下；先做好的孩子，挑战再换一种办法试试。",
         bans=(
             "不做文字记录、图表或统计",
             "不做正式的预测或猜想记录",
@@ -60,6 +65,7 @@ BAND_RULES: dict[str, BandRules] = {
         group_size="2～4人一组",
         idea_goal="多个点子，用图画记录",
         brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎"),
+        tiers="分层支持：遇到困难的孩子，给一张提示卡，或请旁边的同伴帮忙；提前完成的孩子，挑战让它更稳，或换一种材料再做一个。",
         bans=("可以用图画或符号记录，但不要求写字", "选办法只做简单投票"),
     ),
     "大班": BandRules(
@@ -69,6 +75,7 @@ BAND_RULES: dict[str, BandRules] = {
         group_size="4～6人一组",
         idea_goal="很多点子，并在同伴的点子上变一变",
         brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎", "借别人的点子变一变"),
+        tiers="分层支持：遇到困难的小组，给提示卡或半成品，请做成的同伴当小老师；提前完成的小组，挑战升级（更高、更稳，或用更少的材料）。",
         bans=("可用简单图表、计划图和投票，但不做书面作业或抄写",),
     ),
     # Mixed-age groups are planned at the 中班 level, with older children as helpers.
@@ -79,6 +86,7 @@ BAND_RULES: dict[str, BandRules] = {
         group_size="大带小，2～4人混龄结伴",
         idea_goal="人人有点子：小的做出来，大的说出来、画下来",
         brainstorm_rules=('不说"不行"', "点子越多越好", "奇怪的点子也欢迎"),
+        tiers="分层支持：大孩子帮助遇到困难的小孩子；提前完成的孩子，挑战换一种材料再做一个。",
         bans=("记录以图画为主，不要求写字", "小年龄幼儿注意小零件误食"),
     ),
 }
@@ -151,6 +159,7 @@ class Scaffold(BaseModel):
     idea_goal: str
     steps: list[StepSlot]
     brainstorm_rules: list[str]
+    tiers: str = ""  # support + challenge for 试一试改一改 (see BandRules.tiers)
     band_bans: list[str]
     safety_notes: list[SafetyNote]
     child_materials: list[str]  # what children may handle
@@ -287,6 +296,7 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
         idea_goal=rules.idea_goal,
         steps=steps,
         brainstorm_rules=list(rules.brainstorm_rules),
+        tiers=rules.tiers,
         band_bans=list(rules.bans) + ([f"不出现{'、'.join(school_words)}等小学化练习"] if school_words else []),
         safety_notes=safety_notes,
         child_materials=child_materials,
@@ -306,6 +316,17 @@ def _phase_for(index: int, count: int, stage: str) -> Phase:
 def brainstorm_rules_sentence(scaffold: Scaffold) -> str:
     """The child-language rules as the teacher says them, e.g. 师：想办法的约定：……"""
     return "想办法的约定：" + "；".join(scaffold.brainstorm_rules) + "。"
+
+
+# Words that show a plan supports children who get stuck, and challenges those who finish early
+# (the rubric's 分层支持 check uses the same lists).
+SUPPORT_WORDS = ("提示卡", "半成品", "同伴", "帮助", "个别指导", "支持")
+CHALLENGE_WORDS = ("挑战", "提前完成", "更难", "再试", "升级", "进一步")
+
+
+def has_tiers(text: str) -> bool:
+    """Whether the text offers both a support and a challenge."""
+    return any(word in text for word in SUPPORT_WORDS) and any(word in text for word in CHALLENGE_WORDS)
 
 
 def mentions_rules(text: str, scaffold: Scaffold) -> bool:
