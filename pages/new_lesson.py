@@ -85,6 +85,8 @@ if job_id is None:
                     key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
                     st.session_state["job_id"] = studio.adapt_library_lesson(user, request, idempotency_key=key)
                     st.rerun()
+                except ValidationError as error:
+                    st.error(f"{t('materials')}：{error.errors()[0]['msg']}")
                 except StudioError as error:
                     st.error(str(error))
     st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
