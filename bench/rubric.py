@@ -75,7 +75,15 @@ def main() -> int:
         regenerate_section(plan, "step:0", "导入更有趣一些", request=request, backend=backend)
         section_times.append(time.monotonic() - started)
 
-        fixed = studio.align(user, fix_failures(plan, before, request=request, backend=backend)) if before.failed else plan
+        fixed = plan
+        if before.failed:  # as the 一键修正 job does: each rewrite checked, kept only when better
+            fixed = studio.align(
+                user,
+                fix_failures(
+                    plan, before, request=request, backend=backend,
+                    check=lambda candidate, request=request: studio.rubric(user, candidate, request),
+                ),
+            )
         after = studio.rubric(user, fixed, request)
         passed_after += after.passed
         after_fails.update(r.name for r in after.failed)

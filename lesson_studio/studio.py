@@ -354,7 +354,13 @@ class Studio:
         if record.kind == "section":
             return regenerate_section(plan, payload["section"], payload.get("instruction", ""), request=request, **common)
         if record.kind == "fix":
-            return fix_failures(plan, self.rubric(user, plan, request), request=request, **common)
+            return fix_failures(
+                plan,
+                self.rubric(user, plan, request),
+                request=request,
+                check=lambda candidate: self.rubric(user, candidate, request),
+                **common,
+            )
         if record.kind == "chat":
             return chat_edit(plan, payload["message"], request=request, **common)
         new_request = LessonRequest.model_validate(payload["request"])

@@ -152,3 +152,49 @@ def test_cancelled_refinement_saves_nothing(studio, teacher, saved, fake_backend
     with pytest.raises(InvalidInput):
         studio.accept_refinement(teacher, refinement_id)
     assert [v.number for v in studio.store.list_versions(teacher, draft_id)] == [1]
+
+
+CLOSING_KEYS = frozenset({"area", "home", "observation_points"})
+
+
+def closing_answers(*homes):
+    """A backend answer for the closing section that writes these 家园共育 lines in turn."""
+    remaining = list(homes)
+
+    def respond(messages, schema):
+        if frozenset(schema.get("properties", {})) == CLOSING_KEYS:
+            answer = dict(SECTION_ANSWERS[CLOSING_KEYS], home=remaining.pop(0) if len(remaining) > 1 else remaining[0])
+            return json.dumps(answer, ensure_ascii=False)
+        return answer_for(schema)
+
+    return respond
+
+
+def broken_extension(studio, teacher, saved):
+    plan = studio.load_plan(teacher, saved[1])
+    broken = plan.model_copy(update={"extension": plan.extension.model_copy(update={"home": "请家长购买材料"})})
+    return studio.save_edit(teacher, saved[0], broken)
+
+
+def test_a_fix_that_still_fails_is_tried_once_more_and_told_so(studio, teacher, saved, fake_backend):
+    version = broken_extension(studio, teacher, saved)
+    calls_before = len(fake_backend.calls)
+    fake_backend.respond = closing_answers("请家长去商店购买材料", "和家人一起找找家里哪些东西能当帽子")
+    view = refine(studio, teacher, (saved[0], version.id), "fix", {})
+    prompts = [
+        call[-1]["content"]
+        for call, schema in zip(fake_backend.calls[calls_before:], fake_backend.schemas[calls_before:], strict=True)
+        if frozenset((schema or {}).get("properties", {})) == CLOSING_KEYS
+    ]
+    assert len(prompts) == 2 and "仍有这些问题" in prompts[1]
+    assert view.proposal.extension.home == "和家人一起找找家里哪些东西能当帽子"
+
+
+def test_a_fix_never_makes_the_plan_worse(studio, teacher, saved, fake_backend):
+    version = broken_extension(studio, teacher, saved)
+    fake_backend.respond = closing_answers("请家长去商店购买这些材料", "请家长在网上购买这些材料")
+    view = refine(studio, teacher, (saved[0], version.id), "fix", {})
+    assert view.status == "done", view.error
+    assert view.proposal.extension.home == "请家长购买材料"  # neither rewrite was better: the original stays
+    before = len(studio.rubric(teacher, studio.load_plan(teacher, version.id)).failed)
+    assert len(studio.rubric(teacher, view.proposal).failed) <= before
