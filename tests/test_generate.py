@@ -147,3 +147,15 @@ def test_a_trying_step_that_already_has_tiers_is_left_as_the_model_wrote_it(hat_
     plan = generate_plan(hat_request, backend=ScriptedBackend(respond=respond)).plan
     (trying,) = [step for step in plan.steps if step.cps_stage == "试一试改一改"]
     assert trying.teacher == own
+
+
+@pytest.mark.parametrize(("written", "kept"), [
+    ("能在同伴的点子上变一变，提高解决问题的能力", "能在同伴的点子上变一变"),
+    ("体验到成功的喜悦，培养他们的合作精神和创新思维", "体验到成功的喜悦"),
+    ("能尝试用两种方法搭桥", "能尝试用两种方法搭桥"),
+    ("培养创新思维", "培养创新思维"),  # nothing concrete would be left: the rubric flags it instead
+])
+def test_a_vague_closing_clause_is_dropped_from_an_objective(written, kept):
+    from lesson_studio.authoring.generate import objective_text
+
+    assert objective_text(written) == kept

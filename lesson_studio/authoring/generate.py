@@ -337,6 +337,17 @@ def generate_plan(
     )
 
 
+# "……，提高/培养/发展……能力/思维/意识" closing an objective: the vague tail teachers' guides warn
+# against (DOMAIN.md rubric item 2). The embedded model added one to most plans (bench/rubric.py).
+_VAGUE_TAIL = re.compile(r"[，,；;]\s*(并|从而|以)?(培养|提高|发展|提升|增强)[^，。；]{0,16}(能力|素质|意识|思维|精神)[。]?$")
+
+
+def objective_text(text: str) -> str:
+    """An objective without a vague closing clause, when what is left still says something."""
+    trimmed = _VAGUE_TAIL.sub("", text.strip())
+    return trimmed if len(trimmed) >= 6 else text.strip()
+
+
 def assemble_plan(progress: PlanProgress) -> LessonPlan:
     """Put model content into the code-decided structure; code has the last word on rules."""
     scaffold, request = progress.scaffold, progress.scaffold.request
@@ -348,7 +359,7 @@ def assemble_plan(progress: PlanProgress) -> LessonPlan:
     title = overview.title if overview.title.startswith(request.age_band) else prefix + overview.title
     # The scaffold decides the three dimensions and their order; the model only writes the words.
     objectives = [
-        Objective(dimension=dimension, text=draft.text)
+        Objective(dimension=dimension, text=objective_text(draft.text))
         for dimension, draft in zip(OBJECTIVE_ORDER, overview.objectives, strict=False)
     ]
     materials = [

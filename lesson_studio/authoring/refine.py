@@ -21,6 +21,7 @@ from lesson_studio.authoring.generate import (
     Retriever,
     build_context,
     generate_plan,
+    objective_text,
     section_messages,
     step_instruction,
 )
@@ -228,7 +229,7 @@ def merge_section(plan: LessonPlan, section_id: str, draft: BaseModel, scaffold:
         prefix = f"{plan.age_band}{plan.domain}："
         title = draft.title if draft.title.startswith(plan.age_band) else prefix + draft.title
         objectives = [
-            Objective(dimension=dimension, text=item.text)
+            Objective(dimension=dimension, text=objective_text(item.text))
             for dimension, item in zip(OBJECTIVE_ORDER, draft.objectives, strict=False)
         ]
         return plan.model_copy(
