@@ -154,6 +154,10 @@ def test_a_trying_step_that_already_has_tiers_is_left_as_the_model_wrote_it(hat_
     ("体验到成功的喜悦，培养他们的合作精神和创新思维", "体验到成功的喜悦"),
     ("能尝试用两种方法搭桥", "能尝试用两种方法搭桥"),
     ("培养创新思维", "培养创新思维"),  # nothing concrete would be left: the rubric flags it instead
+    ("幼儿能够尝试用旧报纸、毛线等材料制作一个适合小熊的帽子，并学习到合理安排步骤和选择合适的工具",
+     "幼儿能够尝试用旧报纸、毛线等材料制作一个适合小熊的帽子"),
+    ("能用纸杯、积木、吸管、胶带、报纸、毛线、纸板和夹子等多种材料尝试搭出一座能让小鸭通过的桥",
+     "能用纸杯、积木、吸管、胶带、报纸、毛线、纸板和夹子等多种材料尝试搭出一座能让小鸭通过的桥"),  # one clause: kept
 ])
 def test_a_vague_closing_clause_is_dropped_from_an_objective(written, kept):
     from lesson_studio.authoring.generate import objective_text
