@@ -96,6 +96,8 @@ def main() -> int:
                     "after": f"{after.passed_count}/15 {'PASS' if after.passed else 'FAIL'}",
                     "failed_after": [r.name for r in after.failed],
                     "warnings": plan.warnings,
+                    "full_generation_s": round(full_times[-1], 1),
+                    "section_regeneration_s": round(section_times[-1], 1),
                 },
                 ensure_ascii=False,
             ),

@@ -68,10 +68,30 @@ if job_id is None:
                     st.rerun()
                 except StudioError as error:
                     st.error(str(error))
+    st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
+    st.button(t("parse"), key="parse", on_click=parse_sentence)
+    if st.session_state.get("parse_error"):
+        st.error(st.session_state["parse_error"])
+    if st.session_state.get("guessed"):
+        labels = "、".join(t(name) for name in st.session_state["guessed"])
+        st.warning(f"{t('parsed_check')}：{labels}")
+
+    with st.form("request"):
+        left, middle, right = st.columns(3)
+        left.selectbox(t("age_band"), AGE_BANDS, key="req_age_band")
+        middle.selectbox(t("domain"), DOMAINS, key="req_domain")
+        right.number_input(t("minutes"), min_value=5, max_value=60, step=5, key="req_minutes")
+        st.text_input(t("topic"), key="req_topic")
+        st.text_input(t("materials"), key="req_materials")
+        st.text_input(t("cps_focus"), key="req_cps_focus")
+        st.text_area(t("notes"), key="req_notes", height=68)
+        submitted = st.form_submit_button(t("generate"), type="primary")
+
+    # Adapting a curated library lesson is the second way in; it sits below the teacher's own request.
     lessons = {doc.document_id: doc.title for doc in studio.library.lessons(user)}
     if lessons:
         with st.expander(t("adapt_library")), st.form("adapt_library"):
-            chosen = st.selectbox(t("adapt_library_choose"), list(lessons), format_func=lessons.get)
+            chosen = st.selectbox(t("adapt_library_choose"), list(lessons), format_func=lessons.get, key="lib_lesson")
             left, middle = st.columns(2)
             band = left.selectbox(t("age_band"), AGE_BANDS, key="lib_age_band")
             minutes = middle.number_input(t("minutes"), min_value=5, max_value=60, value=20, step=5, key="lib_minutes")
@@ -89,24 +109,6 @@ if job_id is None:
                     st.error(f"{t('materials')}：{error.errors()[0]['msg']}")
                 except StudioError as error:
                     st.error(str(error))
-    st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
-    st.button(t("parse"), on_click=parse_sentence)
-    if st.session_state.get("parse_error"):
-        st.error(st.session_state["parse_error"])
-    if st.session_state.get("guessed"):
-        labels = "、".join(t(name) for name in st.session_state["guessed"])
-        st.warning(f"{t('parsed_check')}：{labels}")
-
-    with st.form("request"):
-        left, middle, right = st.columns(3)
-        left.selectbox(t("age_band"), AGE_BANDS, key="req_age_band")
-        middle.selectbox(t("domain"), DOMAINS, key="req_domain")
-        right.number_input(t("minutes"), min_value=5, max_value=60, step=5, key="req_minutes")
-        st.text_input(t("topic"), key="req_topic")
-        st.text_input(t("materials"), key="req_materials")
-        st.text_input(t("cps_focus"), key="req_cps_focus")
-        st.text_area(t("notes"), key="req_notes", height=68)
-        submitted = st.form_submit_button(t("generate"), type="primary")
 
     if submitted:
         materials = split_materials(st.session_state["req_materials"])

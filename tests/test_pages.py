@@ -39,7 +39,7 @@ def run_until(at, predicate, seconds=30):
 
 def test_sentence_fills_the_form(app):
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     assert app.selectbox(key="req_age_band").value == "中班"
     assert app.selectbox(key="req_domain").value == "艺术"
     assert app.number_input(key="req_minutes").value == 20
@@ -49,7 +49,7 @@ def test_sentence_fills_the_form(app):
 
 def test_generating_shows_the_plan_with_citations_and_a_word_download(app, fake_backend):
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("已保存" in s.value for s in at.success))
     assert len(app.get("download_button")) == 2
@@ -69,7 +69,7 @@ def test_missing_topic_is_a_message_not_an_exception(app, fake_backend):
 
 def test_saved_plan_appears_in_my_lessons(app):
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("已保存" in s.value for s in at.success))
     app.switch_page("pages/my_lessons.py").run()
@@ -100,7 +100,7 @@ def test_cut_off_generation_shows_what_arrived_and_continues_from_there(app, fak
 
     fake_backend.respond = cut_fourth_call
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("不完整" in e.value for e in at.error))
     assert any("已保留" in i.value for i in app.info)
@@ -129,7 +129,7 @@ def test_content_filter_offers_changing_the_request_not_a_retry_loop(app, fake_b
 
     fake_backend.respond = failing_on_call(1, ContentFiltered(backend_id="fake"))
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("审核" in e.value for e in at.error))
     labels = [button.label for button in app.button]
@@ -143,7 +143,7 @@ def test_a_refused_key_tells_the_teacher_to_contact_the_admin(app, fake_backend)
 
     fake_backend.respond = failing_on_call(1, AuthFailed(backend_id="fake"))
     app.text_input(key="sentence").input(SENTENCE)
-    app.button[0].click().run()
+    app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("联系管理员" in e.value for e in at.error))
     assert any("管理员处理" in i.value for i in app.info)
@@ -151,7 +151,7 @@ def test_a_refused_key_tells_the_teacher_to_contact_the_admin(app, fake_backend)
 
 
 def test_a_library_lesson_is_adapted_into_a_new_plan_citing_it(app, fake_backend):
-    title = app.selectbox[0].options[0]  # the first library lesson, shown by its title
+    title = app.selectbox(key="lib_lesson").options[0]  # the first library lesson, shown by its title
     assert "：" in title  # e.g. 大班科学：乒乓球过小河
     app.selectbox(key="lib_age_band").select("大班")
     app.number_input(key="lib_minutes").set_value(30)
