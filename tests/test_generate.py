@@ -8,7 +8,6 @@ from lesson_studio.authoring.generate import Cancelled, fence_passages, generate
 from lesson_studio.errors import GenerationFailed
 from lesson_studio.models import Citation, Hit, LessonPlan
 
-
 STEP_KEYS = frozenset({"title", "teacher", "key_questions", "children", "intent"})
 
 
