@@ -1,5 +1,6 @@
 import pytest
 
+from lesson_studio.authoring.generate import build_context
 from lesson_studio.authoring.scaffold import (
     BAND_RULES,
     build_scaffold,
@@ -113,7 +114,17 @@ def test_every_xiaoban_plan_mentions_swallowing():
 def test_primary_school_drills_become_play_with_the_reason():
     scaffold = build_scaffold(request(age_band="大班", minutes=25, topic="学习竖式加法", notes="发作业单"))
     assert any("小学化" in warning and "竖式" in warning for warning in scaffold.warnings)
-    assert any("竖式" in ban for ban in scaffold.band_bans)
+    assert any("小学化" in ban for ban in scaffold.band_bans)
+    # The model is told the play-based topic, never the drill's name (it wrote the drill when told it).
+    assert scaffold.topic == "学习加法" and scaffold.notes == "发游戏记录卡"
+    context = build_context(scaffold, [])
+    assert "竖式" not in context and "作业单" not in context and "学习加法" in context
+
+
+def test_a_request_without_drills_keeps_the_teachers_words():
+    scaffold = build_scaffold(request(age_band="中班", minutes=20, topic="给小熊做帽子", notes="用旧报纸"))
+    assert scaffold.topic == "给小熊做帽子" and scaffold.notes == "用旧报纸"
+    assert "给小熊做帽子" in build_context(scaffold, []) and "用旧报纸" in build_context(scaffold, [])
 
 
 def test_every_hazard_row_is_usable():

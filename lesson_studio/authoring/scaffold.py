@@ -114,6 +114,20 @@ STAGE_GUIDANCE: dict[str, str] = {
 SCHOOLIFICATION_WORDS: tuple[str, ...] = (
     "竖式", "拼音", "识字卡", "抄写", "作业单", "练习册", "口算", "默写", "听写", "试卷", "写字练习",
 )
+# What the model is told instead: given the drill's name as the topic, the small model wrote the drill
+# (a 大班 plan "学习竖式加法" taught column addition in every step) although the teacher was told otherwise.
+PLAY_INSTEAD: dict[str, str] = {
+    "竖式": "", "拼音": "声音游戏", "识字卡": "图画卡", "抄写": "画一画", "作业单": "游戏记录卡",
+    "练习册": "游戏记录卡", "口算": "数一数", "默写": "说一说", "听写": "听一听", "试卷": "游戏记录卡",
+    "写字练习": "画一画",
+}
+
+
+def play_based(text: str) -> str:
+    """The text with each 小学化 drill named in it replaced by its play-based counterpart."""
+    for word in sorted(SCHOOLIFICATION_WORDS, key=len, reverse=True):
+        text = text.replace(word, PLAY_INSTEAD[word])
+    return re.sub(r"\s{2,}", " ", text).strip()
 
 
 # Every plan carries a band-wide note, whatever the materials: the validator prior art requires
@@ -165,6 +179,8 @@ class Scaffold(BaseModel):
     child_materials: list[str]  # what children may handle
     teacher_only_materials: list[str]  # banned for children: the teacher handles or replaces them
     warnings: list[str] = Field(default_factory=list)  # shown to the teacher, with the reason
+    topic: str = ""  # the topic as the model is told it (小学化 drills replaced); the request keeps the teacher's words
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -297,11 +313,14 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
         steps=steps,
         brainstorm_rules=list(rules.brainstorm_rules),
         tiers=rules.tiers,
-        band_bans=list(rules.bans) + ([f"不出现{'、'.join(school_words)}等小学化练习"] if school_words else []),
+        # Named generically: the drill's own name in the prompt was parroted back into the plan.
+        band_bans=list(rules.bans) + (["不出现任何小学化的书面练习，一切通过游戏和动手操作进行"] if school_words else []),
         safety_notes=safety_notes,
         child_materials=child_materials,
         teacher_only_materials=teacher_only,
         warnings=warnings,
+        topic=play_based(request.topic) if school_words else request.topic,
+        notes=play_based(request.notes) if school_words else request.notes,
     )
 
 
