@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "export":
             return _export(args)  # needs no database
-        if args.command == "rubric":
-            return _rubric(args)
         from lesson_studio.studio import Studio
 
         studio = Studio(settings)
         user = studio.store.ensure_user(CLI_USERNAME, role="admin", display_name="命令行")
+        if args.command == "rubric":
+            return _rubric(studio, user, args)
         if args.command == "generate":
             return _generate(studio, user, args)
         if args.command == "users":
@@ -161,9 +161,7 @@ def _users(studio, user, args) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
-def _rubric(args) -> int:  # type: ignore[no-untyped-def]
-    from lesson_studio.authoring.rubric import RubricContext, evaluate
-
+def _rubric(studio, user, args) -> int:  # type: ignore[no-untyped-def]
     plan = _read_plan(args.plan)
     request = None
     if args.request:
@@ -171,7 +169,8 @@ def _rubric(args) -> int:  # type: ignore[no-untyped-def]
             request = LessonRequest.model_validate_json(args.request.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise InvalidInput(f"无法读取请求文件 {args.request}：{_reason(error)} / Cannot read request file") from error
-    report = evaluate(plan, RubricContext(request=request))
+    # Through the studio, as the plan page does: the 《指南》 criterion is checked against the imported catalogue.
+    report = studio.rubric(user, plan, request)
     if args.json:
         print(json.dumps({"passed": report.passed, "passed_count": report.passed_count, **report.model_dump(mode="json")}, ensure_ascii=False, indent=2))
     else:

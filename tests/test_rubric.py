@@ -183,10 +183,14 @@ CATALOGUE = {"大班": {"能用一定的方法验证自己的猜测"}, "中班":
         ("大班", ["科学 （一）科学探究 目标2：能用多种方法验证猜测"], "fail"),  # paraphrased
         ("大班", [], "fail"),
         ("中班", ["数学领域 目标1：能根据观察结果提出问题，并大胆猜测答案"], "fail"),
+        ("混龄", ["科学 （一）科学探究 目标2：能根据观察结果提出问题，并大胆猜测答案"], "pass"),  # spans the bands
+        ("混龄", ["科学 （一）科学探究 目标2：能用多种方法验证猜测"], "fail"),  # paraphrased
+        ("混龄", [], "fail"),
     ],
 )
 def test_guideline_lines_must_be_verbatim_and_band_correct(band, lines, expected):
-    plan = plan_for(band).model_copy(update={"guideline_lines": lines})
+    base = plan_for("大班" if band == "混龄" else band)
+    plan = base.model_copy(update={"guideline_lines": lines, "age_band": band})
     assert status_of(plan, "guideline", RubricContext(catalogue_lines=CATALOGUE)) == expected
 
 
@@ -194,8 +198,30 @@ def test_rubric_cli_prints_the_same_results(tmp_path):
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(mutate_time(plan_for("中班")).model_dump_json(), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "lesson_studio", "rubric", str(plan_file), "--json"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "lesson_studio", "--data-dir", str(tmp_path / "data"), "rubric", str(plan_file), "--json"],
+        cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 4  # the plan did not pass (a starred criterion failed)
     rows = json.loads(result.stdout)["results"]
     assert next(row for row in rows if row["key"] == "time")["status"] == "fail"
+
+
+def test_rubric_cli_checks_the_guideline_against_the_imported_catalogue(tmp_path, monkeypatch, capsys):
+    from lesson_studio import cli
+    from lesson_studio.studio import Studio
+
+    plan = plan_for("大班").model_copy(update={"guideline_lines": ["科学 （一）科学探究 目标2：能用一定的方法验证自己的猜测"]})
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(plan.model_dump_json(), encoding="utf-8")
+    argv = ["--data-dir", str(tmp_path / "data"), "rubric", str(plan_file), "--json"]
+
+    def guideline_status() -> str:
+        cli.main(argv)
+        rows = json.loads(capsys.readouterr().out)["results"]
+        return next(row for row in rows if row["key"] == "guideline")["status"]
+
+    assert guideline_status() == "skip"  # nothing imported: said so, not passed
+    # The catalogue a lead imported (what Studio.catalogue_lines reads from the library; its parsing
+    # is tested with the real 《指南》 in test_library_catalogue.py).
+    monkeypatch.setattr(Studio, "catalogue_lines", lambda self, user: CATALOGUE)
+    assert guideline_status() == "pass"

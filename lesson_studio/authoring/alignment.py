@@ -28,12 +28,11 @@ def _plan_words(plan: LessonPlan) -> set[str]:
 
 
 def choose_lines(plan: LessonPlan, catalogue: Catalogue, *, limit: int = MAX_LINES) -> list[Expectation]:
-    """The catalogue lines of the plan's domain and band that share most with the plan (none for 混龄:
-    a mixed-age plan names no single band's lines)."""
-    if plan.age_band not in BANDS:
-        return []
+    """The catalogue lines of the plan's domain and band that share most with the plan. A 混龄 group
+    spans the three bands, so its lines may come from any of them (the rubric accepts the same)."""
+    bands = BANDS if plan.age_band == "混龄" else (plan.age_band,) if plan.age_band in BANDS else ()
     words = _plan_words(plan)
-    candidates = catalogue.expectations(domain=plan.domain, age_band=plan.age_band)
+    candidates = [item for band in bands for item in catalogue.expectations(domain=plan.domain, age_band=band)]
     scored = [(len(words & _bigrams(item.text)) / (len(_bigrams(item.text)) ** 0.5 or 1), item) for item in candidates]
     scored = [pair for pair in scored if pair[0] > 0]
     scored.sort(key=lambda pair: pair[0], reverse=True)

@@ -182,7 +182,12 @@ def guideline_alignment(plan: LessonPlan, context: RubricContext) -> tuple[Statu
         return _fail("教案没有列出《指南》对应条目。", "从本年龄段的《指南》典型表现中选1～3条原句。")
     if len(plan.guideline_lines) > 3:
         return _fail(f"列出了{len(plan.guideline_lines)}条《指南》条目（应为1～3条）。", "只保留与目标最相关的1～3条。")
-    band_lines = context.catalogue_lines.get(plan.age_band, set())
+    # A 混龄 group spans the bands: a verbatim line of any of them is right for it.
+    band_lines = (
+        set().union(*context.catalogue_lines.values())
+        if plan.age_band == "混龄"
+        else context.catalogue_lines.get(plan.age_band, set())
+    )
     wrong = [line for line in plan.guideline_lines if _quoted_sentence(line) not in band_lines]
     if "数学领域" in "".join(plan.guideline_lines):
         return _fail("出现了\u201c数学领域\u201d：《指南》中数学认知属于科学领域。", "改为\u201c科学 （二）数学认知\u201d下的条目。")
