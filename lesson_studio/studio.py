@@ -20,6 +20,7 @@ from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, StudioError
 from lesson_studio.jobs import JobRunner
+from lesson_studio.library.chunker import chunk_version
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
@@ -226,8 +227,8 @@ class Studio:
             return None
         document = request.source_document_id
         cited = [c.chunk_id for c in plan.citations if c.document_id == document]
-        number = int(cited[0].split(":")[1]) if cited and cited[0].count(":") == 2 else None
-        return diff_with_source(self.library.document_passages(user, document, version=number), plan)
+        source_version = chunk_version(cited[0]) if cited else None
+        return diff_with_source(self.library.document_passages(user, document, version=source_version), plan)
 
     def export_version_docx(
         self, user: User, version_id: int, *, cover: Cover | None = None, template_id: str | None = None

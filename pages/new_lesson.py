@@ -6,6 +6,7 @@ import uuid
 import streamlit as st
 from pydantic import ValidationError
 
+from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.remedies import CONTACT_ADMIN, CONTINUE, REGENERATE, REPHRASE, RETRY_LATER
 from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
@@ -18,10 +19,6 @@ st.session_state.setdefault("nonce", uuid.uuid4().hex)
 FIELDS = {"age_band": "中班", "domain": "科学", "topic": "", "minutes": 20, "materials": "", "cps_focus": "", "notes": ""}
 for name, default in FIELDS.items():
     st.session_state.setdefault(f"req_{name}", default)
-
-
-def split_materials(text: str) -> list[str]:
-    return [m.strip() for m in text.replace("，", "、").replace(",", "、").split("、") if m.strip()]
 
 
 def fill_form(request: LessonRequest) -> None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from lesson_studio.authoring.diff import diff_plans
 from lesson_studio.authoring.refine import section_ids, section_label
+from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
 from studio_ui import export_buttons, get_studio, render_plan, require_user, t
@@ -215,7 +216,7 @@ with adapt_tab:
         materials = st.text_input(t("materials"), "、".join(m.name for m in plan.preparation.materials))
         if st.form_submit_button(t("adapt")):
             base = (request.model_dump() if request else {"domain": plan.domain, "topic": plan.title.split("：")[-1]})
-            base.update(age_band=band, minutes=int(minutes), materials=[m.strip() for m in materials.split("、") if m.strip()])
+            base.update(age_band=band, minutes=int(minutes), materials=split_materials(materials))
             start("adapt", {"request": base})
             st.rerun()
 

@@ -65,3 +65,10 @@ def test_band_named_in_the_heading_marks_the_chunk_but_one_mentioned_in_passing_
     assert [chunk.age_band for chunk in chunks] == ["小班", "大班"]
     (plain,) = split(document(Section(["纸桥", "规则"], "小班的孩子也喜欢。")), "doc1")
     assert plain.age_band == ""
+
+
+def test_a_chunk_id_names_its_document_version():
+    from lesson_studio.library.chunker import chunk_version
+
+    assert chunk_version("doc-1a2b:3:17") == 3
+    assert chunk_version("doc-1a2b") is None and chunk_version("doc:x:1") is None

@@ -484,3 +484,10 @@ def test_empty_text_is_rejected_with_a_bilingual_message(text: str) -> None:
     assert "请先用一句话描述活动" in str(error.value)
     assert "Please describe the activity in one sentence" in str(error.value)
     assert isinstance(error.value, StudioError)
+
+
+def test_a_typed_material_list_splits_on_any_list_separator():
+    from lesson_studio.authoring.request_parser import split_materials
+
+    assert split_materials("纸杯、吸管，胶带, 毛线 、") == ["纸杯", "吸管", "胶带", "毛线"]
+    assert split_materials("  ") == []

@@ -157,6 +157,9 @@ def fence_passages(hits: list[Hit]) -> str:
 
 def build_context(scaffold: Scaffold, hits: list[Hit]) -> str:
     request = scaffold.request
+    # What the model is told (小学化 drills replaced); a scaffold saved with a job before that
+    # existed has no topic of its own, and then the request's words are used.
+    topic, notes = (scaffold.topic, scaffold.notes) if scaffold.topic else (request.topic, request.notes)
     outline = "\n".join(
         f"{index}. {slot.phase}·{slot.cps_stage}（{slot.minutes}分钟）"
         for index, slot in enumerate(scaffold.steps, start=1)
@@ -166,11 +169,11 @@ def build_context(scaffold: Scaffold, hits: list[Hit]) -> str:
         age_band=request.age_band,
         domain=request.domain,
         minutes=request.minutes,
-        topic=scaffold.topic or request.topic,
+        topic=topic,
         child_materials="、".join(scaffold.child_materials) or "（未指定，请选用安全的低结构材料）",
         teacher_only_materials="、".join(scaffold.teacher_only_materials) or "无",
         cps_focus=request.cps_focus or "无",
-        notes=(scaffold.notes if scaffold.topic else request.notes) or "无",
+        notes=notes or "无",
         group_size=scaffold.group_size,
         idea_goal=scaffold.idea_goal,
         brainstorm_rules="；".join(scaffold.brainstorm_rules),

@@ -690,3 +690,8 @@ def _only_cps_words(phrase: str) -> bool:
 def _is_domain_word(phrase: str) -> bool:
     """A phrase that is only a domain hint ("户外") says where, not what: it is a note, not the topic."""
     return phrase.lower() in _ALL_DOMAIN_KEYWORDS
+
+
+def split_materials(text: str) -> list[str]:
+    """A material list as a teacher types it in a form field: items separated by 、，or ,."""
+    return [item.strip() for item in re.split(r"[、，,]", text) if item.strip()]

@@ -111,16 +111,15 @@ STAGE_GUIDANCE: dict[str, str] = {
 
 # 小学化 content (rubric item 14): drills that the 《指南》 forbids as 超前教育. A request for them
 # becomes a play-based activity on the same content, and the teacher is told why.
-SCHOOLIFICATION_WORDS: tuple[str, ...] = (
-    "竖式", "拼音", "识字卡", "抄写", "作业单", "练习册", "口算", "默写", "听写", "试卷", "写字练习",
-)
-# What the model is told instead: given the drill's name as the topic, the small model wrote the drill
-# (a 大班 plan "学习竖式加法" taught column addition in every step) although the teacher was told otherwise.
+# What the model is told instead of each drill: given the drill's name as the topic, the small model
+# wrote the drill (a 大班 plan "学习竖式加法" taught column addition in every step) although the
+# teacher was told otherwise.
 PLAY_INSTEAD: dict[str, str] = {
     "竖式": "", "拼音": "声音游戏", "识字卡": "图画卡", "抄写": "画一画", "作业单": "游戏记录卡",
     "练习册": "游戏记录卡", "口算": "数一数", "默写": "说一说", "听写": "听一听", "试卷": "游戏记录卡",
     "写字练习": "画一画",
 }
+SCHOOLIFICATION_WORDS: tuple[str, ...] = tuple(PLAY_INSTEAD)
 
 
 def play_based(text: str) -> str:

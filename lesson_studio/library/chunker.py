@@ -226,3 +226,9 @@ def _trimmed_length(full_text: str, start: int, end: int) -> int:
 def _single_band_mentioned(text: str) -> str:
     bands = {age_band_of(match.group()) for match in _AGE_MENTION.finditer(text)}
     return bands.pop() if len(bands) == 1 else ""
+
+
+def chunk_version(chunk_id: str) -> int | None:
+    """The document version a chunk id ("document:version:index", Chunk.id) belongs to."""
+    parts = chunk_id.split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
