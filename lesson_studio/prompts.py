@@ -1,10 +1,16 @@
-"""Prompt templates are files in prompts/, filled by one render() that fails loudly on a gap."""
+"""Prompt templates are files in prompts/, filled by one render() that fails loudly on a gap.
+
+Every value is defused on the way in (authoring.untrusted): a title, a heading, a teacher's note
+or a chat message can then never open or close the passage fence. Only the fenced passages
+themselves (an untrusted.Fenced value) keep their markers.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from string import Template
 
+from lesson_studio.authoring.untrusted import Fenced, defuse
 from lesson_studio.config import PROMPTS_DIR
 
 
@@ -24,4 +30,6 @@ def render(name: str, **values: object) -> str:
     extra = values.keys() - expected
     if missing or extra:
         raise KeyError(f"prompt {name}: missing {sorted(missing)}, unexpected {sorted(extra)}")
-    return template(name).substitute({key: str(value) for key, value in values.items()})
+    return template(name).substitute(
+        {key: value if isinstance(value, Fenced) else defuse(str(value)) for key, value in values.items()}
+    )

@@ -1,7 +1,8 @@
 """Content by model: fill the scaffold section by section, grounded in retrieved passages.
 
 request -> scaffold (code) -> retrieve -> prompt (files, fenced passages) -> backend.stream
--> validate (one repair) -> assemble into a LessonPlan whose structure the code decided.
+-> validate (one repair) -> no links or images the teacher did not give (one rewrite, then removed)
+-> assemble into a LessonPlan whose structure the code decided.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, create_model
 
@@ -24,6 +25,7 @@ from lesson_studio.authoring.scaffold import (
     has_tiers,
     mentions_rules,
 )
+from lesson_studio.authoring.untrusted import FENCE_CLOSE, FENCE_OPEN, Fenced, defuse, links_in, without_links
 from lesson_studio.errors import ContextTooLong, StudioError, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.notices import Notice, notify
@@ -44,7 +46,6 @@ from lesson_studio.prompts import render
 Retriever = Callable[[LessonRequest], list[Hit]]
 
 OBJECTIVE_ORDER = ("认知", "能力", "情感")
-FENCE_OPEN, FENCE_CLOSE = "<<<资料", "资料结束>>>"
 
 
 class Cancelled(StudioError):
@@ -67,6 +68,9 @@ class PlanSections(BaseModel):
     # so 继续生成 asks the model to write on from there instead of starting the section again.
     cut_section: str = ""
     cut_text: str = ""
+    # Sections rejected for an image or a link the teacher did not give (rewritten once, then
+    # removed by code); kept with the sections so a continued generation goes on counting.
+    link_rejections: int = 0
 
     def count(self) -> int:
         return sum(part is not None for part in (self.overview, self.preparation, self.closing, *self.steps))
@@ -94,6 +98,7 @@ class PlanProgress:
     hits: list[Hit] = field(default_factory=list)
     cut_section: str = ""
     cut_text: str = ""
+    link_rejections: int = 0  # see PlanSections.link_rejections
 
     def sections(self) -> PlanSections:
         return PlanSections(
@@ -104,6 +109,7 @@ class PlanProgress:
             closing=self.closing,
             cut_section=self.cut_section,
             cut_text=self.cut_text,
+            link_rejections=self.link_rejections,
         )
 
     def partial_fields(self) -> dict[str, str]:
@@ -119,6 +125,7 @@ class GenerationResult:
     seconds: float
     first_content_s: float | None
     pieces: int
+    link_rejections: int = 0  # sections rejected for an image or link the teacher did not give
 
 
 # Characters of each passage the model reads. The whole prompt is read before the first piece
@@ -143,16 +150,50 @@ def excerpt(text: str, limit: int | None = None) -> str:
     return kept.strip() or text[:limit].rstrip() + "……"
 
 
-def fence_passages(hits: list[Hit]) -> str:
-    """Retrieved text goes in as untrusted data: fenced, numbered, fence markers stripped from it."""
+def fence_passages(hits: list[Hit]) -> Fenced:
+    """Retrieved text goes in as untrusted data: fenced, numbered, and with anything that could pass
+    for a fence marker taken out of its text, its title and its heading."""
     if not hits:
-        return "（资料库中没有找到相关资料）"
+        return Fenced("（资料库中没有找到相关资料）")
     blocks = []
     for number, hit in enumerate(hits, start=1):
-        text = excerpt(hit.text.replace(FENCE_OPEN, "").replace(FENCE_CLOSE, ""))
-        source = hit.citation.document_title + (f" › {hit.citation.heading}" if hit.citation.heading else "")
+        text = excerpt(defuse(hit.text))
+        title, heading = defuse(hit.citation.document_title), defuse(hit.citation.heading)
+        source = title + (f" › {heading}" if heading else "")
         blocks.append(f"{FENCE_OPEN} [{number}] 来源：《{source}》\n{text.strip()}\n{FENCE_CLOSE}")
-    return "\n".join(blocks)
+    return Fenced("\n".join(blocks))
+
+
+def teacher_words(request: LessonRequest) -> str:
+    """What the teacher wrote: an address in it may appear in the plan (untrusted.find_links)."""
+    return "\n".join([request.topic, request.notes, *request.materials])
+
+
+Draft = TypeVar("Draft", bound=BaseModel)
+
+
+def without_unasked_links(
+    draft: Draft, given: str, rewrite: Callable[[str], Draft], backend_id: str
+) -> tuple[Draft, bool]:
+    """A section holding an image or a link the teacher did not give is written once more, told not
+    to (`rewrite` gets that instruction); if the rewrite still holds one, code removes it and keeps
+    the text around it. Returns the section and whether it was rejected."""
+    if not links_in(draft, given):
+        return draft, False
+    notify(
+        Notice(
+            kind="links_rejected",
+            message="模型写了链接或图片，正在重写这一部分。 / The model wrote a link or an image; rewriting this section.",
+            backend_id=backend_id,
+        )
+    )
+    try:
+        again = rewrite(render("no_links"))
+    except Cancelled:
+        raise
+    except StudioError:
+        again = draft  # the rewrite is a courtesy; removing the links below is the guarantee
+    return without_links(again, given), True
 
 
 def build_context(scaffold: Scaffold, hits: list[Hit]) -> str:
@@ -243,8 +284,10 @@ def generate_plan(
         hits=hits,
         cut_section=resume.cut_section if resume is not None else "",
         cut_text=resume.cut_text if resume is not None else "",
+        link_rejections=resume.link_rejections if resume is not None else 0,
     )
     context = build_context(scaffold, hits)
+    given = teacher_words(request)
     prompt_digest = hashlib.sha256(context.encode("utf-8"))
 
     def report() -> None:
@@ -256,9 +299,7 @@ def generate_plan(
         if on_section:
             on_section(progress.sections())
 
-    def run_section(
-        key: str, name: str, instruction: str, output_type: type[BaseModel], max_tokens: int
-    ) -> BaseModel:
+    def run_section(key: str, name: str, instruction: str, output_type: type[Draft], max_tokens: int) -> Draft:
         nonlocal context
         if cancel is not None and cancel.is_set():
             raise Cancelled()
@@ -274,19 +315,21 @@ def generate_plan(
             progress.current_text = text
             report()
 
-        def attempt() -> BaseModel:
-            messages = section_messages(scaffold, context, instruction)
+        def attempt(extra: str = "") -> Draft:
+            messages = section_messages(scaffold, context, instruction + (f"\n{extra}" if extra else ""))
             if progress.cut_section == key and progress.cut_text:
                 # 继续生成 after a length cut: write on from the text that came, not from scratch.
                 cut_text, progress.cut_section, progress.cut_text = progress.cut_text, "", ""
                 return continue_structured(
                     backend, messages, output_type, cut_text, max_tokens=max_tokens, on_text=on_text, what=name
                 )
-            return generate_structured(backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name)
+            return generate_structured(
+                backend, messages, output_type, max_tokens=max_tokens, on_text=on_text, what=name
+            )
 
         try:
             try:
-                return attempt()
+                draft = attempt()
             except ContextTooLong as error:
                 if not progress.hits:
                     raise
@@ -305,26 +348,43 @@ def generate_plan(
                     progress.hits = kept
                     progress.citations = progress.citations[: len(kept)]
                 context = build_context(scaffold, kept)
-                return attempt()
+                draft = attempt()
         except Truncated as cut:
             progress.cut_section, progress.cut_text = key, cut.partial
             if on_section:
                 on_section(progress.sections())  # kept for 继续生成, even across a restart
             raise
+        draft, rejected = without_unasked_links(draft, given, attempt, backend.id)
+        progress.link_rejections += rejected
+        return draft
 
     report()  # the scaffold and the citations are visible before the model says anything
     if progress.overview is None:
-        progress.overview = run_section("overview", "活动名称与目标", render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450)  # type: ignore[assignment]
+        progress.overview = run_section(
+            "overview",
+            "活动名称与目标",
+            render("lesson_overview", age_band=request.age_band, domain=request.domain),
+            OverviewDraft,
+            450,
+        )
         section_done()
     if progress.preparation is None:
-        progress.preparation = run_section("preparation", "活动准备", render("lesson_preparation"), PreparationDraft, 300)  # type: ignore[assignment]
+        progress.preparation = run_section(
+            "preparation", "活动准备", render("lesson_preparation"), PreparationDraft, 300
+        )
         section_done()
     for index, slot in enumerate(scaffold.steps):
         if progress.steps[index] is None:
-            progress.steps[index] = run_section(f"step:{index}", f"活动过程 {index + 1}·{slot.cps_stage}", step_instruction(scaffold, index), StepDraft, 400)  # type: ignore[assignment]
+            progress.steps[index] = run_section(
+                f"step:{index}",
+                f"活动过程 {index + 1}·{slot.cps_stage}",
+                step_instruction(scaffold, index),
+                StepDraft,
+                400,
+            )
             section_done()
     if progress.closing is None:
-        progress.closing = run_section("closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)  # type: ignore[assignment]
+        progress.closing = run_section("closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)
         section_done()
     progress.current_section, progress.current_text = "", ""
     report()
@@ -337,12 +397,15 @@ def generate_plan(
         seconds=time.monotonic() - progress.started_at,
         first_content_s=progress.first_content_s,
         pieces=progress.pieces,
+        link_rejections=progress.link_rejections,
     )
 
 
 # "……，提高/培养/发展……能力/思维/意识" closing an objective: the vague tail teachers' guides warn
 # against (DOMAIN.md rubric item 2). The embedded model added one to most plans (bench/rubric.py).
-_VAGUE_TAIL = re.compile(r"[，,；;]\s*(并|从而|以)?(培养|提高|发展|提升|增强)[^，。；]{0,16}(能力|素质|意识|思维|精神)[。]?$")
+_VAGUE_TAIL = re.compile(
+    r"[，,；;]\s*(并|从而|以)?(培养|提高|发展|提升|增强)[^，。；]{0,16}(能力|素质|意识|思维|精神)[。]?$"
+)
 
 
 OBJECTIVE_CHARS = 40  # the prompt's and the rubric's limit (the grammar allows 60 as a backstop)
@@ -429,7 +492,10 @@ def model_infer(backend: ChatBackend) -> Callable[[str, str, tuple[str, ...]], s
     def infer(text: str, field_name: str, options: tuple[str, ...]) -> str | None:
         choice = create_model("Choice", value=(Literal[options], ...))  # type: ignore[valid-type]
         messages: list[Message] = [
-            {"role": "user", "content": render("request_infer", text=text, field=field_name, options="、".join(options))}
+            {
+                "role": "user",
+                "content": render("request_infer", text=text, field=field_name, options="、".join(options)),
+            }
         ]
         try:
             return generate_structured(backend, messages, choice, max_tokens=30, temperature=0.0).value  # type: ignore[attr-defined]

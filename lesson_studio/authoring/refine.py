@@ -1,6 +1,8 @@
 """Refining a saved plan with the model: one section, the rubric's failures, a chat request, or an
 adaptation to another band/duration/materials. Code keeps the structure (phase, CPS stage,
-minutes, safety notes); the model rewrites only the content of the sections it is given.
+minutes, safety notes); the model rewrites only the content of the sections it is given. A rewrite
+holding an image or a link the teacher did not give is rejected as in generation
+(generate.without_unasked_links), and each rejection is announced as a "links_rejected" notice.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from lesson_studio.authoring.generate import (
     objective_text,
     section_messages,
     step_instruction,
+    teacher_words,
+    without_unasked_links,
 )
 from lesson_studio.authoring.rubric import RubricReport, failed_sections
 from lesson_studio.authoring.scaffold import (
@@ -88,10 +92,8 @@ def regenerate_section(
     context = build_context(scaffold, hits)
     current = _section_text(plan, section_id)
     task, output_type, max_tokens = _section_task(scaffold, section_id)
-    instruction_block = (
-        f"【修改要求】{instruction.strip() or '写得更具体、更适合幼儿'}\n"
-        f"【这一部分原来的内容】\n{current}\n"
-        "请按修改要求重写这一部分（其余部分不变），仍按下面的字段输出：\n" + task
+    instruction_block = render(
+        "refine_section", instruction=instruction.strip() or "写得更具体、更适合幼儿", current=current, task=task
     )
     progress = PlanProgress(scaffold=scaffold, citations=list(plan.citations), steps=[None] * len(scaffold.steps))
     progress.current_section = section_label(plan, section_id)
@@ -104,16 +106,24 @@ def regenerate_section(
         if on_progress:
             on_progress(progress)
 
+    def rewrite(extra: str = "") -> BaseModel:
+        return generate_structured(
+            backend,
+            section_messages(scaffold, context, instruction_block + (f"\n{extra}" if extra else "")),
+            output_type,
+            max_tokens=max_tokens,
+            on_text=on_text,
+            what=progress.current_section,
+        )
+
     if cancel is not None and cancel.is_set():
         raise Cancelled()
-    draft = generate_structured(
-        backend,
-        section_messages(scaffold, context, instruction_block),
-        output_type,
-        max_tokens=max_tokens,
-        on_text=on_text,
-        what=progress.current_section,
-    )
+    # The teacher's own words (the request, and what they asked for here) may carry an address.
+    given = teacher_words(request) + "\n" + instruction
+    draft, rejected = without_unasked_links(rewrite(), given, rewrite, backend.id)
+    progress.link_rejections += rejected
+    if rejected and on_progress:
+        on_progress(progress)
     return merge_section(plan, section_id, draft, scaffold)
 
 
@@ -326,4 +336,6 @@ def _step_index(plan: LessonPlan, section_id: str) -> int:
 
 
 def _hit_from(citation: Citation) -> Hit:
-    return Hit(chunk_id=citation.chunk_id, text=citation.excerpt or citation.heading, score=citation.score, citation=citation)
+    return Hit(
+        chunk_id=citation.chunk_id, text=citation.excerpt or citation.heading, score=citation.score, citation=citation
+    )
