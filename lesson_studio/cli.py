@@ -9,6 +9,7 @@ machine it runs on.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 import time
@@ -79,10 +80,34 @@ def build_parser() -> argparse.ArgumentParser:
     rollback.add_argument("version", type=int)
     users = commands.add_parser("users", help="accounts and roles (teacher, lead = 教研组长, admin)")
     users_commands = users.add_subparsers(dest="users_command", required=True)
-    users_commands.add_parser("list", help="list accounts with their roles")
-    set_role = users_commands.add_parser("set-role", help="give an account a role (creates it if new)")
+    users_commands.add_parser("list", help="list accounts with their roles and states")
+    add = users_commands.add_parser(
+        "add", help="add an account (the first admin: users add NAME --role admin); the password is prompted"
+    )
+    add.add_argument("username")
+    add.add_argument("--role", choices=["teacher", "lead", "admin"], default="teacher")
+    add.add_argument("--display-name", default="", help="the name shown on pages and exports (default: the user name)")
+    add.add_argument("--email", default="", help="the address single sign-on matches (optional)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of a prompt")
+    passwd = users_commands.add_parser(
+        "passwd", help="set a new password (unlocks the account; the user chooses their own at next sign-in)"
+    )
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of a prompt")
+    passwd.add_argument("--keep", action="store_true", help="do not ask the user to change it at next sign-in")
+    set_role = users_commands.add_parser("set-role", help="give an existing account a role")
     set_role.add_argument("username")
     set_role.add_argument("role", choices=["teacher", "lead", "admin"])
+    for verb, text in (
+        ("disable", "disable an account (its open sessions end on their next click)"),
+        ("enable", "enable a disabled account again"),
+        ("unlock", "lift the lock after too many wrong passwords"),
+    ):
+        toggle_user = users_commands.add_parser(verb, help=text)
+        toggle_user.add_argument("username")
+    set_email = users_commands.add_parser("set-email", help="the e-mail address single sign-on matches ('' removes it)")
+    set_email.add_argument("username")
+    set_email.add_argument("email")
     catalogue = library_commands.add_parser("catalogue", help="the standards catalogue parsed from the 《指南》")
     catalogue.add_argument("--json", action="store_true")
     return parser
@@ -152,13 +177,55 @@ def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
 
 
 def _users(studio, user, args) -> int:  # type: ignore[no-untyped-def]
-    if args.users_command == "set-role":
+    accounts = studio.accounts
+    command = args.users_command
+    if command == "add":
+        password = _read_password(args.password_stdin)
+        added = accounts.add_user(
+            user,
+            args.username,
+            role=args.role,
+            password=password,
+            display_name=args.display_name,
+            email=args.email,
+            must_change_password=args.role != "admin",  # the admin who typed it keeps it
+        )
+        print(f"{added.username}\t{added.role}")
+    elif command == "passwd":
+        accounts.reset_password(user, args.username, _read_password(args.password_stdin), must_change=not args.keep)
+        print(f"{args.username.strip()}\tpassword set")
+    elif command == "set-role":
         changed = studio.set_role(user, args.username, args.role)
         print(f"{changed.username}\t{changed.role}")
-        return 0
-    for account in studio.list_users(user):
-        print(f"{account.username}\t{account.role}\t{account.display_name}")
+    elif command in ("disable", "enable"):
+        accounts.set_disabled(user, args.username, command == "disable")
+        print(f"{args.username.strip()}\t{command}d")
+    elif command == "unlock":
+        accounts.unlock(user, args.username)
+        print(f"{args.username.strip()}\tunlocked")
+    elif command == "set-email":
+        accounts.set_email(user, args.username, args.email)
+        print(f"{args.username.strip()}\t{args.email.strip()}")
+    else:
+        for account in studio.list_users(user):
+            state = "disabled" if account.disabled else "locked" if account.locked else "active"
+            if not account.has_password:
+                state += ",no-password"
+            print(f"{account.username}\t{account.role}\t{state}\t{account.display_name}\t{account.email}")
     return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """From a prompt (typed twice, not echoed), or the first line of stdin for scripts."""
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("密码 / password: ")
+        if getpass.getpass("再输一次 / again: ") != password:
+            raise InvalidInput("两次输入的密码不一样 / The two passwords differ")
+    if not password:
+        raise InvalidInput("没有读到密码 / No password given")
+    return password
 
 
 def _rubric(studio, user, args) -> int:  # type: ignore[no-untyped-def]

@@ -23,6 +23,31 @@ class NotFound(StudioError):
     """The named draft, version or document does not exist (or is not visible to the user)."""
 
 
+class StoreBusy(StudioError):
+    """The database could not take the write in time (locked, or the server unreachable); nothing changed."""
+
+
+class StaleVersion(StudioError):
+    """A save was based on a version that is no longer the newest: someone saved in between.
+
+    `head_version_id` is the newest version; the caller shows the difference and offers to merge
+    or to save the edit as a new version on top of it."""
+
+    def __init__(self, message: str, *, draft_id: int, base_version_id: int, head_version_id: int) -> None:
+        super().__init__(message)
+        self.draft_id = draft_id
+        self.base_version_id = base_version_id
+        self.head_version_id = head_version_id
+
+
+class SignInFailed(StudioError):
+    """Wrong name or password, a locked or disabled account; the message says which and what to do."""
+
+
+class SessionEnded(StudioError):
+    """The signed-in account was disabled, or its password changed elsewhere: sign in again."""
+
+
 class NeedsKey(StudioError):
     """A remote backend has no API key configured."""
 

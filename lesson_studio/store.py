@@ -11,8 +11,8 @@ PostgreSQL, and a fresh test database is ready in milliseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,9 +40,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lesson_studio.errors import InvalidInput, NotAllowed, NotFound
+from lesson_studio.errors import InvalidInput, NotAllowed, NotFound, StaleVersion, StoreBusy
 from lesson_studio.models import LessonPlan, LessonRequest, User, VersionInfo
 
 ROLES = ("teacher", "lead", "admin")
@@ -63,6 +63,21 @@ users = Table(
     Column("display_name", String(100), nullable=False, default=""),
     Column("role", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Added by 005_accounts (a database made before it gets them by ALTER TABLE):
+    # the name as compared (NFKC, case-folded): a look-alike of an existing name cannot be made.
+    Column("name_key", String(64), nullable=True),
+    Column("password_hash", String(255), nullable=True),  # argon2; None: cannot sign in with a password
+    Column("email", String(254), nullable=True),  # lower-cased; single sign-on matches on it
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("password_changed_at", DateTime(timezone=True), nullable=True),
+    # Bumped when a password is reset or changed or the account disabled: sessions holding an
+    # older epoch end on their next click.
+    Column("session_epoch", Integer, nullable=False, default=0),
+    Index("ux_users_name_key", "name_key", unique=True),
+    Index("ux_users_email", "email", unique=True),
 )
 lesson_requests = Table(
     "lesson_requests",
@@ -131,12 +146,25 @@ audit = Table(
 )
 
 
-working_copies = Table(
+_working_copies_by_user = Table(
     "working_copies",
     metadata,
-    # One autosaved working copy per draft and user; it never overwrites a saved version.
+    # 002's shape: one working copy per draft and user, so a second tab overwrote the first one's
+    # edit. 005 moves the rows into tab_working_copies and drops this table.
     Column("draft_id", Integer, ForeignKey("drafts.id"), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("base_version_id", Integer, nullable=False),
+    Column("content_json", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+working_copies = Table(
+    "tab_working_copies",
+    metadata,
+    # One autosaved working copy per draft, user and browser tab, with the version it started
+    # from; it never overwrites a saved version, and saving one tab never deletes another's.
+    Column("draft_id", Integer, ForeignKey("drafts.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("tab_id", String(64), primary_key=True),
     Column("base_version_id", Integer, nullable=False),
     Column("content_json", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -168,7 +196,7 @@ def _m001_initial(conn: Connection) -> None:
 
 
 def _m002_authoring(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[working_copies, refinements])
+    metadata.create_all(conn, tables=[_working_copies_by_user, refinements])
     # Adapted plans record the version they were adapted from (diffable against it). A database
     # created after this column joined the table definition already has it from 001.
     if "source_version_id" not in {column["name"] for column in inspect(conn).get_columns("versions")}:
@@ -247,11 +275,68 @@ def _m004_job_partial(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE jobs ADD COLUMN offers VARCHAR(120) NOT NULL DEFAULT ''")
 
 
+def _add_missing_columns(conn: Connection, table: Table, names: Iterable[str]) -> None:
+    """ALTER TABLE ADD COLUMN for each named column the database lacks, typed for its dialect."""
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name in present:
+            continue
+        column = table.c[name]
+        ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
+        if not column.nullable:
+            default = column.default.arg if column.default is not None else None
+            literal = {True: "true", False: "false"}.get(default, str(default))  # type: ignore[arg-type]
+            ddl += f" NOT NULL DEFAULT {literal}"
+        conn.exec_driver_sql(ddl)
+
+
+def _m005_accounts(conn: Connection) -> None:
+    """Passwords, lockout, e-mail for single sign-on, disabled accounts, session epochs; names
+    compared after normalisation; working copies per browser tab."""
+    from lesson_studio.accounts import name_key  # the one normalisation rule
+
+    _add_missing_columns(
+        conn,
+        users,
+        [
+            "name_key",
+            "password_hash",
+            "email",
+            "disabled",
+            "failed_logins",
+            "locked_until",
+            "must_change_password",
+            "password_changed_at",
+            "session_epoch",
+        ],
+    )
+    # Accounts made before names were normalised: the first of two look-alikes keeps its name;
+    # a later look-alike is disabled (an admin can rename or keep it) rather than merged.
+    taken: set[str] = set()
+    for row in conn.execute(select(users.c.id, users.c.username).order_by(users.c.id)).all():
+        key = name_key(row.username)
+        if key in taken:
+            conn.execute(update(users).where(users.c.id == row.id).values(name_key=f"{key}#{row.id}", disabled=True))
+        else:
+            taken.add(key)
+            conn.execute(update(users).where(users.c.id == row.id).values(name_key=key))
+    conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ux_users_name_key ON users (name_key)")
+    conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ux_users_email ON users (email)")
+    metadata.create_all(conn, tables=[working_copies])
+    old = inspect(conn).has_table(_working_copies_by_user.name)
+    if old:
+        rows = [dict(row._mapping) for row in conn.execute(select(_working_copies_by_user)).all()]
+        if rows:
+            conn.execute(insert(working_copies), [{**row, "tab_id": "earlier"} for row in rows])
+        _working_copies_by_user.drop(conn)
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_authoring", _m002_authoring),
     ("003_library", _m003_library),
     ("004_job_partial", _m004_job_partial),
+    ("005_accounts", _m005_accounts),
 ]
 
 
@@ -267,6 +352,15 @@ class DraftSummary:
     resource_type: str
     head_version_id: int | None
     head_number: int
+    updated_at: datetime
+    owner_name: str = ""  # the author's display name (leads see everyone's plans)
+
+
+@dataclass(frozen=True)
+class WorkingCopy:
+    tab_id: str
+    base_version_id: int
+    plan: LessonPlan
     updated_at: datetime
 
 
@@ -289,18 +383,45 @@ class Store:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        if self._sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrate()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction. On SQLite it takes the write lock at its first statement
+        (BEGIN IMMEDIATE): a transaction that read first and wrote later would fail at once with
+        "database is locked" when another writer had committed in between, instead of waiting.
+        Database trouble becomes a StudioError that says what to do; nothing half-written stays."""
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                if self._sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                yield conn
+        except OperationalError as error:
+            if not _is_busy(error):
+                raise
+            raise StoreBusy(
+                "数据库正忙（可能有人正在导入大文件），这次操作没有完成，也没有留下半截内容；请稍等几秒再试一次。"
+                " / The database is busy (perhaps a large import); nothing was changed — try again in a few seconds."
+            ) from error
 
     # --- schema --------------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
         applied_now: list[str] = []
-        with self.engine.begin() as conn:
+        # Every process opens the store at start (the app, each CLI command): when nothing is
+        # pending, only read, so a start never waits for another process's write lock.
+        with self.engine.connect() as conn:
+            if inspect(conn).has_table(schema_migrations.name):
+                done = set(conn.execute(select(schema_migrations.c.name)).scalars())
+                if done >= {name for name, _ in MIGRATIONS}:
+                    return applied_now
+        with self._write() as conn:
             schema_migrations.create(conn, checkfirst=True)
         for name, migration in MIGRATIONS:
-            with self.engine.begin() as conn:
+            with self._write() as conn:
                 done = conn.execute(select(schema_migrations.c.name).where(schema_migrations.c.name == name)).first()
                 if done:
                     continue
@@ -312,57 +433,55 @@ class Store:
     # --- users ---------------------------------------------------------------------------------
 
     def ensure_user(self, username: str, *, role: str = "teacher", display_name: str = "") -> User:
-        """Find or create an account (bootstrap and sign-in; role changes are an admin action)."""
-        username = username.strip()
-        if not username or len(username) > 64:
-            raise InvalidInput("用户名不能为空，且不超过64个字符 / Username must be 1–64 characters")
-        with self.engine.begin() as conn:
-            row = conn.execute(select(users).where(users.c.username == username)).first()
+        """Find or create an account without a password: the service accounts, benches and tests.
+        People's accounts are made by lesson_studio.accounts (an admin, or the first-run setup);
+        an account without a password cannot be signed into."""
+        from lesson_studio.accounts import name_key, normalize_username
+
+        name = normalize_username(username)
+        key = name_key(name)
+        with self._write() as conn:
+            row = conn.execute(select(users).where(users.c.name_key == key)).first()
             if row is None:
                 # A savepoint, so that on PostgreSQL the failed insert does not abort the transaction.
-                with suppress(IntegrityError), conn.begin_nested():  # a concurrent sign-in made it; read it below
+                with suppress(IntegrityError), conn.begin_nested():  # a concurrent call made it; read it below
                     conn.execute(
                         insert(users).values(
-                            username=username, display_name=display_name or username, role=role, created_at=_now()
+                            username=name,
+                            name_key=key,
+                            display_name=display_name or name,
+                            role=role,
+                            disabled=False,
+                            failed_logins=0,
+                            must_change_password=False,
+                            session_epoch=0,
+                            created_at=_now(),
                         )
                     )
-                row = conn.execute(select(users).where(users.c.username == username)).first()
+                row = conn.execute(select(users).where(users.c.name_key == key)).first()
         assert row is not None
         return User(id=row.id, username=row.username, display_name=row.display_name, role=row.role)
 
-    def list_users(self, user: User) -> list[User]:
-        """Every account with its role (admins only)."""
-        self._require_admin(user, "查看账号", "list accounts")
+    def user_display_names(self, user_ids: Iterable[int]) -> dict[int, str]:
+        """Display names by id (the author of a plan a lead opens)."""
+        ids = list(set(user_ids))
+        if not ids:
+            return {}
         with self.engine.connect() as conn:
-            rows = conn.execute(select(users).order_by(users.c.username)).all()
-        return [User(id=row.id, username=row.username, display_name=row.display_name, role=row.role) for row in rows]
-
-    def set_role(self, user: User, username: str, role: str) -> User:
-        """Give an account a role (admins only); an admin cannot take the role from themselves, so
-        an installation always keeps one admin who can undo a mistake."""
-        self._require_admin(user, "修改角色", "change roles")
-        if role not in ROLES:
-            raise InvalidInput(f"未知的角色：{role}（可选：{'、'.join(ROLES)}）/ Unknown role '{role}'")
-        if username.strip() == user.username and role != "admin":
-            raise InvalidInput("不能取消自己的管理员角色 / You cannot remove your own admin role")
-        target = self.ensure_user(username)
-        with self.engine.begin() as conn:
-            conn.execute(update(users).where(users.c.id == target.id).values(role=role))
-            self._audit(conn, user, "set_role", f"user:{target.username}:{role}")
-        return target.model_copy(update={"role": role})
+            return dict(conn.execute(select(users.c.id, users.c.display_name).where(users.c.id.in_(ids))).all())
 
     # --- requests ------------------------------------------------------------------------------
 
     def save_request(self, user: User, request: LessonRequest, idempotency_key: str) -> int:
         """Save the request before any model call; the same key returns the same request id."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             existing = conn.execute(
                 select(lesson_requests.c.id, lesson_requests.c.user_id).where(
                     lesson_requests.c.idempotency_key == idempotency_key
                 )
             ).first()
             if existing:
-                self._require_owner(user, existing.user_id)
+                self._require_editor(user, existing.user_id)
                 return existing.id
             try:
                 result = conn.execute(
@@ -385,7 +504,7 @@ class Store:
             row = conn.execute(select(lesson_requests).where(lesson_requests.c.id == request_id)).first()
         if row is None:
             raise NotFound(f"找不到请求 {request_id} / Request {request_id} not found")
-        self._require_owner(user, row.user_id)
+        self._require_reader(user, row.user_id)
         return LessonRequest.model_validate_json(row.request_json)
 
     # --- drafts and versions -------------------------------------------------------------------
@@ -401,20 +520,41 @@ class Store:
         prompt_hash: str = "",
         note: str = "",
         source_version_id: int | None = None,
+        base_version_id: int | None = None,
+        tab_id: str | None = None,
     ) -> VersionInfo:
-        """Every save is a new version row and a new head, in one transaction."""
-        with self.engine.begin() as conn:
-            return self._insert_version(
-                conn,
-                user,
-                plan,
-                draft_id=draft_id,
-                request_id=request_id,
-                backend=backend,
-                prompt_hash=prompt_hash,
-                note=note,
-                source_version_id=source_version_id,
-            )
+        """Every save is a new version row and a new head, in one transaction.
+
+        With base_version_id (an edit of the version the teacher saw), a save on a version that is
+        no longer the newest raises StaleVersion instead of silently writing over what someone
+        saved in between; saving exactly the newest content again (a double click) returns the
+        newest version rather than a duplicate. With tab_id, that tab's working copy is the one
+        that became a version and is removed; other tabs' copies stay."""
+        for attempt in range(3):
+            try:
+                with self._write() as conn:
+                    return self._insert_version(
+                        conn,
+                        user,
+                        plan,
+                        draft_id=draft_id,
+                        request_id=request_id,
+                        backend=backend,
+                        prompt_hash=prompt_hash,
+                        note=note,
+                        source_version_id=source_version_id,
+                        base_version_id=base_version_id,
+                        tab_id=tab_id,
+                    )
+            except IntegrityError:
+                # The (draft, number) constraint caught a writer that slipped past the row lock (a
+                # database without SELECT ... FOR UPDATE); numbering again resolves it.
+                if attempt == 2:
+                    raise StoreBusy(
+                        "保存冲突（同时有多处在保存这份教案），这次没有保存；您的修改还在，请再点一次保存。"
+                        " / Several saves of this plan collided; nothing was saved — your edit is kept, press save again."
+                    ) from None
+        raise AssertionError("unreachable")
 
     def _insert_version(
         self,
@@ -428,8 +568,11 @@ class Store:
         prompt_hash: str,
         note: str,
         source_version_id: int | None,
+        base_version_id: int | None = None,
+        tab_id: str | None = None,
     ) -> VersionInfo:
         now = _now()
+        content = plan.model_dump_json()
         if draft_id is None:
             draft_id = conn.execute(
                 insert(drafts).values(
@@ -442,10 +585,27 @@ class Store:
                 )
             ).inserted_primary_key[0]
         else:
-            owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
-            if owner is None:
+            # The draft row is locked first (PostgreSQL: FOR UPDATE; SQLite: the transaction
+            # already holds the write lock), so the head and the next number are read by one
+            # writer at a time.
+            draft = conn.execute(
+                select(drafts.c.owner_id, drafts.c.head_version_id).where(drafts.c.id == draft_id).with_for_update()
+            ).first()
+            if draft is None:
                 raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
-            self._require_owner(user, owner)
+            self._require_editor(user, draft.owner_id)
+            if base_version_id is not None and draft.head_version_id not in (None, base_version_id):
+                head = conn.execute(select(versions).where(versions.c.id == draft.head_version_id)).one()
+                if head.content_json == content:
+                    return _version_info(head)  # the same save again (a double click, a second tab)
+                raise StaleVersion(
+                    f"这份教案已被更新（第{head.number}版，{head.created_at:%H:%M}）：您的修改是在旧版本上做的。"
+                    "请查看差异，合并后保存，或另存为新版本。 / This plan was updated meanwhile (v"
+                    f"{head.number}); your edit was made on an older version — review the difference, merge, or save it as a new version.",
+                    draft_id=draft_id,
+                    base_version_id=base_version_id,
+                    head_version_id=head.id,
+                )
         number = (
             conn.execute(select(func.max(versions.c.number)).where(versions.c.draft_id == draft_id)).scalar() or 0
         ) + 1
@@ -453,7 +613,7 @@ class Store:
             insert(versions).values(
                 draft_id=draft_id,
                 number=number,
-                content_json=plan.model_dump_json(),
+                content_json=content,
                 backend=backend,
                 prompt_hash=prompt_hash,
                 note=note,
@@ -465,10 +625,15 @@ class Store:
         conn.execute(
             update(drafts).where(drafts.c.id == draft_id).values(head_version_id=version_id, title=plan.title, updated_at=now)
         )
-        # Saving is what the working copy was waiting for: it is now a version.
-        conn.execute(
-            working_copies.delete().where((working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id))
-        )
+        if tab_id is not None:
+            # This tab's working copy is now a version; another tab's unsaved edit stays.
+            conn.execute(
+                working_copies.delete().where(
+                    (working_copies.c.draft_id == draft_id)
+                    & (working_copies.c.user_id == user.id)
+                    & (working_copies.c.tab_id == tab_id)
+                )
+            )
         self._audit(conn, user, "save_version", f"draft:{draft_id}:v{number}")
         return VersionInfo(
             id=version_id,
@@ -485,8 +650,9 @@ class Store:
     def list_drafts(self, user: User) -> list[DraftSummary]:
         """A teacher sees her own drafts; leads and admins see everyone's."""
         query = (
-            select(drafts, versions.c.number)
+            select(drafts, versions.c.number, users.c.display_name.label("owner_name"))
             .join(versions, versions.c.id == drafts.c.head_version_id, isouter=True)
+            .join(users, users.c.id == drafts.c.owner_id)
             .order_by(drafts.c.updated_at.desc())
         )
         if user.role == "teacher":
@@ -502,6 +668,7 @@ class Store:
                 head_version_id=row.head_version_id,
                 head_number=row.number or 0,
                 updated_at=row.updated_at,
+                owner_name=row.owner_name,
             )
             for row in rows
         ]
@@ -511,7 +678,7 @@ class Store:
             owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
             if owner is None:
                 raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
-            self._require_owner(user, owner)
+            self._require_reader(user, owner)
             rows = conn.execute(
                 select(versions).where(versions.c.draft_id == draft_id).order_by(versions.c.number)
             ).all()
@@ -526,7 +693,7 @@ class Store:
             ).first()
         if row is None:
             raise NotFound(f"找不到版本 {version_id} / Version {version_id} not found")
-        self._require_owner(user, row.owner_id)
+        self._require_reader(user, row.owner_id)
         return _version_info(row), LessonPlan.model_validate_json(row.content_json)
 
     # --- jobs ----------------------------------------------------------------------------------
@@ -534,7 +701,7 @@ class Store:
     def create_job(self, user: User, request_id: int, backend: str) -> tuple[JobRecord, bool]:
         """The job for a request, created once; returns (job, created_now)."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             row = conn.execute(select(jobs).where(jobs.c.request_id == request_id)).first()
             if row is None:
                 try:
@@ -557,14 +724,14 @@ class Store:
             else:
                 created = False
         assert row is not None
-        self._require_owner(user, row.user_id)
+        self._require_editor(user, row.user_id)
         return _job_record(row), created
 
     def update_job(self, job_id: int, **values: object) -> None:
         allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json", "offers"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown job fields: {values.keys() - allowed}")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values, updated_at=_now()))
 
     def get_job(self, user: User, job_id: int) -> JobRecord:
@@ -572,7 +739,7 @@ class Store:
             row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             raise NotFound(f"找不到生成任务 {job_id} / Job {job_id} not found")
-        self._require_owner(user, row.user_id)
+        self._require_editor(user, row.user_id)
         return _job_record(row)
 
     def recent_jobs(self, user: User, limit: int = 5) -> list[tuple[JobRecord, LessonRequest]]:
@@ -589,7 +756,7 @@ class Store:
 
     def fail_interrupted_jobs(self) -> int:
         """At start-up: a job still queued or running was cut off by a restart; its request is kept."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 update(jobs)
                 .where(jobs.c.status.in_(("queued", "running")))
@@ -599,12 +766,13 @@ class Store:
 
     # --- authoring: working copies and refinements ---------------------------------------------
 
-    def draft_owner(self, user: User, draft_id: int) -> int:
+    def draft_owner(self, user: User, draft_id: int, *, for_edit: bool = False) -> int:
+        """The draft's author, after checking that the user may read it (or, for_edit, change it)."""
         with self.engine.connect() as conn:
             owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == draft_id)).scalar()
         if owner is None:
             raise NotFound(f"找不到教案 {draft_id} / Draft {draft_id} not found")
-        self._require_owner(user, owner)
+        (self._require_editor if for_edit else self._require_reader)(user, owner)
         return owner
 
     def draft_request(self, user: User, draft_id: int) -> LessonRequest | None:
@@ -618,14 +786,17 @@ class Store:
             ).first()
         return LessonRequest.model_validate_json(row.request_json) if row else None
 
-    def put_working_copy(self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan) -> None:
-        """Autosave of a manual edit; the last saved version stays as it was."""
-        self.draft_owner(user, draft_id)
+    def put_working_copy(
+        self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan, *, tab_id: str = "main"
+    ) -> None:
+        """Autosave of a manual edit in one browser tab; the last saved version stays as it was."""
+        self.draft_owner(user, draft_id, for_edit=True)
         now = _now()
-        with self.engine.begin() as conn:
+        key = (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id) & (working_copies.c.tab_id == tab_id)
+        with self._write() as conn:
             updated = conn.execute(
                 update(working_copies)
-                .where((working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id))
+                .where(key)
                 .values(base_version_id=base_version_id, content_json=plan.model_dump_json(), updated_at=now)
             ).rowcount
             if not updated:
@@ -633,29 +804,58 @@ class Store:
                     insert(working_copies).values(
                         draft_id=draft_id,
                         user_id=user.id,
+                        tab_id=tab_id,
                         base_version_id=base_version_id,
                         content_json=plan.model_dump_json(),
                         updated_at=now,
                     )
                 )
 
-    def get_working_copy(self, user: User, draft_id: int) -> tuple[int, LessonPlan] | None:
-        """(base_version_id, plan) of the user's unsaved edits, if any."""
-        self.draft_owner(user, draft_id)
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(working_copies).where(
-                    (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id)
-                )
-            ).first()
-        return (row.base_version_id, LessonPlan.model_validate_json(row.content_json)) if row else None
+    def get_working_copy(self, user: User, draft_id: int, *, tab_id: str = "main") -> tuple[int, LessonPlan] | None:
+        """(base_version_id, plan) of this tab's unsaved edits, if any."""
+        copies = [copy for copy in self.working_copies(user, draft_id) if copy.tab_id == tab_id]
+        return (copies[0].base_version_id, copies[0].plan) if copies else None
 
-    def discard_working_copy(self, user: User, draft_id: int) -> None:
-        self.draft_owner(user, draft_id)
-        with self.engine.begin() as conn:
+    def working_copies(self, user: User, draft_id: int) -> list[WorkingCopy]:
+        """Every unsaved edit of this draft by this user, newest first (other tabs, closed tabs)."""
+        self.draft_owner(user, draft_id, for_edit=True)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(working_copies)
+                .where((working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id))
+                .order_by(working_copies.c.updated_at.desc())
+            ).all()
+        return [
+            WorkingCopy(
+                tab_id=row.tab_id,
+                base_version_id=row.base_version_id,
+                plan=LessonPlan.model_validate_json(row.content_json),
+                updated_at=row.updated_at,
+            )
+            for row in rows
+        ]
+
+    def adopt_working_copy(self, user: User, draft_id: int, *, from_tab: str, to_tab: str) -> None:
+        """Carry on in this tab with the unsaved edit another (perhaps closed) tab left."""
+        self.draft_owner(user, draft_id, for_edit=True)
+        mine = (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id)
+        with self._write() as conn:
+            if from_tab == to_tab:
+                return
+            source = conn.execute(select(working_copies).where(mine & (working_copies.c.tab_id == from_tab))).first()
+            if source is None:
+                raise NotFound("这份未保存的修改已经不在了 / That unsaved edit is gone")
+            conn.execute(working_copies.delete().where(mine & (working_copies.c.tab_id == to_tab)))
+            conn.execute(update(working_copies).where(mine & (working_copies.c.tab_id == from_tab)).values(tab_id=to_tab))
+
+    def discard_working_copy(self, user: User, draft_id: int, *, tab_id: str = "main") -> None:
+        self.draft_owner(user, draft_id, for_edit=True)
+        with self._write() as conn:
             conn.execute(
                 working_copies.delete().where(
-                    (working_copies.c.draft_id == draft_id) & (working_copies.c.user_id == user.id)
+                    (working_copies.c.draft_id == draft_id)
+                    & (working_copies.c.user_id == user.id)
+                    & (working_copies.c.tab_id == tab_id)
                 )
             )
 
@@ -663,9 +863,9 @@ class Store:
         self, user: User, *, idempotency_key: str, draft_id: int, base_version_id: int, kind: str, payload: dict, backend: str
     ) -> tuple[RefinementRecord, bool]:
         """The refinement for a key, created once; returns (record, created_now)."""
-        self.draft_owner(user, draft_id)
+        self.draft_owner(user, draft_id, for_edit=True)
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             row = conn.execute(select(refinements).where(refinements.c.idempotency_key == idempotency_key)).first()
             created = False
             if row is None:
@@ -691,7 +891,7 @@ class Store:
                     pass
                 row = conn.execute(select(refinements).where(refinements.c.idempotency_key == idempotency_key)).first()
         assert row is not None
-        self._require_owner(user, row.user_id)
+        self._require_editor(user, row.user_id)
         return _refinement_record(row), created
 
     def get_refinement(self, user: User, refinement_id: int) -> RefinementRecord:
@@ -699,24 +899,36 @@ class Store:
             row = conn.execute(select(refinements).where(refinements.c.id == refinement_id)).first()
         if row is None:
             raise NotFound(f"找不到修改任务 {refinement_id} / Refinement {refinement_id} not found")
-        self._require_owner(user, row.user_id)
+        self._require_editor(user, row.user_id)
         return _refinement_record(row)
 
     def update_refinement(self, refinement_id: int, **values: object) -> None:
         allowed = {"status", "error", "result_json", "backend"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown refinement fields: {values.keys() - allowed}")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(**values, updated_at=_now()))
 
     def accept_refinement(
-        self, user: User, refinement_id: int, *, note: str, source_version_id: int | None = None, new_draft: bool = False
+        self,
+        user: User,
+        refinement_id: int,
+        *,
+        note: str,
+        source_version_id: int | None = None,
+        new_draft: bool = False,
+        plan: LessonPlan | None = None,
+        on_top_of: int | None = None,
     ) -> VersionInfo:
-        """Save the proposal as a new version, once: accepting twice (two tabs) returns the same version."""
+        """Save the proposal as a new version, once: accepting twice (two tabs) returns the same version.
+
+        The proposal was made from the refinement's base version; if another version was saved
+        since, StaleVersion is raised. After seeing the difference the teacher saves a merge
+        (`plan`) or the proposal as it is, `on_top_of` the version now newest."""
         record = self.get_refinement(user, refinement_id)
         if record.status != "done" or record.result is None:
             raise InvalidInput("这次修改还没有完成，不能保存 / This edit has not finished")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             # Claim the refinement and write its version in one transaction: a second accept
             # either sees the claim or waits for this transaction and then sees the version.
             claimed = conn.execute(
@@ -728,20 +940,21 @@ class Store:
                 version = self._insert_version(
                     conn,
                     user,
-                    record.result,
+                    plan or record.result,
                     draft_id=None if new_draft else record.draft_id,  # an adaptation starts its own plan
                     request_id=None,
                     backend=record.backend,
                     prompt_hash="",
                     note=note,
                     source_version_id=source_version_id,
+                    base_version_id=None if new_draft else (on_top_of or record.base_version_id),
                 )
                 conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(version_id=version.id))
                 return version
         return self.get_version(user, self.get_refinement(user, refinement_id).version_id or 0)[0]
 
     def fail_interrupted_refinements(self) -> int:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 update(refinements)
                 .where(refinements.c.status.in_(("queued", "running")))
@@ -776,7 +989,7 @@ class Store:
     ) -> LibraryVersionRecord:
         """Register a pending version (and its document when new); it is not visible to search yet."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             exists = conn.execute(select(library_documents.c.id).where(library_documents.c.id == document_id)).first()
             if exists is None:
                 conn.execute(
@@ -834,7 +1047,7 @@ class Store:
         nothing of the new version is visible and the old one stays active.
         """
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             version = conn.execute(select(library_versions).where(library_versions.c.id == version_id)).first()
             if version is None or version.status != "pending":
                 # Start-up clean-up of another process may have failed it meanwhile.
@@ -872,7 +1085,7 @@ class Store:
             self._audit(conn, user, "library_ingest", f"document:{version.document_id}:v{version.number}")
 
     def library_fail_version(self, version_id: int, error: str) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(delete(library_chunks).where(library_chunks.c.version_id == version_id))
             conn.execute(
                 update(library_versions)
@@ -885,7 +1098,7 @@ class Store:
         becomes failed and its rows go. Younger ones may belong to another process (a second app
         replica, a CLI ingest) that is still writing them, so they are left alone."""
         cutoff = _now() - older_than
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             pending = [
                 row.id
                 for row in conn.execute(
@@ -906,7 +1119,7 @@ class Store:
     def library_rollback(self, user: User | None, document_id: str, number: int) -> None:
         """Make a retired version active again; the current one is retired. Dense vectors are refilled."""
         now = _now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             target = conn.execute(
                 select(library_versions).where(
                     library_versions.c.document_id == document_id, library_versions.c.number == number
@@ -993,7 +1206,7 @@ class Store:
         return [_library_version(row) for row in rows]
 
     def library_set_enabled(self, user: User | None, document_id: str, enabled: bool) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = conn.execute(
                 update(library_documents)
                 .where(library_documents.c.id == document_id)
@@ -1005,7 +1218,7 @@ class Store:
 
     def library_remove_document(self, user: User | None, document_id: str) -> None:
         """Delete a document with every version and chunk (its vectors are the library's to drop)."""
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             found = conn.execute(select(library_documents.c.id).where(library_documents.c.id == document_id)).first()
             if found is None:
                 raise NotFound(f"资料库中没有该文档：{document_id} / No such library document: {document_id}")
@@ -1065,7 +1278,7 @@ class Store:
             )
 
     def library_mark_embedded(self, chunk_ids: list[str], version_ids: set[int]) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(library_chunks).where(library_chunks.c.id.in_(chunk_ids)).values(embedded=True))
             conn.execute(update(library_versions).where(library_versions.c.id.in_(version_ids)).values(has_vectors=True))
 
@@ -1080,7 +1293,7 @@ class Store:
         return [_library_version(row) for row in rows]
 
     def library_vectors_dropped(self, version_id: int) -> None:
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             conn.execute(update(library_versions).where(library_versions.c.id == version_id).values(has_vectors=False))
             conn.execute(update(library_chunks).where(library_chunks.c.version_id == version_id).values(embedded=False))
 
@@ -1108,8 +1321,21 @@ class Store:
     # --- helpers -------------------------------------------------------------------------------
 
     @staticmethod
-    def _require_owner(user: User, owner_id: int) -> None:
+    def _require_reader(user: User, owner_id: int) -> None:
+        """A plan is read by its author, and by leads and admins (review, export)."""
         if user.id != owner_id and user.role not in ("lead", "admin"):
+            raise NotAllowed("这份内容属于其他老师，您没有权限 / This belongs to another teacher")
+
+    @staticmethod
+    def _require_editor(user: User, owner_id: int) -> None:
+        """Only the author changes a plan (edit, refine, restore, save): a lead reads and exports
+        a teacher's plan and comments in review, but never rewrites it under the teacher's name."""
+        if user.id != owner_id:
+            if user.role in ("lead", "admin"):
+                raise NotAllowed(
+                    "这是其他老师的教案：教研组长和管理员可以阅读、导出，不能修改 / This is another teacher's plan:"
+                    " leads and admins can read and export it, not change it"
+                )
             raise NotAllowed("这份内容属于其他老师，您没有权限 / This belongs to another teacher")
 
     @staticmethod
@@ -1182,11 +1408,22 @@ def _job_record(row) -> JobRecord:  # type: ignore[no-untyped-def]
     )
 
 
+def _is_busy(error: OperationalError) -> bool:
+    """A lock that was not granted in time, or a database server that cannot be reached: worth
+    telling the user to try again. Anything else is a bug and must surface as one."""
+    words = str(error.orig).lower()
+    return error.connection_invalidated or any(
+        phrase in words for phrase in ("database is locked", "database is busy", "could not connect", "connection refused", "lock timeout")
+    )
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (page polls) don't block the job's writes
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # Writers queue for the lock instead of failing: a library import holds it for about a second
+    # (its rows are prepared outside the transaction), a save for milliseconds.
+    cursor.execute("PRAGMA busy_timeout=20000")
     cursor.close()
 
 

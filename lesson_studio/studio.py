@@ -10,15 +10,17 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from lesson_studio.accounts import Account, Accounts, SignedIn
 from lesson_studio.authoring.alignment import align_plan
 from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
+from lesson_studio.authoring.merge import MergeResult, merge_edits
 from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
-from lesson_studio.errors import InvalidInput, StudioError
+from lesson_studio.errors import InvalidInput, NotFound, StudioError
 from lesson_studio.jobs import JobRunner
 from lesson_studio.library.chunker import chunk_version
 from lesson_studio.llm.base import ChatBackend
@@ -31,8 +33,6 @@ if TYPE_CHECKING:
     from lesson_studio.library import Library
 
 SYSTEM_USERNAME = "system"
-# Service accounts act with the admin role for start-up and the command line; nobody signs in as them.
-RESERVED_USERNAMES = (SYSTEM_USERNAME, "cli")
 # Which configured route (resources/backends.toml [routes]) each kind of model edit follows.
 # Adapting writes a whole new plan, so it follows the generate route.
 REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
@@ -44,6 +44,7 @@ class Studio:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.db_url)
+        self.accounts = Accounts(self.store)
         self.store.fail_interrupted_jobs()
         self.store.fail_interrupted_refinements()
         self._library = library
@@ -82,18 +83,18 @@ class Studio:
 
     # --- actions -------------------------------------------------------------------------------
 
-    def sign_in(self, username: str) -> User:
-        if username.strip().lower() in RESERVED_USERNAMES:
-            raise InvalidInput(f"“{username.strip()}”是系统保留的账号名，请换一个 / '{username.strip()}' is reserved")
-        return self.store.ensure_user(username)
+    def sign_in(self, username: str, password: str) -> SignedIn:
+        return self.accounts.authenticate(username, password)
 
-    def list_users(self, user: User) -> list[User]:
-        return self.store.list_users(user)
+    def session_user(self, session: SignedIn) -> User:
+        """The signed-in account as it is now: read on every script run, never from the session."""
+        return self.accounts.session_user(session)
+
+    def list_users(self, user: User) -> list[Account]:
+        return self.accounts.list_accounts(user)
 
     def set_role(self, user: User, username: str, role: str) -> User:
-        if username.strip().lower() in RESERVED_USERNAMES:
-            raise InvalidInput(f"“{username.strip()}”是系统保留的账号名 / '{username.strip()}' is reserved")
-        return self.store.set_role(user, username, role)
+        return self.accounts.set_role(user, username, role)
 
     def ensure_starter_library(self) -> object | None:
         """Ingest resources/library on first run (cheap when already done)."""
@@ -239,6 +240,27 @@ class Studio:
         template = self.templates.read(user, template_id) if template_id else None
         return plan_docx(self.load_plan(user, version_id), cover or Cover(teacher=user.display_name), template)
 
+    def export_version_word(
+        self, user: User, version_id: int, *, cover: Cover | None = None, template_id: str | None = None
+    ) -> tuple[bytes, str | None]:
+        """One version as .docx, and a notice when the school template could not be filled and the
+        built-in layout was used instead (the teacher always gets a file, never a hang)."""
+        from lesson_studio.export import Cover, plan_docx
+
+        plan = self.load_plan(user, version_id)
+        cover = cover or Cover(teacher=user.display_name)
+        if not template_id:
+            return plan_docx(plan, cover), None
+        info = self.templates.get(user, template_id)
+        try:
+            return plan_docx(plan, cover, self.templates.read(user, template_id)), None
+        except InvalidInput as error:
+            notice = (
+                f"学校模板“{info.name}”没能填写（{error}），已改用内置的表格式教案。请告诉教研组长检查这个模板。"
+                f" / The school template '{info.name}' could not be filled; the built-in layout was used instead."
+            )
+            return plan_docx(plan, cover), notice
+
     def export_versions_zip(
         self,
         user: User,
@@ -311,7 +333,11 @@ class Studio:
             backend_id=backend_id or task_backend_id(REFINEMENT_TASKS[kind]),
         )
 
-    def accept_refinement(self, user: User, refinement_id: int) -> VersionInfo:
+    def accept_refinement(
+        self, user: User, refinement_id: int, *, plan: LessonPlan | None = None, on_top_of: int | None = None
+    ) -> VersionInfo:
+        """Save a model proposal as a version. StaleVersion when another version was saved since
+        the proposal's base; then `plan` (a merge, or the proposal) is saved `on_top_of` the newest."""
         record = self.store.get_refinement(user, refinement_id)
         notes = {
             "section": f"重新生成：{record.payload.get('label', '')} — {record.payload.get('instruction', '')}",
@@ -325,10 +351,41 @@ class Studio:
             note=notes[record.kind][:300],
             source_version_id=record.base_version_id if record.kind == "adapt" else None,
             new_draft=record.kind == "adapt",
+            plan=plan,
+            on_top_of=on_top_of,
         )
 
-    def save_edit(self, user: User, draft_id: int, plan: LessonPlan, *, note: str = "手动编辑 / manual edit") -> VersionInfo:
-        return self.store.save_version(user, plan, draft_id=draft_id, note=note)
+    def save_edit(
+        self,
+        user: User,
+        draft_id: int,
+        plan: LessonPlan,
+        *,
+        base_version_id: int | None = None,
+        tab_id: str | None = None,
+        note: str = "手动编辑 / manual edit",
+    ) -> VersionInfo:
+        """A manual edit made on base_version_id becomes a new version; if someone saved another
+        version since, StaleVersion is raised (merge_edit, or save again on top of the newest)."""
+        return self.store.save_version(
+            user, plan, draft_id=draft_id, note=note, base_version_id=base_version_id, tab_id=tab_id
+        )
+
+    def merge_edit(self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan) -> tuple[int, MergeResult]:
+        """The teacher's edit of an older version merged field by field with the newest version:
+        (the newest version's id, to save on top of, and the merge)."""
+        base_version, base = self.store.get_version(user, base_version_id)
+        if base_version.draft_id != draft_id:
+            raise InvalidInput("版本与教案不符 / Version does not belong to this plan")
+        self.store.draft_owner(user, draft_id, for_edit=True)
+        head_id = self.head_version_id(user, draft_id)
+        return head_id, merge_edits(base, self.load_plan(user, head_id), plan)
+
+    def head_version_id(self, user: User, draft_id: int) -> int:
+        history = self.store.list_versions(user, draft_id)
+        if not history:
+            raise NotFound(f"这份教案还没有保存的版本 / Draft {draft_id} has no saved version")
+        return history[-1].id
 
     def restore(self, user: User, draft_id: int, version_id: int) -> VersionInfo:
         """Restoring never rewrites history: the old content becomes a new version."""
