@@ -12,7 +12,7 @@ from lesson_studio.export.docx_builder import plan_to_docx_bytes
 from lesson_studio.export.files import safe_file_stem
 from lesson_studio.export.markdown import plan_to_markdown
 from lesson_studio.export.pdf import docxs_to_pdfs
-from lesson_studio.export.templates import fill_template
+from lesson_studio.export.templates import TemplateFailed, fill_template, fill_templates
 from lesson_studio.models import LessonPlan
 
 REPORT_NAME = "导出说明.txt"
@@ -20,8 +20,34 @@ MAX_ZIP_PLANS = 100
 
 
 def plan_docx(plan: LessonPlan, cover: Cover, template: bytes | None = None) -> bytes:
-    """The plan as .docx: the built-in layout, or the school template whose bytes are given."""
+    """The plan as .docx: the built-in layout, or the school template whose bytes are given (raises
+    TemplateFailed, an InvalidInput, when the template cannot be filled)."""
     return plan_to_docx_bytes(plan, cover) if template is None else fill_template(template, plan, cover)
+
+
+def plan_docx_or_builtin(
+    plan: LessonPlan, cover: Cover, template: bytes | None, *, template_name: str = ""
+) -> tuple[bytes, str | None]:
+    """The plan as .docx in the school template, or in the built-in layout when the template cannot be
+    filled (a broken tag, too slow, too much memory), with a notice saying why; None when all went well.
+    A teacher exporting a plan always gets one."""
+    if template is None:
+        return plan_to_docx_bytes(plan, cover), None
+    try:
+        return fill_template(template, plan, cover), None
+    except TemplateFailed as failed:
+        return plan_to_docx_bytes(plan, cover), fallback_notice(failed, template_name)
+
+
+def fallback_notice(failed: TemplateFailed, template_name: str = "") -> str:
+    """What the teacher reads when the built-in layout stood in for the school template."""
+    name_zh = f"学校模板“{template_name}”" if template_name else "学校模板"
+    name_en = f"the school template “{template_name}”" if template_name else "the school template"
+    return (
+        f"{name_zh}这次无法使用，已改用内置版式导出。原因：{failed.zh}。请把这条提示告诉课程负责人，以便修改模板"
+        f" / {name_en[0].upper()}{name_en[1:]} could not be used, so the plan was exported in the built-in layout."
+        f" Why: {failed.en}. Please tell your curriculum lead so the template can be fixed"
+    )
 
 
 def plans_to_zip(
@@ -42,12 +68,14 @@ def plans_to_zip(
         raise StudioError(f"一次最多导出 {MAX_ZIP_PLANS} 份教案 / At most {MAX_ZIP_PLANS} plans at once")
     problems: list[str] = []
     files: list[tuple[str, LessonPlan, bytes]] = []  # each plan that could be exported, with its .docx
-    for number, plan in enumerate(plans, start=1):
+    # With a template, every plan is filled in one child process (one start-up, each plan its own time limit).
+    documents = fill_templates(template, plans, cover) if template is not None else [_built_in(p, cover) for p in plans]
+    for number, (plan, document) in enumerate(zip(plans, documents, strict=True), start=1):
         stem = f"{number:02d}-{safe_file_stem(plan.title)}"
-        try:
-            files.append((stem, plan, plan_docx(plan, cover, template)))
-        except StudioError as error:
-            problems.append(f"{stem}：{error}")
+        if isinstance(document, StudioError):
+            problems.append(f"{stem}：{document}")
+        else:
+            files.append((stem, plan, document))
     pdfs = _pdfs([document for _stem, _plan, document in files], problems) if pdf and files else None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -62,6 +90,13 @@ def plans_to_zip(
         if problems:
             archive.writestr(REPORT_NAME, "以下内容没有导出 / Not exported:\n" + "\n".join(problems) + "\n")
     return buffer.getvalue()
+
+
+def _built_in(plan: LessonPlan, cover: Cover) -> bytes | StudioError:
+    try:
+        return plan_to_docx_bytes(plan, cover)
+    except StudioError as error:
+        return error
 
 
 def _pdfs(documents: list[bytes], problems: list[str]) -> list[bytes | None] | None:

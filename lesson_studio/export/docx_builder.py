@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 from lesson_studio.errors import InvalidInput
 from lesson_studio.export import wording
 from lesson_studio.export.cover import Cover, cover_rows, header_text
+from lesson_studio.export.fields import strip_outside_fields
 from lesson_studio.export.files import write_atomically
 from lesson_studio.export.typography import (
     BODY_FONT,
@@ -100,8 +101,7 @@ def build_docx(
 ) -> Path:
     """Write the plan as a .docx at out_path, never leaving a half-written file; return the path."""
     cover = cover or Cover(teacher=teacher, class_name=class_name, date=date, school=school)
-    document = _plan_document(plan, cover)
-    return write_atomically(Path(out_path), lambda temp_path: document.save(str(temp_path)))
+    return _save(_plan_document(plan, cover), Path(out_path))
 
 
 def plan_to_docx_bytes(
@@ -124,14 +124,27 @@ def unit_to_docx_bytes(plans: Sequence[LessonPlan], *, title: str, cover: Cover 
 
 
 def build_unit_docx(plans: Sequence[LessonPlan], out_path: Path, *, title: str, cover: Cover | None = None) -> Path:
-    document = _unit_document(plans, title=title, cover=cover or Cover())
-    return write_atomically(Path(out_path), lambda temp_path: document.save(str(temp_path)))
+    return _save(_unit_document(plans, title=title, cover=cover or Cover()), Path(out_path))
 
 
 def _to_bytes(document: WordDocument) -> bytes:
+    """The saved document, through the last pass every export takes: no field that reaches outside."""
     buffer = io.BytesIO()
     document.save(buffer)
-    return buffer.getvalue()
+    return strip_outside_fields(buffer.getvalue())
+
+
+def _save(document: WordDocument, out_path: Path) -> Path:
+    """Write the document atomically, through the same last pass as _to_bytes."""
+
+    def write(temp_path: Path) -> None:
+        document.save(str(temp_path))
+        saved = temp_path.read_bytes()
+        stripped = strip_outside_fields(saved)
+        if stripped is not saved:
+            temp_path.write_bytes(stripped)
+
+    return write_atomically(out_path, write)
 
 
 # --- Documents ----------------------------------------------------------------------------------------

@@ -6,11 +6,18 @@ stored under data_dir/templates as <id>.docx plus a <id>.json sidecar (name, upl
 both written atomically. Every signed-in user can list templates and export with one.
 
 Templates are rendered in Jinja's sandbox: a template is a document from outside the server, and
-plain Jinja would let one reach Python objects.
+plain Jinja would let one reach Python objects. The sandbox alone does not bound what a template
+costs, so the check allows only what a 教案 needs (placeholders, their fields, loops over the list
+placeholders, conditions, a few text filters) and refuses what can grow without end (** and *,
+large numbers, range() and other calls, padding filters, loops over text); the check and every
+fill also run in a child process with a time and a memory limit (lesson_studio.export.sandbox),
+so a template stored before a rule existed still cannot hold up an export. Word fields that reach
+outside the document (INCLUDETEXT, INCLUDEPICTURE, LINK, DDE, non-http HYPERLINK) are refused too.
 """
 
 from __future__ import annotations
 
+import base64
 import difflib
 import functools
 import hashlib
@@ -19,9 +26,11 @@ import json
 import re
 import uuid
 import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PureWindowsPath
+from typing import Any
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE
@@ -35,9 +44,11 @@ from lxml import etree
 
 from lesson_studio.config import RESOURCES_DIR
 from lesson_studio.errors import InvalidInput, NotAllowed, NotFound
+from lesson_studio.export import sandbox
 from lesson_studio.export.cover import Cover
+from lesson_studio.export.fields import outside_fields, strip_outside_fields
 from lesson_studio.export.files import write_bytes_atomically
-from lesson_studio.export.placeholders import BY_NAME, PROCESS, template_context
+from lesson_studio.export.placeholders import BY_NAME, PROCESS, Item, Items, template_context
 from lesson_studio.export.specimen import SPECIMEN_COVER, specimen_plan
 from lesson_studio.export.wording import is_safe_link
 from lesson_studio.models import LessonPlan, User
@@ -57,13 +68,67 @@ ROW_LOOP = re.compile(r"{%-?\s*tr\s+for\s+\S+\s+in\s+" + PROCESS + r"\s*-?%}")
 FULL_WIDTH_BRACES = re.compile(r"[｛｝]{2}|｛％|％｝")
 XML_TAG = re.compile(r"<[^>]+>")
 
-PARTS = (("正文", "body"), ("页眉", "header"), ("页脚", "footer"))
+PARTS = (
+    ("正文", "body"),
+    ("页眉", "header"),
+    ("页脚", "footer"),
+    ("脚注", "footnotes"),
+    ("文档属性", "document properties"),
+)
+# docxtpl renders these document properties as templates too.
+PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+
+# The child process that checks and fills a template (lesson_studio.export.sandbox). The starter
+# template fills in well under a second and about 60 MB; a fill is given each limit per plan.
+TEMPLATE_TIMEOUT_S = 20.0
+TEMPLATE_MEMORY_MB = 512
+CHECK_WORK = "lesson_studio.export.templates:_check_in_child"
+FILL_WORK = "lesson_studio.export.templates:_fill_in_child"
 
 # Filters whose output Jinja inserts without escaping: with one, a "<" in a plan breaks the document,
 # and model text could write its own Word fields and links into it.
 RAW_MARKUP_FILTERS = frozenset({"safe", "urlize", "xmlattr", "tojson"})
 # Tags that would read another template: a school template is one self-contained document.
 OTHER_TEMPLATE_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+
+# What a template may compute: allow-lists, so anything not named here (a filter a later Jinja
+# adds, a new node type) is refused until someone decides it is fine for a 教案. None of these can
+# make text grow beyond the plan's own text times the template's size.
+TEXT_FILTERS = (
+    "upper", "lower", "title", "capitalize", "trim", "striptags", "truncate", "default", "d",
+    "first", "last", "length", "count", "wordcount", "int", "abs", "round", "join", "replace",
+)  # fmt: skip
+NUMBER_FILTERS = frozenset({"length", "count", "wordcount", "int", "abs", "round"})
+TESTS = frozenset(
+    {
+        "defined", "undefined", "none", "number", "string", "integer", "float", "boolean", "true",
+        "false", "odd", "even", "divisibleby", "eq", "ne", "lt", "le", "gt", "ge", "equalto",
+        "greaterthan", "lessthan", "sameas", "in",
+    }
+)  # fmt: skip
+NUMBER_LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "length", "depth", "depth0"})
+LOOP_ATTRIBUTES = NUMBER_LOOP_ATTRIBUTES | {"first", "last", "previtem", "nextitem"}
+LOOP_METHODS = frozenset({"cycle", "changed"})  # {{ loop.cycle('单', '双') }}
+EXPRESSIONS = (
+    nodes.TemplateData, nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Filter, nodes.Test,
+    nodes.Add, nodes.Sub, nodes.Div, nodes.FloorDiv, nodes.Mul, nodes.Concat, nodes.Compare, nodes.And,
+    nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.Call, nodes.List, nodes.Tuple,
+)  # fmt: skip
+STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.FilterBlock, nodes.Scope)
+STATEMENT_TAGS = {
+    nodes.Assign: "{% set %}",
+    nodes.AssignBlock: "{% set %}",
+    nodes.With: "{% with %}",
+    nodes.Macro: "{% macro %}",
+    nodes.CallBlock: "{% call %}",
+    nodes.Block: "{% block %}",
+}
+REPEATING_OPERATORS = {nodes.Pow: "**", nodes.Mod: "%", nodes.Mul: "*"}
+MAX_NUMBER = 1000  # a 教案 template counts steps and minutes
+MAX_LOOP_DEPTH = 2  # 活动过程, and inside it 步骤.关键提问
+MAX_REPEAT_LENGTH = 10_000  # at fill time, what 'ab' * n may make (templates stored before the check)
+MAX_POWER_BITS = 256
 
 
 @dataclass(frozen=True)
@@ -237,23 +302,139 @@ def _starter_info() -> TemplateInfo:
 # --- Filling ---------------------------------------------------------------------------------------
 
 
+class TemplateFailed(InvalidInput):
+    """A school template could not be filled (a broken tag, a limit reached): why, in Chinese and in English."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh = zh
+        self.en = en
+
+
 def fill_template(data: bytes, plan: LessonPlan, cover: Cover) -> bytes:
-    """Render a template with a plan's placeholder values; raises InvalidInput if the template fails."""
+    """Render a template with a plan's placeholder values, in a child process with a time and a memory
+    limit; raises TemplateFailed (an InvalidInput) when the template fails or reaches a limit."""
+    (result,) = fill_templates(data, [plan], cover)
+    if isinstance(result, TemplateFailed):
+        raise result
+    return result
+
+
+def fill_templates(data: bytes, plans: Sequence[LessonPlan], cover: Cover) -> list[bytes | TemplateFailed]:
+    """Each plan rendered with the template, one after another in one child process: the .docx bytes,
+    or why that plan could not be filled. Each plan gets the whole time limit; when one reaches it,
+    the template is stopped and the plans after it are not filled."""
+    if not plans:
+        return []
+    job = {
+        "template": base64.b64encode(data).decode("ascii"),
+        "contexts": [template_context(plan, cover) for plan in plans],
+        "memory_mb": TEMPLATE_MEMORY_MB,
+    }
+    answers = sandbox.run(
+        FILL_WORK, job, results=len(plans), timeout_s=TEMPLATE_TIMEOUT_S, memory_mb=TEMPLATE_MEMORY_MB
+    )
+    return [_filled(answer) for answer in answers]
+
+
+def _filled(answer: dict[str, Any] | sandbox.Stopped) -> bytes | TemplateFailed:
+    if isinstance(answer, sandbox.Stopped):
+        return TemplateFailed(f"填写模板{answer.zh}", f"Filling the template {answer.en}")
+    if "docx" in answer:
+        return base64.b64decode(answer["docx"])
+    return TemplateFailed(**answer["failed"])
+
+
+def _fill_in_child(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """In the sandbox's child process: one answer per plan, a failure never ending the batch."""
+    data = base64.b64decode(job["template"])
+    for context in job["contexts"]:
+        try:
+            filled = _fill(data, {name: _revived(value) for name, value in context.items()})
+            yield {"docx": base64.b64encode(filled).decode("ascii")}
+        except TemplateFailed as failed:
+            yield {"failed": {"zh": failed.zh, "en": failed.en}}
+        except MemoryError:
+            stopped = sandbox.out_of_memory(job["memory_mb"])
+            yield {"failed": {"zh": f"填写模板{stopped.zh}", "en": f"Filling the template {stopped.en}"}}
+        except Exception as error:  # noqa: BLE001  docxtpl on a strange document: report it, go on
+            yield {
+                "failed": {
+                    "zh": f"无法填写模板（{type(error).__name__}）",
+                    "en": f"The template could not be filled: {type(error).__name__}: {str(error)[:200]}",
+                }
+            }
+
+
+def _revived(value: object) -> object:
+    """A placeholder value back from JSON, lists and items printing as they do in template_context."""
+    if isinstance(value, list):
+        return Items(_revived(item) for item in value)
+    if isinstance(value, dict):
+        return Item({name: _revived(field_value) for name, field_value in value.items()})
+    return value
+
+
+def _fill(data: bytes, context: dict[str, object]) -> bytes:
+    """Render in this process (the sandbox's child); raises TemplateFailed."""
     template = DocxTemplate(io.BytesIO(data))
     try:
-        template.render(template_context(plan, cover), jinja_env=_environment())
+        template.render(context, jinja_env=_environment())
         buffer = io.BytesIO()
         template.save(buffer)
     except (TemplateError, etree.XMLSyntaxError) as error:
-        raise InvalidInput(f"无法填写模板：{_describe(error)} / The template could not be filled: {error}") from error
-    return buffer.getvalue()
+        raise TemplateFailed(
+            f"无法填写模板：{_describe(error)}", f"The template could not be filled: {error}"
+        ) from error
+    # A field code can be assembled at fill time (a placeholder inside a field): strip the result too.
+    return strip_outside_fields(buffer.getvalue())
+
+
+class _Unbounded(SecurityError):
+    """An operation that would repeat text or grow a number without bound (str() is the English)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+
+
+class _TemplateEnvironment(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox with *, ** and % checked as they run: a template stored before the
+    upload check refused them must still not build a 1 GB string (nor fold one while compiling)."""
+
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "%" and isinstance(left, str):
+            raise _Unbounded("用 % 排版文字可以补出任意长的空白", "% formatting can pad text to any width")
+        if operator == "**" and _power_bits(left, right) > MAX_POWER_BITS:
+            raise _Unbounded(f"{left!r} ** {right!r} 太大", f"{left!r} ** {right!r} is too large")
+        if operator == "*" and _repeat_length(left, right) > MAX_REPEAT_LENGTH:
+            raise _Unbounded(
+                f"把文字或列表重复到超过 {MAX_REPEAT_LENGTH} 个字",
+                f"it repeats text or a list to more than {MAX_REPEAT_LENGTH} items",
+            )
+        return super().call_binop(context, operator, left, right)
+
+
+def _power_bits(base: Any, exponent: Any) -> float:
+    if isinstance(base, int | float) and isinstance(exponent, int | float) and exponent > 0 and abs(base) > 1:
+        return abs(base).bit_length() * exponent if isinstance(base, int) else 0
+    return 0
+
+
+def _repeat_length(left: Any, right: Any) -> int:
+    for sequence, times in ((left, right), (right, left)):
+        if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+            return len(sequence) * times
+    return 0
 
 
 def _environment() -> ImmutableSandboxedEnvironment:
     # autoescape: values are XML text (a "<" in a plan must not break the document);
     # StrictUndefined: a placeholder without a value is an error, not a silent blank;
     # an empty loader: {% include %} fails as a template error instead of a TypeError.
-    environment = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined, loader=DictLoader({}))
+    environment = _TemplateEnvironment(autoescape=True, undefined=StrictUndefined, loader=DictLoader({}))
     for name in RAW_MARKUP_FILTERS:
         environment.filters.pop(name, None)
     return environment
@@ -263,13 +444,35 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
 
 def check_template(data: bytes) -> TemplateCheck:
-    """Everything wrong with a template, each problem in a sentence that names the placeholder."""
+    """Everything wrong with a template, each problem in a sentence that names the placeholder.
+
+    The check reads and test-fills the template, so it runs in a child process with the fill's limits."""
+    if len(data) > MAX_TEMPLATE_BYTES:
+        return TemplateCheck(errors=_package_errors(data))
+    job = {"template": base64.b64encode(data).decode("ascii")}
+    (answer,) = sandbox.run(CHECK_WORK, job, results=1, timeout_s=TEMPLATE_TIMEOUT_S, memory_mb=TEMPLATE_MEMORY_MB)
+    if isinstance(answer, sandbox.Stopped):
+        return TemplateCheck(
+            errors=[
+                f"检查模板{answer.zh}：请简化模板后重新上传 / Checking the template {answer.en}; simplify it and upload again"
+            ]
+        )
+    return TemplateCheck(**answer)
+
+
+def _check_in_child(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield asdict(_check(base64.b64decode(job["template"])))
+
+
+def _check(data: bytes) -> TemplateCheck:
+    """check_template's work, in this process (the sandbox's child)."""
     errors = _package_errors(data)
     if errors:
         return TemplateCheck(errors=errors)
     template = DocxTemplate(io.BytesIO(data))
     template.init_docx()
     errors += _external_link_errors(template)
+    errors += _field_code_errors(data)
     warnings: list[str] = []
     used: dict[str, None] = {}  # an ordered set
     loops_over_process = syntax_broken = False
@@ -356,12 +559,36 @@ def _external_link_errors(template: DocxTemplate) -> list[str]:
     return errors
 
 
+def _field_code_errors(data: bytes) -> list[str]:
+    """Word fields that would read a file, fetch an address or start a program when a teacher opens
+    an exported 教案 (every XML part: body, headers, footers, footnotes, comments …)."""
+    errors = []
+    for label_zh, label_en, code in outside_fields(data):
+        if code.upper().startswith("HYPERLINK"):
+            what_zh, what_en = "只允许 http(s) 网页链接", "only http(s) web links are allowed"
+        else:
+            what_zh = "打开教案时 Word 会用它读取其他文件或网址、或启动其他程序"
+            what_en = "it makes Word read another file or address, or start a program, when a plan is opened"
+        errors.append(
+            f"{label_zh}中有不允许的域代码“{_excerpt(code)}”：{what_zh}。请在 Word 中按 Alt+F9 显示域代码后删除它"
+            f" / The template's {label_en} holds the field code “{_excerpt(code)}”: {what_en}; press Alt+F9 in"
+            " Word to show field codes and delete it"
+        )
+    return errors
+
+
 def _template_xml(template: DocxTemplate) -> list[tuple[str, str]]:
-    """The body, headers and footers as docxtpl will hand them to Jinja, one paragraph per line."""
+    """Everything docxtpl renders, as it will hand it to Jinja, one paragraph per line: the body,
+    headers, footers and footnotes, and the document properties (title, author …)."""
     chunks = [("正文", template.patch_xml(template.get_xml()))]
     for label, uri in (("页眉", template.HEADER_URI), ("页脚", template.FOOTER_URI)):
         for _relationship_id, part in template.get_headers_footers(uri):
             chunks.append((label, template.patch_xml(template.get_part_xml(part))))
+    for part in template.docx.part.package.parts:
+        if part.content_type == FOOTNOTES_TYPE:
+            chunks.append(("脚注", template.patch_xml(part.blob.decode("utf-8"))))
+    properties = template.docx.core_properties
+    chunks += [("文档属性", getattr(properties, name) or "") for name in PROPERTIES]
     # docxtpl puts each paragraph on its own line before rendering; do the same so an error's line
     # number points at a paragraph.
     return [(label, re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)) for label, xml in chunks]
@@ -396,15 +623,18 @@ def _syntax_error_message(label: str, xml: str, error: TemplateSyntaxError) -> s
 
 
 class _Analysis:
-    """Walks a parsed template: which placeholders and item fields it uses, and which it gets wrong."""
+    """Walks a parsed template: which placeholders and item fields it uses, and what it gets wrong or
+    may not do (anything outside the allow-lists above)."""
 
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.used: list[str] = []
         self.loops_over_process = False
+        self.depth = 0  # loops around the node being visited
 
     def visit(self, node: nodes.Node, loops: dict[str, str]) -> None:
-        """loops maps each loop variable in scope to the list placeholder it runs over."""
+        """loops maps each loop variable in scope to what it runs over: a list placeholder ("活动过程"),
+        a list field ("活动过程.关键提问"), or "" for a loop already refused (not checked further)."""
         if isinstance(node, OTHER_TEMPLATE_TAGS):
             self.errors.append(
                 "模板不能引用其他模板（{% include %}、{% import %}、{% extends %}），请把内容直接写进这份模板"
@@ -416,6 +646,9 @@ class _Analysis:
                 "模板不能使用 {% autoescape %}：教案文字必须经过转义才能写入 Word 文件，请删掉这个标签"
                 " / A template cannot use {% autoescape %}: plan text must be escaped; remove the tag"
             )
+            for child in node.body:
+                self.visit(child, loops)
+            return
         if isinstance(node, nodes.Filter) and node.name in RAW_MARKUP_FILTERS:
             target = node.node if isinstance(node.node, nodes.Name) else node.find(nodes.Name)
             where = f"{{{{ {target.name}|{node.name} }}}} " if target is not None else ""
@@ -423,21 +656,21 @@ class _Analysis:
                 f"{where}不能使用 |{node.name}：它会把教案文字原样写入 Word 文件、破坏文档，请删掉 |{node.name}"
                 f" / {where.rstrip() + ': ' if where else ''}the |{node.name} filter writes plan text into the Word file unescaped; remove it"
             )
-        if isinstance(node, nodes.For):
-            self.visit(node.iter, loops)
-            inner = dict(loops)
-            if isinstance(node.iter, nodes.Name) and isinstance(node.target, nodes.Name):
-                placeholder = BY_NAME.get(node.iter.name)
-                if placeholder is not None and placeholder.is_list:
-                    inner[node.target.name] = placeholder.name
-                    self.loops_over_process |= placeholder.name == PROCESS
-            else:
-                self.visit(node.target, loops)
-            for child in [*node.body, *node.else_]:
-                self.visit(child, inner)
-            if node.test is not None:
-                self.visit(node.test, inner)
             return
+        if isinstance(node, nodes.For):
+            self._visit_loop(node, loops)
+            return
+        if isinstance(node, nodes.Stmt) and not isinstance(node, STATEMENTS):
+            tag = STATEMENT_TAGS.get(type(node), f"{{% {type(node).__name__.lower()} %}}")
+            self.errors.append(
+                f"模板不能使用 {tag}：请直接写占位符和循环 / A template cannot use {tag}; write placeholders and loops"
+            )
+            return
+        if isinstance(node, nodes.Expr):
+            problem = self._expression_problem(node, loops)
+            if problem:
+                self.errors.append(problem)
+                return
         is_field = isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name)
         if is_field and self._check_field(node, loops):
             return
@@ -445,6 +678,126 @@ class _Analysis:
             self._check_name(node.name, loops)
         for child in node.iter_child_nodes():
             self.visit(child, loops)
+
+    def _visit_loop(self, node: nodes.For, loops: dict[str, str]) -> None:
+        """A loop may run over a list placeholder or a list field of the item around it, never over
+        text, numbers or an expression ('x' * 1000, range(…)), and at most MAX_LOOP_DEPTH deep."""
+        over = self._loop_list(node.iter, loops)
+        shown = f"{{% for {_source(node.target)} in {_excerpt(_source(node.iter))} %}}"
+        target = node.target.name if isinstance(node.target, nodes.Name) else None
+        targets = [node.target] if isinstance(node.target, nodes.Name) else list(node.target.find_all(nodes.Name))
+        inner = {**loops, **{name.name: "" for name in targets}}
+        if isinstance(node.iter, nodes.Name) and node.iter.name not in BY_NAME and node.iter.name not in loops:
+            self.visit(node.iter, loops)  # an unknown placeholder: named with the nearest correct one
+        elif over is None or target is None or node.recursive:
+            lists = "、".join(placeholder.name for placeholder in PLACEHOLDERS_WITH_ITEMS)
+            self.errors.append(
+                f"“{shown}”只能循环列表占位符（{lists}）或步骤的关键提问，不能循环文字、数字或表达式"
+                f" / “{shown}”: a loop may only run over a list placeholder ({', '.join(lists.split('、'))}) or a"
+                " step's 关键提问, not over text, numbers or an expression"
+            )
+        elif self.depth >= MAX_LOOP_DEPTH:
+            self.errors.append(
+                f"“{shown}”嵌套太深：一个循环里最多再套一层循环 / “{shown}”: loops may be nested only"
+                f" {MAX_LOOP_DEPTH} deep"
+            )
+        else:
+            self.visit(node.iter, loops)
+            inner[target] = over
+            self.loops_over_process |= over == PROCESS
+        self.depth += 1
+        for child in [*node.body, *node.else_]:
+            self.visit(child, inner)
+        if node.test is not None:
+            self.visit(node.test, inner)
+        self.depth -= 1
+
+    def _loop_list(self, node: nodes.Expr, loops: dict[str, str]) -> str | None:
+        """What a loop runs over, when it is a list: "活动过程" or "活动过程.关键提问"; None otherwise."""
+        if isinstance(node, nodes.Name) and node.name in BY_NAME:
+            return node.name if BY_NAME[node.name].is_list else None
+        if isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name):
+            field_name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+            list_name = loops.get(node.node.name)
+            if list_name and field_name in _item_fields().get(list_name, {}).get("list", ()):
+                return f"{list_name}.{field_name}"
+        return None
+
+    def _expression_problem(self, node: nodes.Expr, loops: dict[str, str]) -> str | None:
+        """Why this expression may not stand in a template, naming it; None when it may."""
+        shown = f"{{{{ {_excerpt(_source(node))} }}}}"
+        if isinstance(node, nodes.Const):
+            value = node.value
+            if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                return (
+                    f"{shown} 里的数字 {_excerpt(str(value), 20)} 太大：模板里的数字最多到 {MAX_NUMBER}"
+                    f" / {shown}: the number {_excerpt(str(value), 20)} is too large; numbers in a template go up"
+                    f" to {MAX_NUMBER}"
+                )
+            return None
+        operator = REPEATING_OPERATORS.get(type(node))
+        if operator and not (
+            isinstance(node, nodes.Mul) and _is_number(node.left, loops) and _is_number(node.right, loops)
+        ):
+            return (
+                f"{shown} 不能使用 {operator} 运算：它能把文字重复成极大的文档，请直接写出要显示的文字"
+                f" / {shown}: the {operator} operator is not allowed, it can repeat text into a huge document;"
+                " write the text itself"
+            )
+        if isinstance(node, nodes.Call):
+            if _is_loop_method(node) and all(isinstance(argument, nodes.Const) for argument in node.args):
+                return None
+            return (
+                f"{shown} 不能调用函数或方法（如 range()、lipsum()、.center()）：模板里只写占位符、过滤器和循环"
+                f" / {shown}: a template cannot call functions or methods (range(), lipsum(), .center() …);"
+                " use placeholders, filters and loops"
+            )
+        if isinstance(node, nodes.Filter):
+            return self._filter_problem(node, loops)
+        if isinstance(node, nodes.Test) and node.name not in TESTS:
+            return f"{shown} 不能使用 is {node.name} / {shown}: the test “is {node.name}” is not allowed"
+        if isinstance(node, nodes.Getattr) and _is_loop(node.node) and node.attr not in LOOP_ATTRIBUTES | LOOP_METHODS:
+            return (
+                f"{shown}：loop 没有 {node.attr}，可用 loop.index、loop.first、loop.last 等"
+                f" / {shown}: loop has no {node.attr}; use loop.index, loop.first, loop.last …"
+            )
+        if not isinstance(node, EXPRESSIONS):
+            return (
+                f"{shown} 这种写法模板里不能用：请只写占位符、字段、过滤器和比较"
+                f" / {shown}: this expression is not allowed in a template; write placeholders, fields, filters"
+                " and comparisons"
+            )
+        return None
+
+    def _filter_problem(self, node: nodes.Filter, loops: dict[str, str]) -> str | None:
+        arguments = ", ".join(_source(argument) for argument in [*node.args, *node.kwargs])
+        call = f"{node.name}({_excerpt(arguments, 40)})" if arguments else node.name
+        shown = f"{{% filter {call} %}}" if node.node is None else f"{{{{ {_excerpt(_source(node))} }}}}"
+        if node.name not in TEXT_FILTERS:
+            return (
+                f"{shown} 不能使用 |{node.name}：模板里可用的过滤器只有 {'、'.join(TEXT_FILTERS)}"
+                f" / {shown}: the |{node.name} filter is not allowed; a template may use {', '.join(TEXT_FILTERS)}"
+            )
+        values = [*node.args, *(keyword.value for keyword in node.kwargs)]
+        if node.dyn_args or node.dyn_kwargs or not all(isinstance(value, nodes.Const) for value in values):
+            return (
+                f"{shown}：|{node.name} 的参数只能是直接写出的文字或数字"
+                f" / {shown}: the arguments of |{node.name} must be plain text or numbers"
+            )
+        if node.name == "join" and node.node is not None and not self._is_list(node.node, loops):
+            return (
+                f"{shown}：|join 只能用在列表占位符上，如 {{{{ 活动目标|join('；') }}}}"
+                f" / {shown}: |join works on list placeholders only, e.g. {{{{ 活动目标|join('；') }}}}"
+            )
+        if node.name == "replace" and not _never_longer(node):
+            return (
+                f"{shown}：|replace 只能把一段文字换成不比它长的文字"
+                f" / {shown}: |replace may only replace text with text no longer than it"
+            )
+        return None
+
+    def _is_list(self, node: nodes.Node, loops: dict[str, str]) -> bool:
+        return self._loop_list(node, loops) is not None
 
     def _check_name(self, name: str, loops: dict[str, str]) -> None:
         if name in loops or name == "loop":
@@ -486,6 +839,14 @@ class _Analysis:
                 )
                 return True
             return False  # loop.index and the like
+        if not list_name:
+            return True  # a loop already refused
+        if list_name not in BY_NAME:  # an item of 步骤.关键提问: text
+            self.errors.append(
+                f"{{{{ {variable}.{attribute} }}}} 写法不对：{variable} 是一段文字，没有字段"
+                f" / {{{{ {variable}.{attribute} }}}}: {variable} is text and has no fields"
+            )
+            return True
         fields = BY_NAME[list_name].fields
         if attribute in fields:
             self._use(f"{list_name}.{attribute}")
@@ -501,10 +862,111 @@ class _Analysis:
             self.used.append(name)
 
 
+PLACEHOLDERS_WITH_ITEMS = [placeholder for placeholder in BY_NAME.values() if placeholder.is_list]
+
+
+@functools.cache
+def _item_fields() -> dict[str, dict[str, frozenset[str]]]:
+    """For each list placeholder, its item fields by kind ("number", "list"), read off the specimen
+    plan's values so they cannot disagree with template_context: 活动过程 -> list: {关键提问} …"""
+    kinds: dict[str, dict[str, set[str]]] = {}
+    for name, value in template_context(specimen_plan(), SPECIMEN_COVER).items():
+        if isinstance(value, list):
+            for item in value:
+                for field_name, field_value in item.items():
+                    kind = "list" if isinstance(field_value, list) else "number" if isinstance(field_value, int) else ""
+                    kinds.setdefault(name, {}).setdefault(kind, set()).add(field_name)
+    return {name: {kind: frozenset(names) for kind, names in by_kind.items()} for name, by_kind in kinds.items()}
+
+
+def _is_number(node: nodes.Node, loops: dict[str, str]) -> bool:
+    """Certainly a number (a constant, a loop counter, a step's 分钟, |length …): * between two of them
+    cannot repeat text."""
+    if isinstance(node, nodes.Const):
+        return isinstance(node.value, int | float)
+    if isinstance(node, nodes.Getattr) and _is_loop(node.node):
+        return node.attr in NUMBER_LOOP_ATTRIBUTES
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return node.attr in _item_fields().get(loops.get(node.node.name) or "", {}).get("number", ())
+    if isinstance(node, nodes.Filter):
+        return node.name in NUMBER_FILTERS
+    if isinstance(node, nodes.Neg | nodes.Pos):
+        return _is_number(node.node, loops)
+    if isinstance(node, nodes.Add | nodes.Sub | nodes.Mul | nodes.Div | nodes.FloorDiv):
+        return _is_number(node.left, loops) and _is_number(node.right, loops)
+    return False
+
+
+def _is_loop(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Name) and node.name == "loop"
+
+
+def _is_loop_method(node: nodes.Call) -> bool:
+    callee = node.node
+    return isinstance(callee, nodes.Getattr) and _is_loop(callee.node) and callee.attr in LOOP_METHODS
+
+
+def _never_longer(node: nodes.Filter) -> bool:
+    """|replace(old, new) with new no longer than old (and old not empty): chained, it cannot grow text."""
+    values = [argument.value for argument in node.args if isinstance(argument, nodes.Const)]
+    if len(values) < 2 or not all(isinstance(value, str) for value in values[:2]):
+        return False
+    old, new = values[:2]
+    return bool(old) and len(new) <= len(old)
+
+
+BINARY_OPERATORS = {
+    nodes.Add: "+", nodes.Sub: "-", nodes.Mul: "*", nodes.Div: "/", nodes.FloorDiv: "//", nodes.Mod: "%",
+    nodes.Pow: "**", nodes.And: "and", nodes.Or: "or",
+}  # fmt: skip
+COMPARISONS = {"eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=", "notin": "not in"}
+
+
+def _source(node: nodes.Node | None) -> str:
+    """A template expression written back as a teacher would type it, to name it in a message."""
+    if node is None:
+        return ""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Const):
+        return repr(node.value)
+    if isinstance(node, nodes.Getattr):
+        return f"{_source(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem):
+        return f"{_source(node.node)}[{_source(node.arg)}]"
+    if isinstance(node, nodes.Slice):
+        step = f":{_source(node.step)}" if node.step is not None else ""
+        return f"{_source(node.start)}:{_source(node.stop)}{step}"
+    if isinstance(node, nodes.BinExpr):
+        return f"{_source(node.left)} {BINARY_OPERATORS.get(type(node), '?')} {_source(node.right)}"
+    if isinstance(node, nodes.Not):
+        return f"not {_source(node.node)}"
+    if isinstance(node, nodes.UnaryExpr):
+        return f"{'-' if isinstance(node, nodes.Neg) else '+'}{_source(node.node)}"
+    if isinstance(node, nodes.Concat):
+        return " ~ ".join(_source(part) for part in node.nodes)
+    if isinstance(node, nodes.Filter | nodes.Test | nodes.Call):
+        arguments = [_source(argument) for argument in node.args]
+        arguments += [f"{keyword.key}={_source(keyword.value)}" for keyword in node.kwargs]
+        called = f"({', '.join(arguments)})" if arguments or isinstance(node, nodes.Call) else ""
+        if isinstance(node, nodes.Call):
+            return f"{_source(node.node)}{called}"
+        joiner = "|" if isinstance(node, nodes.Filter) else " is "
+        return f"{_source(node.node)}{joiner}{node.name}{called}"
+    if isinstance(node, nodes.Compare):
+        operands = [f"{COMPARISONS.get(operand.op, operand.op)} {_source(operand.expr)}" for operand in node.ops]
+        return " ".join([_source(node.expr), *operands])
+    if isinstance(node, nodes.CondExpr):
+        return f"{_source(node.expr1)} if {_source(node.test)} else {_source(node.expr2)}"
+    if isinstance(node, nodes.List | nodes.Tuple):
+        return f"[{', '.join(_source(item) for item in node.items)}]"
+    return "…"
+
+
 def _test_fill_errors(data: bytes) -> list[str]:
     """Fill the template with the specimen plan and reopen the result, as an export would."""
     try:
-        filled = fill_template(data, specimen_plan(), SPECIMEN_COVER)
+        filled = _fill(data, template_context(specimen_plan(), SPECIMEN_COVER))
         docx.Document(io.BytesIO(filled))
     except InvalidInput as error:
         return [f"用示例教案试填时出错：{error}"]
@@ -514,6 +976,8 @@ def _test_fill_errors(data: bytes) -> list[str]:
 
 
 def _describe(error: Exception) -> str:
+    if isinstance(error, _Unbounded):
+        return f"模板把文字或数字变得过大：{error.zh}"
     if isinstance(error, SecurityError):
         return "模板试图访问不允许的内容"
     if isinstance(error, UndefinedError):
