@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lesson_studio.library.catalogue import Catalogue
-    from lesson_studio.library.index import DocInfo, EmbeddingProgress, IngestReport, Library, Skipped
+    from lesson_studio.library.index import DocInfo, EmbeddingProgress, FileWarning, IngestReport, Library, Skipped
 
-__all__ = ["Catalogue", "DocInfo", "EmbeddingProgress", "IngestReport", "Library", "Skipped"]
+__all__ = ["Catalogue", "DocInfo", "EmbeddingProgress", "FileWarning", "IngestReport", "Library", "Skipped"]
 
 
 def __getattr__(name: str) -> Any:

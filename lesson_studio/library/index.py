@@ -89,12 +89,21 @@ class Skipped:
     reason: str  # Chinese / English, for the curriculum lead to act on
 
 
+@dataclass(frozen=True)
+class FileWarning:
+    """A file that landed, with something the curriculum lead should know (hidden text dropped)."""
+
+    path: Path
+    message: str  # Chinese / English, naming the file
+
+
 @dataclass
 class IngestReport:
     added: list[DocInfo] = field(default_factory=list)
     updated: list[DocInfo] = field(default_factory=list)  # a new (or restored) version of a document
     unchanged: list[DocInfo] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[FileWarning] = field(default_factory=list)  # files added or updated with a caveat
 
 
 @dataclass(frozen=True)
@@ -565,6 +574,7 @@ class Library:
             path, kind, timeout_s=self.config.parse_timeout_s, memory_mb=self.config.parse_memory_mb
         )
         self._add_document(user, document, path.name, sha256, tags, report)
+        report.warnings.extend(FileWarning(path, message) for message in document.warnings)
 
     def ingest_document(
         self, user: User, document: LoadedDocument, source_name: str, tags: dict[str, str] | None = None

@@ -5,6 +5,12 @@ its column header; a table whose columns are age bands (3～4岁 | 4～5岁 | 5�
 《指南》) becomes one line per cell instead, so each age column stays whole and keeps its band.
 A cell without its header would lose the one fact retrieval most needs.
 
+Text a reader of a .docx never sees is dropped, with a warning naming the file, how many
+characters and why: runs marked hidden (w:vanish, w:specVanish, w:webHidden), text the colour
+of its background (white on white, or equal to the shading), and text of 1 pt or less. Such text
+could carry instructions to the model that the curriculum lead never saw. Formatting from
+character and paragraph styles and the document defaults counts as well as direct formatting.
+
 These functions parse; they do not vet. lesson_studio.library.checks looks at the bytes first
 (size, magic, zip bombs, XML entities, passwords) and the library runs the parsers in a
 subprocess with time and memory limits (lesson_studio.library.sandbox).
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +52,40 @@ _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 _AGE_HEADER = re.compile(r"^(?:[3-5]\s*[～~\-—–至到]\s*[4-6]\s*岁|小班|中班|大班)(?:\s*[（(][^)）]*[)）])?$")
 _TXBX = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent"
 _W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
-_W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_WPS_SHAPE = "{http://schemas.microsoft.com/office/word/2010/wordprocessingShape}wsp"
+# Text this tiny (w:sz counts half-points: 2 = 1 pt) is a line, not something a reader can read.
+TINY_TEXT_HALF_POINTS = 2
+# Text and background this close (WCAG contrast ratio; 1.0 = the same colour) cannot be read:
+# FFFFFF on white is 1.0, EEEEEE on white 1.16, yellow on white 1.07, light grey D9D9D9 1.41.
+MIN_TEXT_CONTRAST = 1.2
+_HIDDEN_REASONS = {
+    "hidden": ("隐藏格式", "hidden formatting"),
+    "colour": ("与背景同色", "the colour of its background"),
+    "tiny": ("字号不超过 1 磅", "1 pt or smaller"),
+}
+_HIGHLIGHT_COLOURS = {
+    "black": "000000",
+    "white": "FFFFFF",
+    "yellow": "FFFF00",
+    "lightGray": "C0C0C0",
+    "darkGray": "808080",
+    "green": "00FF00",
+    "cyan": "00FFFF",
+    "magenta": "FF00FF",
+    "blue": "0000FF",
+    "red": "FF0000",
+    "darkBlue": "000080",
+    "darkCyan": "008080",
+    "darkGreen": "008000",
+    "darkMagenta": "800080",
+    "darkRed": "800000",
+    "darkYellow": "808000",
+}
+_THEME_COLOURS = {"background1": "FFFFFF", "light1": "FFFFFF", "bg1": "FFFFFF", "lt1": "FFFFFF"}
+_THEME_COLOURS |= {"text1": "000000", "dark1": "000000", "tx1": "000000", "dk1": "000000"}
 _PAGE_NUMBER_ONLY = re.compile(r"^\s*(?:第?\s*\d+\s*页?(?:\s*/\s*共?\s*\d+\s*页?)?|-\s*\d+\s*-|\d+)\s*$")
 # A PDF page with fewer characters than this (on average) has no text layer: a scan.
 SCANNED_PDF_CHARS_PER_PAGE = 30
@@ -73,6 +112,7 @@ class LoadedDocument:
     title: str
     sections: list[Section]
     metadata: dict[str, str] = field(default_factory=dict)  # tags parsed from the file
+    warnings: list[str] = field(default_factory=list)  # for the curriculum lead, Chinese / English
 
     @property
     def text(self) -> str:
@@ -80,11 +120,14 @@ class LoadedDocument:
         return SECTION_SEPARATOR.join(section.text for section in self.sections)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "metadata": self.metadata,
             "sections": [[s.heading_path, s.text, s.page, s.kind] for s in self.sections],
         }
+        if self.warnings:  # only then: the library hashes this JSON for documents it already holds
+            data["warnings"] = self.warnings
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoadedDocument:
@@ -92,6 +135,7 @@ class LoadedDocument:
             title=str(data["title"]),
             sections=[Section(list(path), str(text), page, str(kind)) for path, text, page, kind in data["sections"]],
             metadata={str(k): str(v) for k, v in data.get("metadata", {}).items()},
+            warnings=[str(warning) for warning in data.get("warnings", [])],
         )
 
 
@@ -409,6 +453,7 @@ def _load_docx(path: Path) -> LoadedDocument:
         ) from error
 
     blocks = list(document.iter_inner_content())
+    visible = _Visibility(document)
     # Many real documents (the MOE 《指南》 among them) style every paragraph "Normal" and mark
     # headings only by bold type; read those as headings only when no heading styles are used.
     uses_heading_styles = any(
@@ -417,28 +462,240 @@ def _load_docx(path: Path) -> LoadedDocument:
     builder = _Builder()
     for block in blocks:
         if isinstance(block, Table):
-            builder.table(_docx_table_rows(block))
+            builder.table(_docx_table_rows(block, visible))
             continue
-        text = block.text.strip()
-        boxes = _text_box_lines(block._p)
+        text = visible.text(block._p).strip()
+        boxes = _text_box_lines(block._p, visible)
         if text:
             if uses_heading_styles:
                 level = _docx_heading_level(block)
             else:
-                level = _bold_heading_level(block, text, is_first=builder.is_empty())
+                level = _bold_heading_level(block, text, is_first=builder.is_empty(), visible=visible)
             if level is None:
                 builder.lines.append(text)
             else:
                 builder.heading(level, text)
         builder.lines.extend(boxes)
     builder.flush()
-    header_lines = _header_footer_lines(document)
+    header_lines = _header_footer_lines(document, visible)
     if header_lines:
         builder.sections.append(Section(["页眉页脚"], "\n".join(header_lines)))
-    return LoadedDocument(title=builder.title or path.stem, sections=builder.sections, metadata={})
+    warnings = [visible.warning(path.name)] if visible.dropped else []
+    if visible.dropped and not any(section.text.strip() for section in builder.sections):
+        raise InvalidInput(
+            f"{path.name} 中的文字全部是读者看不到的隐藏文字，已拒收 / All the text in {path.name} is hidden from "
+            f"readers, so it was refused ({visible.reasons()})"
+        )
+    return LoadedDocument(title=builder.title or path.stem, sections=builder.sections, metadata={}, warnings=warnings)
 
 
-def _text_box_lines(element: Any) -> list[str]:
+class _Visibility:
+    """Which runs of a .docx a reader never sees; counts the characters it drops, by reason."""
+
+    def __init__(self, document: Any) -> None:
+        styles = document.styles.element
+        self.styles = {style.get(f"{_W}styleId"): style for style in styles.iterchildren(f"{_W}style")}
+        self.default_paragraph_style = next(
+            (
+                style.get(f"{_W}styleId")
+                for style in self.styles.values()
+                if style.get(f"{_W}type") == "paragraph" and _is_on(style.get(f"{_W}default"), default=False)
+            ),
+            None,
+        )
+        self.defaults = styles.xpath("./w:docDefaults/w:rPrDefault/w:rPr")
+        page = document.element.find(f"{_W}background")
+        self.page_colour = _colour(page.get(f"{_W}color")) if page is not None else None
+        self.dropped: Counter[str] = Counter()
+        self._chains: dict[tuple[str | None, str], list[Any]] = {}
+
+    def text(self, paragraph: Any) -> str:
+        """The text of one w:p a reader sees (text boxes inside it excluded: they are read apart)."""
+        parts = []
+        for run in paragraph.iter(f"{_W}r"):
+            if not _belongs_to(run, paragraph):
+                continue
+            text = run.text if hasattr(run, "text") else ""
+            if not text:
+                continue
+            reason = self.hidden(run, paragraph)
+            if reason is None:
+                parts.append(text)
+            else:
+                self.dropped[reason] += sum(1 for ch in text if not ch.isspace())
+        return "".join(parts)
+
+    def hidden(self, run: Any, paragraph: Any) -> str | None:
+        """Why a reader cannot see this run ("hidden", "colour", "tiny"), or None."""
+        properties = self._properties(run, paragraph)
+        for tag in ("vanish", "specVanish", "webHidden"):
+            found = _first(properties, tag)
+            if found is not None and _is_on(found.get(f"{_W}val")):
+                return "hidden"
+        size = _first(properties, "sz")
+        half_points = size.get(f"{_W}val") if size is not None else None
+        if half_points and half_points.isdigit() and int(half_points) <= TINY_TEXT_HALF_POINTS:
+            return "tiny"
+        colour = _first(properties, "color")
+        text_colour = None
+        if colour is not None:
+            text_colour = _colour(colour.get(f"{_W}val")) or _THEME_COLOURS.get(colour.get(f"{_W}themeColor") or "")
+        if text_colour is not None:
+            background = self._background(run, paragraph, properties)
+            if background is not None and _contrast(text_colour, background) < MIN_TEXT_CONTRAST:
+                return "colour"
+        return None
+
+    def warning(self, name: str) -> str:
+        total = sum(self.dropped.values())
+        return (
+            f"{name}：删去了 {total} 个读者看不到的字符（{self.reasons(zh=True)}），这些文字不会进入资料库 / {name}: "
+            f"dropped {total} characters a reader cannot see ({self.reasons()}); they are not added to the library"
+        )
+
+    def reasons(self, *, zh: bool = False) -> str:
+        if zh:
+            return "、".join(f"{_HIDDEN_REASONS[reason][0]} {count} 个" for reason, count in self.dropped.items())
+        return ", ".join(f"{_HIDDEN_REASONS[reason][1]}: {count}" for reason, count in self.dropped.items())
+
+    def _properties(self, run: Any, paragraph: Any) -> list[Any]:
+        """The run's w:rPr elements, strongest first: direct, character style, paragraph style, defaults."""
+        direct = run.find(f"{_W}rPr")
+        run_style = direct.find(f"{_W}rStyle") if direct is not None else None
+        paragraph_style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        paragraph_style_id = (
+            paragraph_style.get(f"{_W}val") if paragraph_style is not None else self.default_paragraph_style
+        )
+        return [
+            *([direct] if direct is not None else []),
+            *self._chain(run_style.get(f"{_W}val") if run_style is not None else None, "rPr"),
+            *self._chain(paragraph_style_id, "rPr"),
+            *self.defaults,
+        ]
+
+    def _chain(self, style_id: str | None, part: str) -> list[Any]:
+        """A style's w:rPr (or w:pPr) and those of the styles it is based on, nearest first."""
+        key = (style_id, part)
+        if key not in self._chains:
+            elements, seen = [], set()
+            while style_id and style_id in self.styles and style_id not in seen:
+                seen.add(style_id)
+                style = self.styles[style_id]
+                element = style.find(f"{_W}{part}")
+                if element is not None:
+                    elements.append(element)
+                based_on = style.find(f"{_W}basedOn")
+                style_id = based_on.get(f"{_W}val") if based_on is not None else None
+            self._chains[key] = elements
+        return self._chains[key]
+
+    def _background(self, run: Any, paragraph: Any, properties: list[Any]) -> str | None:
+        """The colour behind the run: highlight, run shading, paragraph shading, table cell, text box,
+        page; None where it cannot be told (then white text is not judged)."""
+        highlight = _first(properties, "highlight")
+        if highlight is not None and highlight.get(f"{_W}val") in _HIGHLIGHT_COLOURS:
+            return _HIGHLIGHT_COLOURS[highlight.get(f"{_W}val")]
+        shading = _shading(_first(properties, "shd"))
+        if shading is not None:
+            return shading
+        paragraph_style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        style_id = paragraph_style.get(f"{_W}val") if paragraph_style is not None else self.default_paragraph_style
+        direct = paragraph.find(f"{_W}pPr")
+        for element in [*([direct] if direct is not None else []), *self._chain(style_id, "pPr")]:
+            found = element.find(f"{_W}shd")
+            if found is not None:
+                shading = _shading(found)
+                if shading is not None:
+                    return shading
+                break
+        for ancestor in paragraph.iterancestors():
+            if ancestor.tag == f"{_W}tc":
+                shading = _shading(ancestor.find(f"{_W}tcPr/{_W}shd"))
+                if shading is not None:
+                    return shading
+            elif ancestor.tag == _TXBX:
+                shape = next(ancestor.iterancestors(_WPS_SHAPE), None)
+                fill = _shape_fill(shape) if shape is not None else "unknown"  # a VML box's fill is not read
+                if fill != "transparent":
+                    return None if fill == "unknown" else fill
+                break
+        return self.page_colour or "FFFFFF"
+
+
+def _belongs_to(run: Any, paragraph: Any) -> bool:
+    """A run of this paragraph itself: not of a text box inside it, not deleted, not a VML copy."""
+    for ancestor in run.iterancestors():
+        if ancestor is paragraph:
+            return True
+        if ancestor.tag in (_W_P, f"{_W}del", f"{_W}moveFrom", _MC_FALLBACK):
+            return False
+    return False
+
+
+def _first(properties: list[Any], tag: str) -> Any:
+    for element in properties:
+        found = element.find(f"{_W}{tag}")
+        if found is not None:
+            return found
+    return None
+
+
+def _is_on(value: str | None, *, default: bool = True) -> bool:
+    if value is None:
+        return default
+    return value.lower() in ("1", "true", "on")
+
+
+def _colour(value: str | None) -> str | None:
+    value = (value or "").strip().upper()
+    return value if re.fullmatch(r"[0-9A-F]{6}", value) else None
+
+
+def _shading(element: Any) -> str | None:
+    """The colour a w:shd paints: its pattern colour when solid, else its fill; None if clear."""
+    if element is None:
+        return None
+    if element.get(f"{_W}val") == "solid":
+        solid = _colour(element.get(f"{_W}color"))
+        if solid is not None:
+            return solid
+    return _colour(element.get(f"{_W}fill")) or _THEME_COLOURS.get(element.get(f"{_W}themeFill") or "")
+
+
+def _shape_fill(shape: Any) -> str:
+    """A DrawingML text box's fill: RRGGBB when solid, "transparent", or "unknown" (gradient,
+    picture, an unmapped theme colour)."""
+    properties = shape.find("{http://schemas.microsoft.com/office/word/2010/wordprocessingShape}spPr")
+    if properties is None or properties.find(f"{_A}noFill") is not None:
+        return "transparent"
+    solid = properties.find(f"{_A}solidFill")
+    if solid is None:
+        other = any(
+            properties.find(f"{_A}{tag}") is not None for tag in ("gradFill", "blipFill", "pattFill", "grpFill")
+        )
+        return "unknown" if other else "transparent"
+    rgb, scheme = solid.find(f"{_A}srgbClr"), solid.find(f"{_A}schemeClr")
+    colour = _colour(rgb.get("val")) if rgb is not None else None
+    if colour is None and scheme is not None:
+        colour = _THEME_COLOURS.get(scheme.get("val") or "")
+    return colour or "unknown"
+
+
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two RRGGBB colours: 1.0 (the same) to 21 (black on white)."""
+
+    def luminance(colour: str) -> float:
+        channels = []
+        for position in (0, 2, 4):
+            value = int(colour[position : position + 2], 16) / 255
+            channels.append(value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4)
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _text_box_lines(element: Any, visible: _Visibility) -> list[str]:
     """Paragraphs inside text boxes (w:txbxContent), which python-docx's paragraph.text skips.
 
     Word stores each box twice (DrawingML and a VML fallback inside mc:Fallback); read it once.
@@ -448,13 +705,13 @@ def _text_box_lines(element: Any) -> list[str]:
         if any(ancestor.tag == _MC_FALLBACK for ancestor in box.iterancestors()):
             continue
         for paragraph in box.iter(_W_P):
-            text = "".join(node.text or "" for node in paragraph.iter(_W_T)).strip()
+            text = visible.text(paragraph).strip()
             if text:
                 lines.append(text)
     return lines
 
 
-def _header_footer_lines(document: Any) -> list[str]:
+def _header_footer_lines(document: Any, visible: _Visibility) -> list[str]:
     """Distinct header and footer lines of every section, without bare page numbers."""
     seen: list[str] = []
     for section in document.sections:
@@ -475,13 +732,13 @@ def _header_footer_lines(document: Any) -> list[str]:
             if element is None:
                 continue
             for paragraph in element.iter(_W_P):
-                text = "".join(node.text or "" for node in paragraph.iter(_W_T)).strip()
+                text = visible.text(paragraph).strip()
                 if text and not _PAGE_NUMBER_ONLY.match(text) and text not in seen:
                     seen.append(text)
     return seen
 
 
-def _docx_table_rows(table: Table) -> list[list[str]]:
+def _docx_table_rows(table: Table, visible: _Visibility) -> list[list[str]]:
     rows = []
     for row in table.rows:
         cells, seen = [], set()
@@ -490,7 +747,8 @@ def _docx_table_rows(table: Table) -> list[list[str]]:
             if id(cell._tc) in seen:
                 continue
             seen.add(id(cell._tc))
-            cells.append(" ".join(part.strip() for part in cell.text.split("\n") if part.strip()))
+            text = "\n".join(visible.text(paragraph._p) for paragraph in cell.paragraphs)
+            cells.append(" ".join(part.strip() for part in text.split("\n") if part.strip()))
         rows.append(cells)
     return rows
 
@@ -557,7 +815,7 @@ def _docx_heading_level(paragraph: Paragraph) -> int | None:
     return None
 
 
-def _bold_heading_level(paragraph: Paragraph, text: str, is_first: bool) -> int | None:
+def _bold_heading_level(paragraph: Paragraph, text: str, is_first: bool, visible: _Visibility) -> int | None:
     """Level of a short, wholly bold paragraph read as a heading; None for body text.
 
     The level follows Chinese official numbering: 一、 (1), （一） (2), 目标1 / 1． (3); a centred
@@ -565,7 +823,7 @@ def _bold_heading_level(paragraph: Paragraph, text: str, is_first: bool) -> int 
     """
     if len(text) > _BOLD_HEADING_MAX_CHARS or text[-1] in "。！？；.!?;":
         return None
-    runs = [run for run in paragraph.runs if run.text.strip()]
+    runs = [run for run in paragraph.runs if run.text.strip() and visible.hidden(run._r, paragraph._p) is None]
     if not runs or not all(_is_bold(run, paragraph) for run in runs):
         return None
     if is_first and paragraph.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER:
