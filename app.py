@@ -3,29 +3,32 @@
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from studio_ui import current_user, get_studio, pages_for, t
+from studio_ui import current_user, get_studio, md, pages_for, show_error, sign_out, t
 
 st.set_page_config(page_title="创新备课工作室 Lesson Studio", page_icon="🧸", layout="wide")
 
 st.sidebar.radio(t("language"), ["zh", "en"], key="language", format_func=lambda code: "中文" if code == "zh" else "English", horizontal=True)
 
-if current_user() is None:
-    st.title(t("app_title"))
-    with st.form("sign_in"):
-        username = st.text_input(t("username"), help=t("sign_in_hint"))
-        if st.form_submit_button(t("sign_in"), type="primary"):
-            try:
-                st.session_state["user"] = get_studio().sign_in(username)
-                st.rerun()
-            except StudioError as error:
-                st.error(str(error))
+# Read from the store on every run (never cached in the session): a demoted or disabled account
+# loses its powers on the next click.
+user = current_user()
+if user is None:
+    # Only the sign-in page exists before sign-in (set-up while no admin exists); no other page's
+    # name or address is offered.
+    st.navigation([st.Page("pages/sign_in.py", title=t("sign_in"), default=True)], position="hidden").run()
     st.stop()
 
-user = current_user()
-st.sidebar.caption(f"{user.display_name}（{t('role_' + user.role)}）")
+if get_studio().accounts.must_change_password(user):
+    st.navigation([st.Page("pages/account.py", title=t("page_account"), default=True)], position="hidden").run()
+    st.stop()
+
+st.sidebar.caption(f"{md(user.display_name)}（{t('role_' + user.role)}）")
 if st.sidebar.button(t("sign_out")):
-    st.session_state.clear()
+    sign_out()
     st.rerun()
 
 pages = [st.Page(path, title=t(title_key), icon=icon, default=index == 0) for index, (path, title_key, icon) in enumerate(pages_for(user))]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except StudioError as error:  # a page that missed one: the message, never a traceback
+    show_error(error)

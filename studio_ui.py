@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
 
 import streamlit as st
 
+from lesson_studio.accounts import SignedIn
 from lesson_studio.authoring.generate import PlanProgress
 from lesson_studio.config import RESOURCES_DIR, Settings
+from lesson_studio.errors import StudioError
 from lesson_studio.export.cover import Cover
 from lesson_studio.models import LessonPlan, User
 from lesson_studio.studio import Studio
@@ -62,8 +65,26 @@ def t(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+# --- who is signed in ---------------------------------------------------------------------------
+# The session keeps only a SignedIn (account id + epoch). The account is read from the store on
+# every script run, so a role change, a disabled account or a reset password takes effect on the
+# user's next click rather than when they sign out.
+
+SIGNED_IN = "signed_in"
+
+
 def current_user() -> User | None:
-    return st.session_state.get("user")
+    session = st.session_state.get(SIGNED_IN)
+    if session is None:
+        return None
+    if session.via == "sso" and not _sso_still_signed_in():
+        sign_out()
+        return None
+    try:
+        return get_studio().session_user(session)
+    except StudioError as error:  # SessionEnded: disabled, or the password changed elsewhere
+        sign_out(reason=str(error))
+        return None
 
 
 def require_user() -> User:
@@ -71,6 +92,57 @@ def require_user() -> User:
     if user is None:
         st.stop()
     return user
+
+
+def sign_in_as(session: SignedIn) -> None:
+    st.session_state[SIGNED_IN] = session
+
+
+def sign_out(reason: str = "") -> None:
+    language = st.session_state.get("language", "zh")
+    st.session_state.clear()
+    st.session_state["language"] = language
+    if reason:
+        st.session_state["signed_out_reason"] = reason
+
+
+def sso_configured() -> bool:
+    """Single sign-on is on when .streamlit/secrets.toml has an [auth] section (st.login's OIDC)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def sso_claims() -> dict[str, object] | None:
+    """The identity provider's claims after st.login, None when nobody is signed in there."""
+    if not sso_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    return dict(st.user.to_dict())
+
+
+def _sso_still_signed_in() -> bool:
+    return sso_claims() is not None
+
+
+# --- untrusted text ------------------------------------------------------------------------------
+# Plan text (written by a model), library passages and titles, citations, user and template names
+# reach the page through md(): every Markdown, HTML and LaTeX marker is escaped, so an image or a
+# link in such text is shown as its characters and nothing makes the viewer's browser fetch a URL.
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&@=^\"'])")
+
+
+def md(text: object) -> str:
+    """Untrusted text as inert Markdown: shown exactly as written, never as an image, link, HTML
+    or formula. Line breaks are kept."""
+    lines = str(text).replace("\r\n", "\n").split("\n")
+    return "  \n".join(_MARKDOWN_SPECIAL.sub(r"\\\1", line.strip()) for line in lines)
+
+
+def show_error(error: Exception) -> None:
+    """A StudioError's message (it may quote a file, template or user name) as inert text."""
+    st.error(md(error))
 
 
 # (page file, title key, icon, roles offered it). Offering is convenience only: every action checks
@@ -83,6 +155,7 @@ PAGES = (
     ("pages/templates.py", "page_templates", "🗂️", ("teacher", "lead", "admin")),
     ("pages/admin.py", "page_backends", "⚙️", ("admin",)),
     ("pages/accounts.py", "page_accounts", "👥", ("admin",)),
+    ("pages/account.py", "page_account", "🔑", ("teacher", "lead", "admin")),
 )
 
 
@@ -91,37 +164,38 @@ def pages_for(user: User) -> list[tuple[str, str, str]]:
     return [(path, title_key, icon) for path, title_key, icon, roles in PAGES if user.role in roles]
 
 
-def render_plan(plan: LessonPlan) -> None:
-    st.subheader(plan.title)
-    st.caption(f"{plan.age_band} · {plan.domain} · {plan.minutes} 分钟")
+def render_plan(plan: LessonPlan, *, author: str = "") -> None:
+    st.subheader(md(plan.title))
+    byline = f" · {t('plan_author')}：{md(author)}" if author else ""
+    st.caption(f"{md(plan.age_band)} · {md(plan.domain)} · {plan.minutes} 分钟{byline}")
     for warning in plan.warnings:
-        st.warning(warning)
-    st.markdown("**设计意图**  \n" + plan.design_intent)
+        st.warning(md(warning))
+    st.markdown("**设计意图**  \n" + md(plan.design_intent))
     st.markdown("**活动目标**")
     for number, objective in enumerate(plan.objectives, start=1):
-        st.markdown(f"{number}. 【{objective.dimension}】{objective.text}")
-    st.markdown(f"**活动重点**：{plan.key_point}  \n**活动难点**：{plan.difficult_point}")
+        st.markdown(f"{number}\\. 【{md(objective.dimension)}】{md(objective.text)}")
+    st.markdown(f"**活动重点**：{md(plan.key_point)}  \n**活动难点**：{md(plan.difficult_point)}")
     st.markdown("**活动准备**")
-    st.markdown("经验准备：" + "；".join(plan.preparation.experience))
+    st.markdown("经验准备：" + "；".join(md(item) for item in plan.preparation.experience))
     st.markdown(
-        "物质准备：" + "；".join(f"{m.name}（{m.quantity}，{m.for_whom}）" for m in plan.preparation.materials)
+        "物质准备：" + "；".join(f"{md(m.name)}（{md(m.quantity)}，{md(m.for_whom)}）" for m in plan.preparation.materials)
     )
     st.markdown("**活动过程**")
     for number, step in enumerate(plan.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**{number}. {step.phase}·{step.cps_stage}　{step.title}**（{step.minutes} 分钟）")
-            st.markdown("师：" + step.teacher)
+            st.markdown(f"**{number}\\. {md(step.phase)}·{md(step.cps_stage)}　{md(step.title)}**（{step.minutes} 分钟）")
+            st.markdown("师：" + md(step.teacher))
             if step.key_questions:
-                st.markdown("关键提问：" + " / ".join(step.key_questions))
-            st.markdown("幼：" + step.children)
+                st.markdown("关键提问：" + " / ".join(md(question) for question in step.key_questions))
+            st.markdown("幼：" + md(step.children))
             if step.intent:
-                st.caption("设计意图：" + step.intent)
-    st.markdown(f"**活动延伸**  \n区域活动：{plan.extension.area}  \n家园共育：{plan.extension.home}")
+                st.caption("设计意图：" + md(step.intent))
+    st.markdown(f"**活动延伸**  \n区域活动：{md(plan.extension.area)}  \n家园共育：{md(plan.extension.home)}")
     _render_safety(plan.safety_notes)
     if plan.observation_points:
         st.markdown("**观察要点**")
         for point in plan.observation_points:
-            st.markdown(f"- {point}")
+            st.markdown(f"- {md(point)}")
     _render_citations(plan.citations)
 
 
@@ -129,29 +203,29 @@ def render_progress(progress: PlanProgress) -> None:
     """What has arrived so far: the code-decided structure first, then each finished section."""
     scaffold = progress.scaffold
     for warning in scaffold.warnings:
-        st.warning(warning)
+        st.warning(md(warning))
     with st.expander(t("structure"), expanded=progress.overview is None):
         for number, slot in enumerate(scaffold.steps, start=1):
-            st.markdown(f"{number}. {slot.phase}·**{slot.cps_stage}**（{slot.minutes} 分钟）")
-        st.caption("想办法的约定：" + "；".join(scaffold.brainstorm_rules) + "　分组：" + scaffold.group_size)
+            st.markdown(f"{number}\\. {md(slot.phase)}·**{md(slot.cps_stage)}**（{slot.minutes} 分钟）")
+        st.caption("想办法的约定：" + "；".join(md(rule) for rule in scaffold.brainstorm_rules) + "　分组：" + md(scaffold.group_size))
     if progress.overview:
-        st.subheader(progress.overview.title)
-        st.markdown(progress.overview.design_intent)
+        st.subheader(md(progress.overview.title))
+        st.markdown(md(progress.overview.design_intent))
         for objective in progress.overview.objectives:
-            st.markdown(f"- 【{objective.dimension}】{objective.text}")
+            st.markdown(f"- 【{md(objective.dimension)}】{md(objective.text)}")
     if progress.preparation:
-        st.markdown("**活动准备**：" + "；".join(f"{m.name}（{m.quantity}）" for m in progress.preparation.materials))
+        st.markdown("**活动准备**：" + "；".join(f"{md(m.name)}（{md(m.quantity)}）" for m in progress.preparation.materials))
     for number, (slot, step) in enumerate(zip(scaffold.steps, progress.steps, strict=False), start=1):
         if step:
             with st.container(border=True):
-                st.markdown(f"**{number}. {slot.phase}·{slot.cps_stage}　{step.title}**（{slot.minutes} 分钟）")
-                st.markdown("师：" + step.teacher)
-                st.markdown("幼：" + step.children)
+                st.markdown(f"**{number}\\. {md(slot.phase)}·{md(slot.cps_stage)}　{md(step.title)}**（{slot.minutes} 分钟）")
+                st.markdown("师：" + md(step.teacher))
+                st.markdown("幼：" + md(step.children))
     if progress.current_section:
-        st.info(t("generating", section=progress.current_section))
+        st.info(t("generating", section=md(progress.current_section)))
         preview = progress.partial_fields()
         if preview:
-            st.caption(" · ".join(preview.values())[-300:])
+            st.caption(md(" · ".join(preview.values())[-300:]))
     _render_safety(scaffold.safety_notes)
     _render_citations(progress.citations)
 
@@ -160,7 +234,8 @@ def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
     if notes:
         st.markdown("**安全提示**")
         for note in notes:
-            st.error(f"{note.material}：{note.note}") if note.severity == "ban" else st.info(f"{note.material}：{note.note}")
+            text = f"{md(note.material)}：{md(note.note)}"
+            st.error(text) if note.severity == "ban" else st.info(text)
 
 
 def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
@@ -168,8 +243,8 @@ def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
         st.markdown("**参考资料**")
         for citation in citations:
             page = f"，第{citation.page}页" if citation.page else ""
-            heading = f" › {citation.heading}" if citation.heading else ""
-            st.caption(f"[{citation.number}] 《{citation.document_title}》{heading}{page}")
+            heading = f" › {md(citation.heading)}" if citation.heading else ""
+            st.caption(f"\\[{citation.number}\\] 《{md(citation.document_title)}》{heading}{page}")
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -199,24 +274,34 @@ def export_options(user: User, key: str) -> tuple[str | None, Cover]:
 
 def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -> tuple[str | None, Cover]:
     """Word (built-in layout or the chosen school template), Markdown and, with LibreOffice, PDF —
-    the same row on every page that shows a saved plan. Returns the options chosen."""
-    from lesson_studio.errors import StudioError
+    the same row on every page that shows a saved plan. The Word file is made when the teacher
+    asks for it and kept for this version, layout and cover: a rerun never rebuilds it."""
     from lesson_studio.export import docx_to_pdf, pdf_available, plan_to_markdown
 
     studio = get_studio()
     template_id, cover = export_options(user, key)
-    try:
-        word = studio.export_version_docx(user, version_id, cover=cover, template_id=template_id)
-    except StudioError as error:
-        st.error(str(error))
-        word = None
+    wanted = (version_id, template_id, cover)
+    made = st.session_state.get(f"{key}_word")
     left, middle, right = st.columns(3)
+    if (made is None or made[0] != wanted) and left.button(t("export_make_docx"), type="primary", key=f"{key}_make_docx"):
+        try:
+            with st.spinner(t("export_making_docx")):
+                data, notice = studio.export_version_word(user, version_id, cover=cover, template_id=template_id)
+            made = st.session_state[f"{key}_word"] = (wanted, data, notice)
+        except StudioError as error:
+            show_error(error)
+    word = made[1] if made is not None and made[0] == wanted else None
     if word is not None:
+        if made[2]:
+            st.warning(md(made[2]))
         left.download_button(
             t("download_docx"), data=word, file_name=docx_file_name(plan), mime=DOCX_MIME, type="primary", key=f"{key}_docx"
         )
     middle.download_button(
-        t("download_md"), data=plan_to_markdown(plan), file_name=docx_file_name(plan).replace(".docx", ".md"), key=f"{key}_md"
+        t("download_md"),
+        data=lambda: plan_to_markdown(plan),  # made on the click, not on every rerun
+        file_name=docx_file_name(plan).replace(".docx", ".md"),
+        key=f"{key}_md",
     )
     if word is not None and pdf_available() and right.button(t("export_make_pdf"), key=f"{key}_make_pdf"):
         try:
@@ -226,7 +311,7 @@ def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -
                 t("export_download_pdf"), data=pdf, file_name=docx_file_name(plan).replace(".docx", ".pdf"), key=f"{key}_pdf"
             )
         except StudioError as error:
-            st.error(str(error))
+            show_error(error)
     return template_id, cover
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.admin import check_connection, overview
-from studio_ui import get_studio, require_user
+from studio_ui import get_studio, md, require_user, show_error
 
 user = require_user()
 studio = get_studio()
@@ -29,7 +29,7 @@ try:
     # st.secrets is read afresh on every run, so a key added to secrets.toml shows up here at once.
     info = overview(user, studio.settings, st.secrets)
 except StudioError as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 names = {backend.id: backend.name for backend in info.backends}
@@ -57,9 +57,9 @@ KEY_STATE = {
 for backend in info.backends:
     icon, state = KEY_STATE[backend.key_state]
     with st.container(border=True):
-        st.markdown(f"**{backend.name}** `{backend.id}` · {backend.kind} · {backend.model}")
+        st.markdown(f"**{md(backend.name)}** `{backend.id}` · {backend.kind} · {md(backend.model)}")
         where = f"{backend.base_url} · " if backend.base_url else ""
-        st.caption(f"{where}{say('结构化输出', 'structured output')}: {backend.structured_output}")
+        st.caption(f"{md(where)}{say('结构化输出', 'structured output')}: {backend.structured_output}")
         line = f"{icon} {state}"
         if backend.key_env_var:
             line += f"（{backend.key_env_var}{' ' + backend.key_tail if backend.key_tail else ''}）"
@@ -68,13 +68,13 @@ for backend in info.backends:
         if backend.recent_faults:
             with st.expander(say("最近的错误", "Recent faults") + f"（{len(backend.recent_faults)}）"):
                 for fault in backend.recent_faults:  # the provider's own words, keys masked
-                    st.markdown(f"`{fault.when}` **{fault.kind}** — {fault.message}")
+                    st.markdown(f"`{fault.when}` **{fault.kind}** — {md(fault.message)}")  # the provider's words
                     st.code(fault.detail or "—", language=None)
         st.button(
             say("测试连接", "Test connection"), key=f"check-{backend.id}", on_click=test_connection, args=(backend.id,)
         )
         if st.session_state.get(f"check-error-{backend.id}"):
-            st.error(st.session_state.pop(f"check-error-{backend.id}"))
+            st.error(md(st.session_state.pop(f"check-error-{backend.id}")))
         result = st.session_state.get(f"checked-{backend.id}")
         if result is not None:
-            (st.success if result.ok else st.error)(result.message)
+            (st.success if result.ok else st.error)(md(result.message))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
-from studio_ui import ensure_library, get_studio, require_user, t
+from studio_ui import ensure_library, get_studio, md, require_user, show_error, t
 
 user = require_user()
 studio = get_studio()
@@ -17,15 +17,16 @@ if query.strip():
     try:
         hits = studio.library.search(user, query, k=5, age_band=age_band or None)
     except StudioError as error:
-        st.error(str(error))
+        show_error(error)
         hits = []
     for number, hit in enumerate(hits, start=1):
         citation = hit.citation
         with st.container(border=True):
-            st.markdown(f"**[{number}] 《{citation.document_title}》** {citation.heading}")
-            st.caption(f"{hit.score:.3f} · {hit.chunk_id}")
-            st.markdown(hit.text)
+            # Titles, headings and passages come from uploaded files: shown as text, never as Markdown.
+            st.markdown(f"**\\[{number}\\] 《{md(citation.document_title)}》** {md(citation.heading)}")
+            st.caption(f"{hit.score:.3f} · {md(hit.chunk_id)}")
+            st.markdown(md(hit.text))
 
 with st.expander(t("documents")):
     for doc in studio.library.list_documents(user):
-        st.markdown(f"- {doc.title}（{doc.chunks}）")
+        st.markdown(f"- {md(doc.title)}（{doc.chunks}）")

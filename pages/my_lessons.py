@@ -16,7 +16,12 @@ if not drafts:
     st.info(t("no_drafts"))
     st.stop()
 
-labels = {draft.id: f"{draft.title}（v{draft.head_number}，{draft.updated_at:%Y-%m-%d %H:%M}）" for draft in drafts}
+labels = {
+    draft.id: f"{draft.title}（v{draft.head_number}，{draft.updated_at:%Y-%m-%d %H:%M}）"
+    + ("" if draft.owner_id == user.id else f" · {draft.owner_name}")
+    for draft in drafts
+}
+owners = {draft.id: draft for draft in drafts}
 versions = {draft.id: draft.head_version_id for draft in drafts}
 chosen = st.selectbox(t("page_mine"), list(labels), format_func=labels.get, label_visibility="collapsed")
 version, plan = studio.store.get_version(user, versions[chosen])
@@ -47,4 +52,4 @@ with st.expander(t("export_several")):
             mime=DOCX_MIME,
         )
 
-render_plan(plan)
+render_plan(plan, author="" if owners[chosen].owner_id == user.id else owners[chosen].owner_name)

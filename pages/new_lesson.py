@@ -10,7 +10,17 @@ from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.remedies import CONTACT_ADMIN, CONTINUE, REGENERATE, REPHRASE, RETRY_LATER
 from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
-from studio_ui import ensure_library, export_buttons, get_studio, render_plan, render_progress, require_user, t
+from studio_ui import (
+    ensure_library,
+    export_buttons,
+    get_studio,
+    md,
+    render_plan,
+    render_progress,
+    require_user,
+    show_error,
+    t,
+)
 
 user = require_user()
 studio = get_studio()
@@ -47,7 +57,7 @@ if job_id is None:
     for job, old_request in studio.store.recent_jobs(user, limit=3):
         if job.status in ("queued", "running", "failed", "cancelled"):
             left, right = st.columns([4, 1])
-            left.caption(f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {old_request.topic}")
+            left.caption(f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {md(old_request.topic)}")
             if job.status in ("queued", "running") and right.button(t("view"), key=f"view_{job.id}"):
                 st.session_state["job_id"] = job.id
                 st.rerun()
@@ -57,18 +67,18 @@ if job_id is None:
                     st.session_state["job_id"] = studio.resume_generation(user, job.id, idempotency_key=key)
                     st.rerun()
                 except StudioError as error:
-                    st.error(str(error))
+                    show_error(error)
             if job.status in ("failed", "cancelled") and right.button(t("retry"), key=f"retry_{job.id}"):
                 try:
                     key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{job.id}".encode()).hexdigest()
                     st.session_state["job_id"] = studio.retry_generation(user, job.id, idempotency_key=key)
                     st.rerun()
                 except StudioError as error:
-                    st.error(str(error))
+                    show_error(error)
     st.text_input(t("sentence"), key="sentence", placeholder=t("sentence_placeholder"))
     st.button(t("parse"), key="parse", on_click=parse_sentence)
     if st.session_state.get("parse_error"):
-        st.error(st.session_state["parse_error"])
+        st.error(md(st.session_state["parse_error"]))
     if st.session_state.get("guessed"):
         labels = "、".join(t(name) for name in st.session_state["guessed"])
         st.warning(f"{t('parsed_check')}：{labels}")
@@ -103,9 +113,9 @@ if job_id is None:
                     st.session_state["job_id"] = studio.adapt_library_lesson(user, request, idempotency_key=key)
                     st.rerun()
                 except ValidationError as error:
-                    st.error(f"{t('materials')}：{error.errors()[0]['msg']}")
+                    st.error(f"{t('materials')}：{md(error.errors()[0]['msg'])}")
                 except StudioError as error:
-                    st.error(str(error))
+                    show_error(error)
 
     if submitted:
         materials = split_materials(st.session_state["req_materials"])
@@ -121,14 +131,14 @@ if job_id is None:
             )
         except ValidationError as error:
             field = ".".join(str(part) for part in error.errors()[0]["loc"])
-            st.error(f"请检查“{t(field) if field in FIELDS else field}”：{error.errors()[0]['msg']} / Please check '{field}'")
+            st.error(md(f"请检查“{t(field) if field in FIELDS else field}”：{error.errors()[0]['msg']} / Please check '{field}'"))
             st.stop()
         # Same session + same request = same key: a double click or rerun never starts a second job.
         key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
         try:
             st.session_state["job_id"] = studio.submit_generation(user, request, idempotency_key=key)
         except StudioError as error:
-            st.error(str(error))
+            show_error(error)
             st.stop()
         st.rerun()
     st.stop()
@@ -142,7 +152,7 @@ def poll_job() -> None:
     if view.status == "queued":
         st.info(t("queued", n=view.queue_position))
     if view.notice:
-        st.warning(view.notice.message)
+        st.warning(md(view.notice.message))
     if view.progress:
         render_progress(view.progress)
     if st.button(t("cancel")):
@@ -159,7 +169,7 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
             st.switch_page("pages/plan.py")
         render_plan(plan)
     else:
-        st.error(f"{t('failed')}：{view.error}")
+        st.error(f"{t('failed')}：{md(view.error)}")
         # What to offer is decided in the core (llm.remedies); the page only draws the buttons.
         if CONTACT_ADMIN in view.offers:
             st.info(t("contact_admin"))

@@ -9,11 +9,12 @@ import streamlit as st
 from pydantic import ValidationError
 
 from lesson_studio.authoring.diff import diff_plans
+from lesson_studio.authoring.merge import field_label
 from lesson_studio.authoring.refine import section_ids, section_label
 from lesson_studio.authoring.request_parser import split_materials
-from lesson_studio.errors import StudioError
+from lesson_studio.errors import StaleVersion, StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
-from studio_ui import export_buttons, get_studio, render_plan, require_user, t
+from studio_ui import export_buttons, get_studio, md, render_plan, require_user, show_error, t
 
 user = require_user()
 studio = get_studio()
@@ -23,7 +24,7 @@ drafts = studio.store.list_drafts(user)
 if not drafts:
     st.info(t("no_drafts"))
     st.stop()
-labels = {d.id: f"{d.title}（v{d.head_number}）" for d in drafts}
+labels = {d.id: f"{d.title}（v{d.head_number}）" + ("" if d.owner_id == user.id else f" · {d.owner_name}") for d in drafts}
 default = list(labels).index(st.session_state["open_draft"]) if st.session_state.get("open_draft") in labels else 0
 draft_id = st.selectbox(t("page_mine"), list(labels), index=default, format_func=labels.get, key="plan_draft")
 draft = next(d for d in drafts if d.id == draft_id)
@@ -31,6 +32,12 @@ head_id = draft.head_version_id
 head, plan = studio.store.get_version(user, head_id)
 request = studio.store.draft_request(user, draft_id)
 st.session_state.setdefault("nonce", uuid.uuid4().hex)
+# Each browser tab is its own session: its own working copy, so two tabs never overwrite each other.
+tab_id = st.session_state.setdefault("tab_id", uuid.uuid4().hex)
+# Only the author changes a plan (the core enforces it); a lead reads, checks and exports it.
+can_edit = draft.owner_id == user.id
+if not can_edit:
+    st.info(md(t("plan_read_only", author=draft.owner_name)))
 
 
 def key_for(*parts: object) -> str:
@@ -45,6 +52,55 @@ def start(kind: str, payload: dict) -> None:
         )
     except StudioError as error:
         st.session_state["refine_error"] = str(error)
+
+
+def show_diff(sections, before_label: str, after_label: str) -> None:  # type: ignore[no-untyped-def]
+    for section in sections:
+        if section.changed:
+            left, right = st.columns(2)
+            left.caption(f"{md(section.label)}（{before_label}）")
+            left.text(section.before)
+            right.caption(f"{md(section.label)}（{after_label}）")
+            right.text(section.after)
+
+
+def resolve_conflict(conflict: StaleVersion, mine: LessonPlan, save, key: str) -> None:  # type: ignore[no-untyped-def]
+    """这份教案已被更新: what was saved meanwhile, the merge, and the teacher's choice. `save(plan,
+    on_top_of)` writes the chosen plan on top of the newest version."""
+    st.warning(md(conflict))
+    head_id, merge = studio.merge_edit(user, conflict.draft_id, conflict.base_version_id, mine)
+    base = studio.load_plan(user, conflict.base_version_id)
+    with st.expander(t("conflict_theirs"), expanded=True):
+        show_diff(diff_plans(base, studio.load_plan(user, head_id)), t("before"), t("after"))
+    with st.expander(t("conflict_mine")):
+        show_diff(diff_plans(base, mine), t("before"), t("after"))
+    if merge.conflicts:
+        st.info(md(t("conflict_merged", fields="、".join(field_label(path) for path in merge.conflicts))))
+    else:
+        st.info(t("conflict_merged_clean"))
+    merge_button, mine_button, discard_button = st.columns(3)
+    try:
+        if merge_button.button(t("merge_and_save"), type="primary", key=f"{key}_merge"):
+            save(merge.merged, head_id)
+            st.session_state.pop(key, None)
+            st.rerun()
+        if mine_button.button(t("save_mine_as_new"), key=f"{key}_mine"):
+            save(mine, head_id)
+            st.session_state.pop(key, None)
+            st.rerun()
+    except StaleVersion as again:  # yet another save came in meanwhile: show that one
+        st.session_state[key] = again
+        st.rerun()
+    except StudioError as error:
+        show_error(error)
+    if discard_button.button(t("discard_mine"), key=f"{key}_discard"):
+        st.session_state.pop(key, None)
+        if key == "edit_conflict":
+            studio.store.discard_working_copy(user, draft_id, tab_id=tab_id)
+            st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
+        else:
+            st.session_state.pop("refinement", None)
+        st.rerun()
 
 
 @st.fragment(run_every=1.0)
@@ -68,18 +124,29 @@ def show_refinement() -> None:
         poll_refinement()
         return
     if view.status == "done" and view.proposal is not None:
+        conflict = st.session_state.get("refinement_conflict")
+        if conflict is not None:
+
+            def save_proposal(chosen: LessonPlan, head: int) -> None:
+                version = studio.accept_refinement(user, view.id, plan=chosen, on_top_of=head)
+                st.session_state.pop("refinement")
+                st.session_state["open_draft"] = version.draft_id
+
+            resolve_conflict(conflict, view.proposal, save_proposal, "refinement_conflict")
+            return
         base = studio.load_plan(user, studio.store.get_refinement(user, view.id).base_version_id)
         st.markdown(f"**{t('proposal')}**")
-        for section in diff_plans(base, view.proposal):
-            if section.changed:
-                left, right = st.columns(2)
-                left.caption(f"{section.label}（{t('before')}）")
-                left.text(section.before)
-                right.caption(f"{section.label}（{t('after')}）")
-                right.text(section.after)
+        show_diff(diff_plans(base, view.proposal), t("before"), t("after"))
         accept, discard = st.columns(2)
         if accept.button(t("save_version"), type="primary", key="accept"):
-            version = studio.accept_refinement(user, view.id)
+            try:
+                version = studio.accept_refinement(user, view.id)
+            except StaleVersion as conflict:  # another version was saved while the model worked
+                st.session_state["refinement_conflict"] = conflict
+                st.rerun()
+            except StudioError as error:
+                show_error(error)
+                return
             st.session_state.pop("refinement")
             st.session_state["open_draft"] = version.draft_id
             st.rerun()
@@ -87,14 +154,14 @@ def show_refinement() -> None:
             st.session_state.pop("refinement")
             st.rerun()
         return
-    st.error(view.error)
+    st.error(md(view.error))
     if st.button(t("close"), key="close_refinement"):
         st.session_state.pop("refinement")
         st.rerun()
 
 
 if st.session_state.get("refine_error"):
-    st.error(st.session_state.pop("refine_error"))
+    st.error(md(st.session_state.pop("refine_error")))
 if "refinement" in st.session_state:
     show_refinement()
     st.stop()
@@ -103,22 +170,27 @@ report = studio.rubric(user, plan, request)
 with st.expander(f"{t('rubric')}：{report.passed_count}/15 {'✅' if report.passed else '⚠️'}", expanded=not report.passed):
     for result in report.results:
         mark = {"pass": "✅", "fail": "❌", "skip": "➖"}[result.status]
-        st.markdown(f"{mark} **{result.number}. {result.name}**{'★' if result.starred else ''}：{result.message}")
+        st.markdown(f"{mark} **{result.number}\\. {md(result.name)}**{'★' if result.starred else ''}：{md(result.message)}")
         if result.status == "fail" and result.suggestion:
-            st.caption(t("suggestion") + "：" + result.suggestion)
-    if report.failed and st.button(t("fix_all"), key="fix_all"):
+            st.caption(t("suggestion") + "：" + md(result.suggestion))
+    if can_edit and report.failed and st.button(t("fix_all"), key="fix_all"):
         start("fix", {})
         st.rerun()
 
-content, refine_tab, edit_tab, versions_tab, adapt_tab = st.tabs(
-    [t("tab_content"), t("tab_refine"), t("tab_edit"), t("tab_versions"), t("tab_adapt")]
-)
+if can_edit:
+    content, refine_tab, edit_tab, versions_tab, adapt_tab = st.tabs(
+        [t("tab_content"), t("tab_refine"), t("tab_edit"), t("tab_versions"), t("tab_adapt")]
+    )
+else:
+    content, versions_tab = st.tabs([t("tab_content"), t("tab_versions")])
+    refine_tab = edit_tab = adapt_tab = None
 
 with content:
     export_buttons(user, head_id, plan, key="plan_export")
-    render_plan(plan)
+    render_plan(plan, author="" if can_edit else draft.owner_name)
 
-with refine_tab:
+
+def refine_controls() -> None:
     ids = section_ids(plan)
     section = st.selectbox(t("section"), ids, format_func=lambda sid: section_label(plan, sid), key="refine_section")
     instruction = st.text_input(t("instruction"), placeholder=t("instruction_placeholder"), key="refine_instruction")
@@ -130,17 +202,36 @@ with refine_tab:
         start("chat", {"message": message})
         st.rerun()
 
-with edit_tab:
-    working = studio.store.get_working_copy(user, draft_id)
-    editing = working[1] if working and working[0] == head_id else plan
-    if working and working[0] != head_id:
-        st.warning(t("stale_working_copy"))
-    prefix = f"edit_{draft_id}_{head_id}_"
+
+def edit_controls() -> None:
+    working = studio.store.get_working_copy(user, draft_id, tab_id=tab_id)
+    if working is None:
+        # A tab that was closed (or reloaded) left an unsaved edit: offer it instead of losing it.
+        left_behind = [copy for copy in studio.store.working_copies(user, draft_id) if copy.tab_id != tab_id]
+        if left_behind:
+            newest = left_behind[0]
+            st.info(t("other_unsaved", when=f"{newest.updated_at:%m-%d %H:%M}"))
+            adopt, drop = st.columns(2)
+            if adopt.button(t("adopt_unsaved"), key="adopt_unsaved"):
+                studio.store.adopt_working_copy(user, draft_id, from_tab=newest.tab_id, to_tab=tab_id)
+                st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
+                st.rerun()
+            if drop.button(t("discard_unsaved"), key="discard_unsaved"):
+                studio.store.discard_working_copy(user, draft_id, tab_id=newest.tab_id)
+                st.rerun()
+    base_id, editing = working if working else (head_id, plan)
+    if base_id != head_id:
+        base_number = next((v.number for v in studio.store.list_versions(user, draft_id) if v.id == base_id), "?")
+        st.warning(t("edit_on_old_version", number=base_number))
+    # The widgets' keys change whenever what they show is replaced (another version, an adopted or
+    # discarded edit): Streamlit keeps a widget's old value for as long as its key lives.
+    prefix = f"edit_{draft_id}_{base_id}_{st.session_state.get('edit_round', 0)}_"
 
     def autosave() -> None:
-        # Called on every change: the working copy keeps the edit, the saved version stays as it was.
+        # Called on every change: the working copy keeps the edit and the version it started
+        # from; the saved version stays as it was.
         try:
-            studio.store.put_working_copy(user, draft_id, head_id, edited_plan())
+            studio.store.put_working_copy(user, draft_id, base_id, edited_plan(), tab_id=tab_id)
         except (ValidationError, StudioError) as error:
             st.session_state["edit_error"] = str(error)
 
@@ -171,44 +262,36 @@ with edit_tab:
     st.text_input(t("field_home"), editing.extension.home, key=prefix + "home", on_change=autosave)
     st.caption(t("safety_locked"))
     if st.session_state.get("edit_error"):
-        st.error(st.session_state.pop("edit_error"))
-    if st.button(t("save_version"), type="primary", key="save_edit"):
+        st.error(md(st.session_state.pop("edit_error")))
+    conflict = st.session_state.get("edit_conflict")
+    if conflict is not None and conflict.draft_id == draft_id:
+
+        def save_merged(chosen: LessonPlan, head: int) -> None:
+            studio.save_edit(user, draft_id, chosen, base_version_id=head, tab_id=tab_id)
+
+        resolve_conflict(conflict, edited_plan(), save_merged, "edit_conflict")
+    elif st.button(t("save_version"), type="primary", key="save_edit"):
         try:
-            studio.save_edit(user, draft_id, edited_plan())
+            studio.save_edit(user, draft_id, edited_plan(), base_version_id=base_id, tab_id=tab_id)
             st.rerun()
-        except (ValidationError, StudioError) as error:
-            st.error(str(error))
-
-with versions_tab:
-    history = studio.store.list_versions(user, draft_id)
-    names = {v.id: f"v{v.number} · {v.created_at:%m-%d %H:%M} · {v.note}" for v in history}
-    for version in reversed(history):
-        left, right = st.columns([4, 1])
-        left.markdown(names[version.id])
-        if version.id != head_id and right.button(t("restore"), key=f"restore_{version.id}"):
-            studio.restore(user, draft_id, version.id)
+        except StaleVersion as stale:  # 这份教案已被更新: show the difference, merge or save as new
+            st.session_state["edit_conflict"] = stale
             st.rerun()
-    if len(history) > 1:
-        ids = [v.id for v in history]
-        before = st.selectbox(t("before"), ids, index=len(ids) - 2, format_func=names.get, key="diff_before")
-        after = st.selectbox(t("after"), ids, index=len(ids) - 1, format_func=names.get, key="diff_after")
-        for section in studio.diff_versions(user, before, after):
-            if section.changed:
-                left, right = st.columns(2)
-                left.caption(section.label)
-                left.text(section.before)
-                right.caption(section.label)
-                right.text(section.after)
+        except ValidationError as error:
+            st.error(md(error.errors()[0]["msg"]))
+        except StudioError as error:
+            show_error(error)
 
-with adapt_tab:
+
+def adapt_controls() -> None:
     source_diff = studio.diff_with_library_source(user, head_id)
     if source_diff is not None:
         with st.expander(t("compare_source")):
             for section in source_diff:
                 left, right = st.columns(2)
-                left.caption(f"{section.label}（{t('source_label')}）")
+                left.caption(f"{md(section.label)}（{t('source_label')}）")
                 left.text(section.before or "—")
-                right.caption(section.label)
+                right.caption(md(section.label))
                 right.text(section.after or "—")
     with st.form("adapt"):
         band = st.selectbox(t("age_band"), AGE_BANDS, index=AGE_BANDS.index(plan.age_band))
@@ -220,5 +303,32 @@ with adapt_tab:
             start("adapt", {"request": base})
             st.rerun()
 
+
+if can_edit:
+    with refine_tab:
+        refine_controls()
+    with edit_tab:
+        edit_controls()
+    with adapt_tab:
+        adapt_controls()
+
+with versions_tab:
+    history = studio.store.list_versions(user, draft_id)
+    names = {v.id: f"v{v.number} · {v.created_at:%m-%d %H:%M} · {v.note}" for v in history}
+    for version in reversed(history):
+        left, right = st.columns([4, 1])
+        left.markdown(md(names[version.id]))
+        if can_edit and version.id != head_id and right.button(t("restore"), key=f"restore_{version.id}"):
+            try:
+                studio.restore(user, draft_id, version.id)
+                st.rerun()
+            except StudioError as error:
+                show_error(error)
+    if len(history) > 1:
+        ids = [v.id for v in history]
+        before = st.selectbox(t("before"), ids, index=len(ids) - 2, format_func=names.get, key="diff_before")
+        after = st.selectbox(t("after"), ids, index=len(ids) - 1, format_func=names.get, key="diff_after")
+        show_diff(studio.diff_versions(user, before, after), names[before], names[after])
+
 if st.session_state.get("refine_error"):
-    st.error(st.session_state.pop("refine_error"))
+    st.error(md(st.session_state.pop("refine_error")))

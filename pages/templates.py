@@ -5,7 +5,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.export import reference_markdown
-from studio_ui import get_studio, require_user, t
+from studio_ui import get_studio, md, require_user, show_error, t
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -16,14 +16,15 @@ can_manage = user.role in ("lead", "admin")
 st.title(t("tpl_title"))
 st.caption(t("tpl_intro"))
 if "template_saved" in st.session_state:
-    st.success(t("tpl_saved", name=st.session_state.pop("template_saved")))
+    st.success(md(t("tpl_saved", name=st.session_state.pop("template_saved"))))
 
 for info in templates.list_templates(user):
     when = f"，{info.uploaded_at[:10]}" if info.uploaded_at else ""
-    with st.expander(f"{info.name}（{info.uploaded_by}{when}）", expanded=False):
-        st.caption(t("tpl_used") + "、".join(info.placeholders))
+    # A template's name and uploader are what a lead typed: inert text in the label, never Markdown.
+    with st.expander(md(f"{info.name}（{info.uploaded_by}{when}）"), expanded=False):
+        st.caption(t("tpl_used") + md("、".join(info.placeholders)))
         for warning in info.warnings:
-            st.warning(warning)
+            st.warning(md(warning))
         st.download_button(
             t("tpl_download"),
             data=templates.read(user, info.id),
@@ -36,7 +37,7 @@ for info in templates.list_templates(user):
                 templates.remove(user, info.id)
                 st.rerun()
             except StudioError as error:
-                st.error(str(error))
+                show_error(error)
 
 st.subheader(t("tpl_upload"))
 if not can_manage:
@@ -51,11 +52,11 @@ else:
         if result.ok:
             st.success(t("tpl_ok"))
         else:
-            st.error(t("tpl_errors") + "\n\n" + "\n".join(f"- {error}" for error in result.errors))
+            st.error(t("tpl_errors") + "\n\n" + "\n".join(f"- {md(error)}" for error in result.errors))
         for warning in result.warnings:
-            st.warning(warning)
+            st.warning(md(warning))
         if result.placeholders:
-            st.caption(t("tpl_used") + "、".join(result.placeholders))
+            st.caption(t("tpl_used") + md("、".join(result.placeholders)))
         name = st.text_input(t("tpl_name"), value=uploaded.name.removesuffix(".docx"), key="template_name")
         if st.button(t("tpl_save"), type="primary", disabled=not result.ok):
             try:
@@ -64,7 +65,7 @@ else:
                 st.session_state["template_upload_round"] = upload_round + 1
                 st.rerun()
             except StudioError as error:
-                st.error(str(error))
+                show_error(error)
 
 with st.expander(t("tpl_reference")):
     st.markdown(t("tpl_howto"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fake_openai_server import FakeOpenAIServer
+from page_session import sign_in_session
 from streamlit.testing.v1 import AppTest
 
 import studio_ui
@@ -113,7 +114,7 @@ def admin_page(tmp_path, monkeypatch, server):
     boss = studio_ui.get_studio().store.ensure_user("boss", role="admin")
     at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
     at.secrets["QIANFAN_API_KEY"] = KEY
-    at.session_state["user"] = boss
+    sign_in_session(at, boss)
     yield at
     studio_ui.get_studio.clear()
 
@@ -143,7 +144,7 @@ def test_admin_page_shows_recent_faults_without_the_key(admin_page, server):
 
 
 def test_admin_page_refuses_a_teacher(admin_page):
-    admin_page.session_state["user"] = studio_ui.get_studio().store.ensure_user("wang")
+    sign_in_session(admin_page, studio_ui.get_studio().store.ensure_user("wang"))
     at = admin_page.run()
     assert not at.exception
     assert any("只有管理员" in message.value for message in at.error)

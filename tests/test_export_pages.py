@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from page_session import sign_in_session
 from sample_plans import sample_plan, school_template, small_class_plan
 from streamlit.testing.v1 import AppTest
 
@@ -26,7 +27,7 @@ def data_dir(tmp_path, monkeypatch, fake_backend):
 
 def page(name: str, user) -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=60)
-    at.session_state["user"] = user
+    sign_in_session(at, user)
     return at.run()
 
 
@@ -61,7 +62,7 @@ def test_lead_sees_each_problem_and_cannot_save(data_dir):
     at = page("templates.py", lead)
     at.file_uploader[0].set_value(("坏.docx", school_template(body=["{{ 活动名 }}"]), DOCX_MIME))
     at.run()
-    assert "{{ 活动名 }}" in at.error[0].value
+    assert r"\{\{ 活动名 \}\}" in at.error[0].value  # the lead's text, shown as inert text
     assert next(b for b in at.button if b.label == "保存模板").disabled
 
 
@@ -71,11 +72,13 @@ def test_my_lessons_offers_templates_and_several_at_once(data_dir):
         store.save_version(teacher, plan)
     at = page("my_lessons.py", teacher)
     assert not at.exception
+    at.button(key="export_make_docx").click().run()
     assert len(at.get("download_button")) == 2
     template_box = at.selectbox(key="export_template")
     assert template_box.options == ["内置表格式教案", "园所表格式教案（示例模板）"]
     template_box.set_value("starter").run()
     assert not at.exception
+    at.button(key="export_make_docx").click().run()  # another layout: made again, on request
     assert not [e for e in at.error if "模板" in e.value]  # (the 小班 plan's banned material is an st.error)
     at.multiselect(key="export_several").set_value([draft.id for draft in store.list_drafts(teacher)]).run()
     assert not at.exception
@@ -93,9 +96,28 @@ def test_export_pages_follow_the_english_switch(data_dir, page_name, title, expa
     store, teacher, _lead = users(data_dir)
     store.save_version(teacher, sample_plan())
     at = AppTest.from_file(str(ROOT / "pages" / page_name), default_timeout=60)
-    at.session_state["user"] = teacher
+    sign_in_session(at, teacher)
     at.session_state["language"] = "en"
     at.run()
     assert not at.exception
     assert at.title[0].value == title
     assert expander in [e.label for e in at.expander]
+
+
+def test_the_word_file_is_made_on_request_and_not_on_every_rerun(data_dir, monkeypatch):
+    import lesson_studio.export as export
+
+    store, teacher, _lead = users(data_dir)
+    store.save_version(teacher, sample_plan())
+    made = []
+    real = export.plan_docx
+    monkeypatch.setattr(export, "plan_docx", lambda *args, **kwargs: made.append(1) or real(*args, **kwargs))
+    at = page("my_lessons.py", teacher)
+    at.run()
+    at.run()
+    assert made == []
+    at.button(key="export_make_docx").click().run()
+    at.run()
+    at.run()
+    assert made == [1]
+    assert any(b.label == "下载 Word 教案" for b in at.get("download_button"))

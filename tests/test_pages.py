@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_session import sign_in_session
 from streamlit.testing.v1 import AppTest
 
 import studio_ui
@@ -19,9 +20,8 @@ def app(tmp_path, monkeypatch, fake_backend):
     studio_ui.get_studio.clear()
     studio_ui._starter_library_ready.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    sign_in_session(at, studio_ui.get_studio().store.ensure_user("wang", display_name="王老师"))
     at.run()
-    at.text_input[0].input("wang")
-    at.button[0].click().run()
     assert not at.exception
     return at
 
@@ -52,11 +52,13 @@ def test_generating_shows_the_plan_with_citations_and_a_word_download(app, fake_
     app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
     run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    assert [b.label for b in app.get("download_button")] == ["下载 Markdown"]  # Word is made on request
+    app.button(key="new_export_make_docx").click().run()
     assert len(app.get("download_button")) == 2
     markdown = " ".join(m.value for m in app.markdown)
     assert "活动过程" in markdown and "想办法的约定" in markdown
     captions = " ".join(c.value for c in app.caption)
-    assert "[1] 《" in captions  # 参考资料 from the starter library
+    assert r"\[1\] 《" in captions  # 参考资料 from the starter library (shown as inert text)
     assert "<<<资料 [1]" in fake_backend.prompts_text()
 
 
@@ -75,6 +77,7 @@ def test_saved_plan_appears_in_my_lessons(app):
     app.switch_page("pages/my_lessons.py").run()
     assert not app.exception
     assert any("中班艺术" in option for option in app.selectbox[0].options)
+    app.button(key="export_make_docx").click().run()
     assert len(app.get("download_button")) == 2
 
 

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_session import sign_in_session
 from streamlit.testing.v1 import AppTest
 
 import studio_ui
@@ -20,11 +21,11 @@ def workspace(tmp_path, monkeypatch, fake_backend, hat_request):
     studio_ui.get_studio.clear()
     studio_ui._starter_library_ready.clear()
     studio = studio_ui.get_studio()
-    teacher = studio.sign_in("wang")
+    teacher = studio.store.ensure_user("wang")
     studio.jobs.retriever = None  # no library needed here
     view = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="seed"), timeout=10)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["user"] = teacher
+    sign_in_session(at, teacher)
     at.run()
     at.switch_page("pages/plan.py").run()
     assert not at.exception, at.exception
@@ -69,11 +70,76 @@ def test_manual_edit_autosaves_then_saves_a_version(workspace):
     head = studio.store.list_drafts(teacher)[0].head_version_id
     key_input = next(w for w in at.text_input if w.key.endswith("key_point"))
     key_input.input("幼儿做出能戴稳的帽子").run()
-    assert studio.store.get_working_copy(teacher, draft_id)[1].key_point == "幼儿做出能戴稳的帽子"
+    tab = at.session_state["tab_id"]
+    assert studio.store.get_working_copy(teacher, draft_id, tab_id=tab)[1].key_point == "幼儿做出能戴稳的帽子"
     assert studio.load_plan(teacher, head).key_point != "幼儿做出能戴稳的帽子"
     at.button(key="save_edit").click().run()
     assert versions(studio, teacher, draft_id) == [1, 2]
-    assert studio.store.get_working_copy(teacher, draft_id) is None
+    assert studio.store.get_working_copy(teacher, draft_id, tab_id=tab) is None
+
+
+def second_tab(studio, teacher):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    sign_in_session(at, teacher)
+    at.run()
+    at.switch_page("pages/plan.py").run()
+    return at
+
+
+def edit(at, field: str, value: str) -> None:
+    next(w for w in at.text_input if w.key.endswith(field)).input(value).run()
+    assert not at.exception, at.exception
+
+
+def test_two_tabs_saving_one_plan_merge_instead_of_losing_an_edit(workspace):
+    first_tab, studio, teacher, draft_id = workspace
+    other_tab = second_tab(studio, teacher)
+    edit(first_tab, "key_point", "第一个标签页的重点")
+    edit(other_tab, "difficult_point", "第二个标签页的难点")
+    first_tab.button(key="save_edit").click().run()
+    # The first tab's save removed only its own working copy.
+    assert studio.store.get_working_copy(teacher, draft_id, tab_id=other_tab.session_state["tab_id"]) is not None
+    other_tab.button(key="save_edit").click().run()
+    assert not other_tab.exception, other_tab.exception
+    assert any("已被更新" in w.value for w in other_tab.warning)
+    assert versions(studio, teacher, draft_id) == [1, 2]  # nothing saved over the first tab's version
+    other_tab.button(key="edit_conflict_merge").click().run()
+    assert not other_tab.exception, other_tab.exception
+    assert versions(studio, teacher, draft_id) == [1, 2, 3]
+    merged = studio.load_plan(teacher, studio.store.list_drafts(teacher)[0].head_version_id)
+    assert (merged.key_point, merged.difficult_point) == ("第一个标签页的重点", "第二个标签页的难点")
+
+
+def test_a_conflicting_edit_can_be_saved_as_a_new_version_anyway(workspace):
+    first_tab, studio, teacher, draft_id = workspace
+    other_tab = second_tab(studio, teacher)
+    edit(first_tab, "key_point", "第一个标签页的重点")
+    edit(other_tab, "key_point", "第二个标签页的重点")
+    first_tab.button(key="save_edit").click().run()
+    other_tab.button(key="save_edit").click().run()
+    assert any("活动重点" in i.value for i in other_tab.info)  # the field both changed is named
+    other_tab.button(key="edit_conflict_mine").click().run()
+    history = studio.store.list_versions(teacher, draft_id)
+    assert [studio.load_plan(teacher, v.id).key_point for v in history[1:]] == ["第一个标签页的重点", "第二个标签页的重点"]
+
+
+def test_an_edit_left_in_a_closed_tab_is_offered_again(workspace):
+    first_tab, studio, teacher, draft_id = workspace
+    edit(first_tab, "key_point", "关掉标签页前的修改")
+    reopened = second_tab(studio, teacher)  # a new session: a new tab id
+    assert any("未保存的修改" in i.value for i in reopened.info)
+    reopened.button(key="adopt_unsaved").click().run()
+    assert next(w for w in reopened.text_input if w.key.endswith("key_point")).value == "关掉标签页前的修改"
+
+
+def test_a_lead_reads_a_teachers_plan_without_edit_controls(workspace):
+    _, studio, teacher, draft_id = workspace
+    lead = studio.store.ensure_user("zhao", role="lead", display_name="赵组长")
+    at = second_tab(studio, lead)
+    assert not at.exception, at.exception
+    assert any("wang" in i.value and "阅读" in i.value for i in at.info)
+    assert not [w for w in at.text_input if w.key and w.key.startswith("edit_")]
+    assert [tab.label for tab in at.tabs] == ["教案", "版本"]
 
 
 def test_versions_diff_and_restore(workspace):
@@ -92,6 +158,7 @@ def test_versions_diff_and_restore(workspace):
 
 def test_the_workspace_offers_word_and_markdown_of_the_current_version(workspace):
     at, _, _, _ = workspace
+    at.button(key="plan_export_make_docx").click().run()
     labels = [button.label for button in at.get("download_button")]
     assert "下载 Word 教案" in labels and "下载 Markdown" in labels
     assert at.selectbox(key="plan_export_template").value is None  # the built-in layout by default
