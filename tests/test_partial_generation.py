@@ -41,7 +41,9 @@ def generate(studio, teacher, request, key="k"):
 
 
 def test_cut_off_stream_keeps_finished_sections_and_saves_no_version(studio, teacher, hat_request, fake_backend):
-    fake_backend.respond = cut_at_call(4, IncompleteStream(backend_id="fake"))  # overview, preparation, step 1, then cut
+    fake_backend.respond = cut_at_call(
+        4, IncompleteStream(backend_id="fake")
+    )  # overview, preparation, step 1, then cut
     view = generate(studio, teacher, hat_request)
     assert view.status == "failed" and "不完整" in view.error
     assert view.version_id is None and studio.store.list_drafts(teacher) == []
@@ -112,7 +114,9 @@ def test_context_too_long_retries_once_with_half_the_passages(hat_request, overf
     notices = []
     with notices_to(notices.append):
         result = generate_plan(
-            hat_request, backend=ScriptedBackend(respond=respond), retriever=lambda _r: [passage(n) for n in range(1, 5)]
+            hat_request,
+            backend=ScriptedBackend(respond=respond),
+            retriever=lambda _r: [passage(n) for n in range(1, 5)],
         )
     assert seen_passages[: overflowing_call + 1] == [4] * overflowing_call + [2]
     assert set(seen_passages[overflowing_call:]) == {2}
@@ -127,7 +131,9 @@ def test_context_too_long_twice_is_a_clear_error(hat_request):
     from lesson_studio.authoring.generate import generate_plan
 
     with pytest.raises(ContextTooLong, match="太长"):
-        generate_plan(hat_request, backend=ScriptedBackend(respond=respond), retriever=lambda _r: [passage(1), passage(2)])
+        generate_plan(
+            hat_request, backend=ScriptedBackend(respond=respond), retriever=lambda _r: [passage(1), passage(2)]
+        )
 
 
 def test_a_retrying_backend_shows_its_notice_while_the_job_runs(studio, teacher, hat_request, fake_backend):
@@ -152,12 +158,15 @@ def test_a_retrying_backend_shows_its_notice_while_the_job_runs(studio, teacher,
     assert done.status == "done" and done.notice is None
 
 
-@pytest.mark.parametrize(("error", "offers"), [
-    (IncompleteStream(backend_id="fake"), ("keep_partial", "continue", "regenerate")),
-    (ContentFiltered(backend_id="fake"), ("rephrase",)),
-    (AuthFailed(backend_id="fake"), ("contact_admin",)),
-    (RateLimited(backend_id="fake"), ("retry_later",)),
-])
+@pytest.mark.parametrize(
+    ("error", "offers"),
+    [
+        (IncompleteStream(backend_id="fake"), ("keep_partial", "continue", "regenerate")),
+        (ContentFiltered(backend_id="fake"), ("rephrase",)),
+        (AuthFailed(backend_id="fake"), ("contact_admin",)),
+        (RateLimited(backend_id="fake"), ("retry_later",)),
+    ],
+)
 def test_a_failed_job_offers_what_fits_its_fault(studio, teacher, hat_request, fake_backend, error, offers):
     fake_backend.respond = cut_at_call(3, error)
     view = generate(studio, teacher, hat_request)
