@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 
+import pytest
 from sample_plans import sample_plan
 
 from lesson_studio.export import plan_to_markdown
@@ -132,3 +134,50 @@ def test_control_characters_and_unsafe_links_are_removed():
     plan = sample_plan().model_copy(update={"key_point": "稳\x07定 javascript:alert(1) 见 https://x.org/a"})
     lines = section(plan_to_markdown(plan), "活动重点与难点")
     assert lines[0] == "**活动重点：**稳定  见 https://x.org/a  "
+
+
+# --- Plan text is text, never markup ---------------------------------------------------------------
+
+MARKUP = [
+    # (what the model wrote, what a reader sees after cleaning: non-http links are dropped everywhere)
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),
+    ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+    ("![x](http://host/p.png?q=secret)", "![x](http://host/p.png?q=secret)"),
+    ("[click](javascript:alert(1))", "[click]()"),
+    ("<https://host/track>", "<https://host/track>"),
+    ("\\<img src=x onerror=alert(1)>", "\\<img src=x onerror=alert(1)>"),
+    ("&lt;script&gt;", "&lt;script&gt;"),
+    ("`<br>`", "`<br>`"),
+]
+
+
+def plan_saying(text: str) -> LessonPlan:
+    """The text in a heading, a paragraph, a labelled line and a table cell."""
+    plan = sample_plan()
+    plan.steps[0] = plan.steps[0].model_copy(update={"intent": text})
+    return plan.model_copy(update={"title": text, "design_intent": text, "key_point": text})
+
+
+def rendered(markdown: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+@pytest.mark.parametrize("text", [text for text, _shown in MARKUP])
+def test_html_links_and_images_in_plan_text_are_escaped(text):
+    markdown = plan_to_markdown(plan_saying(text))
+    for raw in ("<img", "<script", "![x](", "[click](", "<https:"):
+        assert not re.search(rf"(?<!\\){re.escape(raw)}", markdown), raw
+
+
+@pytest.mark.parametrize(("text", "shown"), MARKUP)
+def test_escaped_plan_text_renders_inert_and_reads_as_typed(text, shown):
+    page = rendered(plan_to_markdown(plan_saying(text)))
+    assert not re.search(r"<(img|script|a)\b", page)
+    words = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert words.count(shown) == 5  # heading, overview table, design intent, 活动重点, process table
+
+
+def test_plain_web_addresses_stay_as_text():
+    markdown = plan_to_markdown(plan_saying("见 https://moe.gov.cn/jyb_xxgk/ 了解"))
+    assert "**活动重点：**见 https://moe.gov.cn/jyb_xxgk/ 了解" in markdown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from lesson_studio.export import wording
@@ -9,6 +10,13 @@ from lesson_studio.export.wording import clean_text
 from lesson_studio.models import LessonPlan
 
 SectionRenderer = Callable[[LessonPlan], list[str]]
+
+# Plan text is text, never markup: raw HTML (<img src=x onerror=…>, <script>), autolinks, links and
+# images (![x](http://host/p.png?q=secret) would fetch the address wherever the file is previewed)
+# are backslash-escaped, so a Markdown reader shows them as typed and runs none of them. The backslash
+# itself first, so the text cannot cancel an escape; an entity (&lt;) stays as typed too.
+MARKDOWN_ESCAPES = str.maketrans({"\\": "\\\\", "<": "\\<", "[": "\\[", "]": "\\]", "`": "\\`"})
+ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 def plan_to_markdown(plan: LessonPlan) -> str:
@@ -26,7 +34,7 @@ def plan_to_markdown(plan: LessonPlan) -> str:
 
 
 def _design_intent(plan: LessonPlan) -> list[str]:
-    return [clean_text(plan.design_intent).strip()]
+    return [_inert(clean_text(plan.design_intent).strip())]
 
 
 def _objectives(plan: LessonPlan) -> list[str]:
@@ -101,9 +109,14 @@ SECTION_RENDERERS: dict[str, SectionRenderer] = {
 # --- Markdown syntax ---------------------------------------------------------------------------------
 
 
+def _inert(text: str) -> str:
+    """Cleaned plan text written so Markdown shows it as typed (see MARKDOWN_ESCAPES)."""
+    return ENTITY.sub(r"\\&", text.translate(MARKDOWN_ESCAPES))
+
+
 def _one_line(text: str) -> str:
     """Join a text's lines, so a stray newline cannot end a list item or heading early."""
-    return " ".join(line.strip() for line in clean_text(text).splitlines() if line.strip())
+    return _inert(" ".join(line.strip() for line in clean_text(text).splitlines() if line.strip()))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -118,5 +131,5 @@ def _table_row(cells: list[str]) -> str:
 
 def _table_cell(text: str) -> str:
     """A pipe would split the cell and a newline would end the row; <br> is the line break tables allow."""
-    lines = [line.strip() for line in clean_text(text).replace("|", "\\|").splitlines() if line.strip()]
+    lines = [line.strip() for line in _inert(clean_text(text)).replace("|", "\\|").splitlines() if line.strip()]
     return "<br>".join(lines)
