@@ -8,10 +8,16 @@ import zipfile
 
 import docx
 import pytest
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from sample_plans import sample_plan, sample_unit, school_template
 
+from lesson_studio.errors import InvalidInput
 from lesson_studio.export import (
     Cover,
+    SchoolTemplates,
+    TemplateCheck,
     TemplateFailed,
     check_template,
     fill_template,
@@ -21,6 +27,10 @@ from lesson_studio.export import (
 from lesson_studio.export import templates as templates_module
 
 COVER = Cover(teacher="王老师", class_name="大二班")
+FOOTNOTES_XML = (
+    '<w:footnotes xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    '<w:footnote w:id="1"><w:p><w:r><w:t>{}</w:t></w:r></w:p></w:footnote></w:footnotes>'
+)
 # A loop of 10**9 steps: it passes the checks of earlier versions (so a stored template may hold it)
 # and stops only at the time limit.
 RUNAWAY_LOOP = (
@@ -28,6 +38,18 @@ RUNAWAY_LOOP = (
 )
 # 900 million characters: over the child's memory limit.
 HUGE_TEXT = "{{ 活动名称|center(900000000) }}"
+
+
+@pytest.fixture
+def lead_uploads(store, monkeypatch):
+    """Store a template as an earlier version would have: its check passed (bombs included)."""
+
+    def upload(folder, body):
+        monkeypatch.setattr(templates_module, "check_template", lambda data: TemplateCheck())
+        lead = store.ensure_user("zhao", role="lead")
+        return SchoolTemplates(folder).upload(lead, name="旧模板", data=school_template(body=[body]))
+
+    return upload
 
 
 @pytest.fixture
@@ -91,6 +113,20 @@ def test_what_can_grow_without_bound_is_refused_by_name(body, named):
     assert any(named in error for error in result.errors), result.errors
 
 
+@pytest.mark.parametrize("where", ["title", "footnotes"])
+def test_bombs_are_found_wherever_docxtpl_renders(where):
+    document = docx.Document(io.BytesIO(school_template()))
+    if where == "title":
+        document.core_properties.title = "{{ 'x' * 10**8 }}"
+    else:
+        xml = FOOTNOTES_XML.replace("{}", "{{ 'x' * 10**8 }}").encode()
+        part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml, document.part.package)
+        document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert "{{ 'x' * 10 ** 8 }} 不能使用 * 运算" in check_template(buffer.getvalue()).errors[0]
+
+
 def test_what_a_template_needs_passes_the_check():
     body = [
         "{{ 活动过程[0].标题 }} {{ 活动名称[:8] }} {{ 活动名称|truncate(20) }} {{ 活动名称|replace('：', ':') }}",
@@ -147,6 +183,12 @@ def test_a_template_that_fails_gives_the_built_in_layout_and_says_why(short_time
     assert is_built_in_layout(data)
     assert notice.startswith("学校模板“园本教案”这次无法使用，已改用内置版式导出。") and why in notice
     assert " / The school template “园本教案” could not be used" in notice
+
+
+def test_a_stored_template_that_reaches_a_limit_is_named(tmp_path, teacher, lead_uploads):
+    info = lead_uploads(tmp_path, HUGE_TEXT)
+    with pytest.raises(InvalidInput, match="^学校模板“旧模板”：填写模板需要的内存超过"):
+        SchoolTemplates(tmp_path).fill(teacher, info.id, sample_plan(), COVER)
 
 
 def test_a_template_that_works_gives_no_notice():
