@@ -148,14 +148,15 @@ def show_error(error: Exception) -> None:
 # (page file, title key, icon, roles offered it). Offering is convenience only: every action checks
 # the role again in the core, so a teacher who opens an admin page by its address is refused there.
 PAGES = (
-    ("pages/new_lesson.py", "page_new", "✏️", ("teacher", "lead", "admin")),
-    ("pages/my_lessons.py", "page_mine", "📚", ("teacher", "lead", "admin")),
-    ("pages/plan.py", "page_plan", "🛠️", ("teacher", "lead", "admin")),
-    ("pages/library.py", "page_library", "🔎", ("teacher", "lead", "admin")),
-    ("pages/templates.py", "page_templates", "🗂️", ("teacher", "lead", "admin")),
-    ("pages/admin.py", "page_backends", "⚙️", ("admin",)),
-    ("pages/accounts.py", "page_accounts", "👥", ("admin",)),
-    ("pages/account.py", "page_account", "🔑", ("teacher", "lead", "admin")),
+    # Material icons ship with Streamlit; emoji showed as empty boxes where no emoji font is installed.
+    ("pages/new_lesson.py", "page_new", ":material/edit_note:", ("teacher", "lead", "admin")),
+    ("pages/my_lessons.py", "page_mine", ":material/folder_open:", ("teacher", "lead", "admin")),
+    ("pages/plan.py", "page_plan", ":material/construction:", ("teacher", "lead", "admin")),
+    ("pages/library.py", "page_library", ":material/search:", ("teacher", "lead", "admin")),
+    ("pages/templates.py", "page_templates", ":material/description:", ("teacher", "lead", "admin")),
+    ("pages/admin.py", "page_backends", ":material/settings:", ("admin",)),
+    ("pages/accounts.py", "page_accounts", ":material/group:", ("admin",)),
+    ("pages/account.py", "page_account", ":material/key:", ("teacher", "lead", "admin")),
 )
 
 
