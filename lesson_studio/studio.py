@@ -245,21 +245,14 @@ class Studio:
     ) -> tuple[bytes, str | None]:
         """One version as .docx, and a notice when the school template could not be filled and the
         built-in layout was used instead (the teacher always gets a file, never a hang)."""
-        from lesson_studio.export import Cover, plan_docx
+        from lesson_studio.export import Cover, plan_docx_or_builtin
 
         plan = self.load_plan(user, version_id)
         cover = cover or Cover(teacher=user.display_name)
         if not template_id:
-            return plan_docx(plan, cover), None
+            return plan_docx_or_builtin(plan, cover, None)
         info = self.templates.get(user, template_id)
-        try:
-            return plan_docx(plan, cover, self.templates.read(user, template_id)), None
-        except InvalidInput as error:
-            notice = (
-                f"学校模板“{info.name}”没能填写（{error}），已改用内置的表格式教案。请告诉教研组长检查这个模板。"
-                f" / The school template '{info.name}' could not be filled; the built-in layout was used instead."
-            )
-            return plan_docx(plan, cover), notice
+        return plan_docx_or_builtin(plan, cover, self.templates.read(user, template_id), template_name=info.name)
 
     def export_versions_zip(
         self,

@@ -110,8 +110,8 @@ def test_the_word_file_is_made_on_request_and_not_on_every_rerun(data_dir, monke
     store, teacher, _lead = users(data_dir)
     store.save_version(teacher, sample_plan())
     made = []
-    real = export.plan_docx
-    monkeypatch.setattr(export, "plan_docx", lambda *args, **kwargs: made.append(1) or real(*args, **kwargs))
+    real = export.plan_docx_or_builtin
+    monkeypatch.setattr(export, "plan_docx_or_builtin", lambda *args, **kwargs: made.append(1) or real(*args, **kwargs))
     at = page("my_lessons.py", teacher)
     at.run()
     at.run()
@@ -120,4 +120,24 @@ def test_the_word_file_is_made_on_request_and_not_on_every_rerun(data_dir, monke
     at.run()
     at.run()
     assert made == [1]
+    assert any(b.label == "下载 Word 教案" for b in at.get("download_button"))
+
+
+def test_a_template_that_fails_at_fill_time_gives_the_builtin_layout_and_says_why(data_dir):
+    """A template stored before today's checks (or broken on disk) must not cost the teacher the file."""
+    import json
+
+    store, teacher, _lead = users(data_dir)
+    store.save_version(teacher, sample_plan())
+    folder = data_dir / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "0123456789ab.docx").write_bytes(school_template(body=["{{ 活动名 }}"]))  # an unknown placeholder
+    sidecar = {"id": "0123456789ab", "name": "旧模板", "uploaded_by": "赵", "uploaded_at": "2026-01-01", "file_name": "x.docx",
+               "size": 1, "sha256": "", "placeholders": [], "warnings": []}
+    (folder / "0123456789ab.json").write_text(json.dumps(sidecar, ensure_ascii=False), encoding="utf-8")
+    at = page("my_lessons.py", teacher)
+    at.selectbox(key="export_template").set_value("0123456789ab").run()
+    at.button(key="export_make_docx").click().run()
+    assert not at.exception
+    assert any("旧模板" in w.value and "内置" in w.value for w in at.warning)
     assert any(b.label == "下载 Word 教案" for b in at.get("download_button"))
