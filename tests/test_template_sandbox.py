@@ -97,6 +97,7 @@ def test_the_template_bombs_are_refused_by_the_check_before_they_run(body, named
         ("{% filter center(80) %}x{% endfilter %}", "{% filter center(80) %} 不能使用 |center"),
         ("{{ 活动名称|replace('大', '大大大') }}", "|replace 只能把一段文字换成不比它长的文字"),
         ("{{ 活动名称|join('、') }}", "|join 只能用在列表占位符上"),
+        ("{% filter join('、、、、') %}{{ 活动名称 }}{% endfilter %}", "|join 只能用在列表占位符上"),
         ("{% set 名 = 活动名称 ~ 活动名称 %}", "模板不能使用 {% set %}"),
         ("{% macro m() %}{% endmacro %}", "模板不能使用 {% macro %}"),
         ("{% for 字 in 活动名称 %}{{ 字 }}{% endfor %}", "“{% for 字 in 活动名称 %}”只能循环列表占位符"),
@@ -132,6 +133,7 @@ def test_what_a_template_needs_passes_the_check():
         "{{ 活动过程[0].标题 }} {{ 活动名称[:8] }} {{ 活动名称|truncate(20) }} {{ 活动名称|replace('：', ':') }}",
         "{% if 活动过程|length > 3 and 提示 %}共{{ 活动过程|length }}个环节{% else %}{{ 提示|default('无') }}{% endif %}",
         "{% for 项 in 安全提示 if 项.级别 == '禁用' %}{{ loop.index }}. {{ 项.文本|trim }}{% endfor %}",
+        "{% for 项 in 材料清单 %}{% if loop.changed(项.对象) %}{{ 项.对象 }}：{% endif %}{{ 项.文本 }}{% endfor %}",
         "{% for 步骤 in 活动过程 %}{{ 步骤.分钟 * 60 }}秒{% for 问 in 步骤.关键提问 %}{{ loop.cycle('○', '●') }}{{ 问 }}"
         "{% endfor %}{% endfor %}",
         "{{ 活动目标|join('；') }} {{ 材料清单|first }} {{ 观察要点|last }}",

@@ -745,8 +745,8 @@ class _Analysis:
                 " write the text itself"
             )
         if isinstance(node, nodes.Call):
-            if _is_loop_method(node) and all(isinstance(argument, nodes.Const) for argument in node.args):
-                return None
+            if _is_loop_method(node) and not (node.dyn_args or node.dyn_kwargs):
+                return None  # its arguments are visited like any expression
             return (
                 f"{shown} 不能调用函数或方法（如 range()、lipsum()、.center()）：模板里只写占位符、过滤器和循环"
                 f" / {shown}: a template cannot call functions or methods (range(), lipsum(), .center() …);"
@@ -784,7 +784,7 @@ class _Analysis:
                 f"{shown}：|{node.name} 的参数只能是直接写出的文字或数字"
                 f" / {shown}: the arguments of |{node.name} must be plain text or numbers"
             )
-        if node.name == "join" and node.node is not None and not self._is_list(node.node, loops):
+        if node.name == "join" and (node.node is None or not self._is_list(node.node, loops)):
             return (
                 f"{shown}：|join 只能用在列表占位符上，如 {{{{ 活动目标|join('；') }}}}"
                 f" / {shown}: |join works on list placeholders only, e.g. {{{{ 活动目标|join('；') }}}}"
