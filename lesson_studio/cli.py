@@ -365,6 +365,8 @@ def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
         print(f"unchanged {doc.document_id}  v{doc.version}  {doc.title}")
     for skipped in report.skipped:
         print(f"skipped   {skipped.path}: {' '.join(skipped.reason.split())}", file=sys.stderr)
+    for warning in report.warnings:  # e.g. hidden text that was dropped
+        print(f"warning   {warning.path}: {' '.join(warning.message.split())}", file=sys.stderr)
     if (report.added or report.updated) and not args.no_wait:
         _wait_for_vectors(library, user)
     print(

@@ -313,6 +313,10 @@ class JobRunner:
         )
         live.result = result
         self.store.update_job(job_id, status="done", draft_id=version.draft_id, version_id=version.id)
+        if result.link_rejections:
+            # Counted where an admin can find it: sections the model wrote with links or images
+            # nobody asked for (a library document may be steering it).
+            self.store.record_event(live.user, "links_rejected", f"job:{job_id}:{result.link_rejections}")
 
     def _refine(self, live: _LiveJob, record: RefinementRecord) -> None:
         if self.refiner is None:
@@ -322,11 +326,17 @@ class JobRunner:
             live.progress = progress
             live.notice = None
 
+        rejected_links = 0
+
         def on_notice(notice: Notice) -> None:
+            nonlocal rejected_links
             live.notice = notice
+            rejected_links += notice.kind == "links_rejected"
 
         backend = self.backend_for(live.backend_id)
         with notices_to(on_notice), sticky_route():
             proposal = self.finish(live.user, self.refiner(live.user, record, backend, on_progress, live.cancel))
+        if rejected_links:
+            self.store.record_event(live.user, "links_rejected", f"refinement:{record.id}:{rejected_links}")
         # The version will name the backend that really answered, not the task's route ("task:refine").
         self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json(), backend=backend.id)

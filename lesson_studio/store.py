@@ -1318,6 +1318,17 @@ class Store:
                 .order_by(library_versions.c.activated_at.desc())
             ).scalar()
 
+    def record_event(self, user: User | None, action: str, target: str) -> None:
+        """An entry in the audit log (sign-ins, locks, rejected model output …)."""
+        with self._write() as conn:
+            self._audit(conn, user, action, target)
+
+    def events(self, action: str) -> list[tuple[int | None, str]]:
+        """(user id, target) of every audit entry of one kind, oldest first."""
+        query = select(audit.c.user_id, audit.c.target).where(audit.c.action == action).order_by(audit.c.id)
+        with self.engine.connect() as conn:
+            return [(row.user_id, row.target) for row in conn.execute(query)]
+
     # --- helpers -------------------------------------------------------------------------------
 
     @staticmethod

@@ -90,3 +90,12 @@ def test_restart_marks_running_jobs_failed_and_offers_them_again(settings, fake_
     restarted = Studio(settings)
     (record, request), *_ = restarted.store.recent_jobs(teacher)
     assert record.id == job.id and record.status == "failed" and request == hat_request
+
+
+def test_sections_rejected_for_links_are_counted_in_the_audit_log(store, teacher, hat_request):
+    from test_generate import IMAGE, STEP_KEYS, linking
+
+    jobs = runner(store, ScriptedBackend(respond=linking(STEP_KEYS, 1, "teacher", IMAGE)))
+    view = jobs.wait(teacher, jobs.submit(teacher, hat_request, idempotency_key="k", backend_id="fake"), timeout=10)
+    assert view.status == "done"
+    assert store.events("links_rejected") == [(teacher.id, f"job:{view.id}:1")]

@@ -106,7 +106,7 @@ def test_manual_edit_autosaves_without_touching_the_saved_version(studio, teache
     studio.store.put_working_copy(teacher, draft_id, version_id, edited)
     assert studio.load_plan(teacher, version_id) == plan
     assert studio.store.get_working_copy(teacher, draft_id) == (version_id, edited)
-    saved_edit = studio.save_edit(teacher, draft_id, edited)
+    saved_edit = studio.save_edit(teacher, draft_id, edited, base_version_id=version_id, tab_id="main")
     assert saved_edit.number == 2 and studio.store.get_working_copy(teacher, draft_id) is None
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Notice:
-    kind: str  # "retrying" (服务繁忙，正在重试) | "fallback" (改用备用模型) | "fewer_passages" (减少参考资料重试)
+    kind: str  # "retrying" (服务繁忙，正在重试) | "fallback" (改用备用模型) | "fewer_passages" (减少参考资料重试) | "links_rejected" (退回了含链接或图片的部分)
     message: str  # for the teacher, Chinese / English
     backend_id: str
     wait_s: float = 0.0  # how long the backend waits before the next attempt
