@@ -110,10 +110,11 @@ TESTS = frozenset(
 NUMBER_LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "length", "depth", "depth0"})
 LOOP_ATTRIBUTES = NUMBER_LOOP_ATTRIBUTES | {"first", "last", "previtem", "nextitem"}
 LOOP_METHODS = frozenset({"cycle", "changed"})  # {{ loop.cycle('单', '双') }}
+# Calls, * and filters are narrowed further in _Analysis.
 EXPRESSIONS = (
-    nodes.TemplateData, nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Filter, nodes.Test,
-    nodes.Add, nodes.Sub, nodes.Div, nodes.FloorDiv, nodes.Mul, nodes.Concat, nodes.Compare, nodes.And,
-    nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.Call, nodes.List, nodes.Tuple,
+    nodes.TemplateData, nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Slice, nodes.Filter,
+    nodes.Test, nodes.Add, nodes.Sub, nodes.Div, nodes.FloorDiv, nodes.Mul, nodes.Concat, nodes.Compare,
+    nodes.And, nodes.Or, nodes.Not, nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.Call, nodes.List, nodes.Tuple,
 )  # fmt: skip
 STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.FilterBlock, nodes.Scope)
 STATEMENT_TAGS = {
