@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from studio_ui import current_user, get_studio, md, pages_for, show_error, sign_out, t
+from studio_ui import SIGNED_IN, current_user, get_studio, md, pages_for, show_error, sign_out, t
 
 st.set_page_config(page_title="创新备课工作室 Lesson Studio", page_icon="🧸", layout="wide")
 
@@ -18,7 +18,8 @@ if user is None:
     st.navigation([st.Page("pages/sign_in.py", title=t("sign_in"), default=True)], position="hidden").run()
     st.stop()
 
-if get_studio().accounts.must_change_password(user):
+# A password an admin set must be replaced before anything else (single sign-on uses none).
+if st.session_state[SIGNED_IN].via == "password" and get_studio().accounts.must_change_password(user):
     st.navigation([st.Page("pages/account.py", title=t("page_account"), default=True)], position="hidden").run()
     st.stop()
 

@@ -175,3 +175,21 @@ def test_signed_in_app_runs_for_every_role(fresh_studio):
         sign_in_session(at, fresh_studio.store.ensure_user(f"u-{role}", role=role))
         at.run()
         assert not at.exception, role
+
+
+def test_single_sign_on_signs_in_the_account_with_that_email(fresh_studio, boss, monkeypatch):
+    """The identity provider is faked at the one place the app reads it (studio_ui.sso_claims)."""
+    fresh_studio.accounts.add_user(boss, "zhao", role="lead", password=PASSWORD, email="zhao@school.example")
+    monkeypatch.setattr(studio_ui, "sso_claims", lambda: {"email": "zhao@school.example", "email_verified": True})
+    monkeypatch.setattr(studio_ui, "_sso_still_signed_in", lambda: True)
+    at = app().run()
+    assert not at.exception, at.exception
+    assert "zhao（教研组长）" in " ".join(c.value for c in reopened(at).sidebar.caption)
+
+
+def test_single_sign_on_with_an_unknown_email_is_refused_with_a_way_out(fresh_studio, boss, monkeypatch):
+    monkeypatch.setattr(studio_ui, "sso_claims", lambda: {"email": "stranger@school.example"})
+    at = app().run()
+    assert "signed_in" not in at.session_state
+    assert any("没有与" in e.value for e in at.error)
+    assert any(b.label == "退出学校统一身份" for b in at.button)
