@@ -8,14 +8,23 @@ can only run one at a time anyway); waiting jobs know their place in the queue.
 
 Two kinds of job share the machinery: a generation (request -> first version, saved when done)
 and a refinement (a saved version -> a proposal the teacher reviews as a diff, saved on accept).
+
+Each job row names the process that runs it ("host:pid:token") and that process touches its jobs'
+heartbeat every HEARTBEAT_S. Another process (a CLI command, a second app replica) fails a job only
+when its process is gone: no heartbeat for ORPHAN_AFTER, or a process id on this machine that no
+longer exists. Cancel works from any process and on queued jobs at once.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, PlanSections, generate_plan
 from lesson_studio.errors import StudioError
@@ -29,6 +38,32 @@ from lesson_studio.store import RefinementRecord, Store
 # (user, record, backend, on_progress, cancel) -> the proposed plan
 Refiner = Callable[[User, RefinementRecord, ChatBackend, Callable[[PlanProgress], None], threading.Event], LessonPlan]
 FINISHED = ("done", "failed", "cancelled")
+HEARTBEAT_S = 10.0
+ORPHAN_AFTER = timedelta(seconds=60)  # six missed heartbeats: the process is gone
+
+
+def process_id() -> str:
+    """This process, as job rows name their owner: host, pid and a token (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_gone(owner: str) -> bool:
+    """True for a process on this machine that no longer exists. Another machine's processes are
+    judged by their heartbeat alone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by another user
+        return False
+    return False
 
 
 @dataclass
@@ -47,6 +82,7 @@ class JobView:
     notice: Notice | None = None  # what the backend is doing about a fault ("服务繁忙，正在重试")
     partial: PlanSections | None = None  # a generation that did not finish: the sections it kept
     offers: tuple[str, ...] = ()  # after a failure: what the page offers (llm.remedies), in order
+    cancelling: bool = False  # cancel was asked for; the model stops at its next piece
 
 
 @dataclass
@@ -84,6 +120,31 @@ class JobRunner:
         self._live: dict[str, _LiveJob] = {}
         self._queues: dict[str, list[str]] = {}
         self._executors: dict[str, ThreadPoolExecutor] = {}
+        self.owner = process_id()
+        self._heartbeat: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def fail_orphans(self) -> int:
+        """Fail the jobs whose process is gone (at start-up, and with every heartbeat)."""
+        return self.store.fail_orphaned_jobs(me=self.owner, stale_after=ORPHAN_AFTER, gone=owner_is_gone)
+
+    def close(self) -> None:
+        self._stopping.set()
+
+    def _ensure_heartbeat(self) -> None:
+        """Started with the first job: a CLI command that runs none starts no thread."""
+        if self._heartbeat is None:
+            self._heartbeat = threading.Thread(target=self._beat, name="lesson-job-heartbeat", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(HEARTBEAT_S):
+            try:
+                for kind, job_id in self.store.heartbeat(self.owner):  # cancels asked for elsewhere
+                    self._cancel(f"{kind}:{job_id}")
+                self.fail_orphans()
+            except StudioError:
+                continue  # the database was busy; the next beat tries again
 
     # --- generation ------------------------------------------------------------------------------
 
@@ -100,7 +161,7 @@ class JobRunner:
         With `resume`, the job writes only the sections a failed run did not finish."""
         request_id = self.store.save_request(user, request, idempotency_key)
         with self._lock:
-            job, created = self.store.create_job(user, request_id, backend_id)
+            job, created = self.store.create_job(user, request_id, backend_id, owner=self.owner)
             if created:
                 self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request, request_id, resume))
         return job.id
@@ -132,11 +193,14 @@ class JobRunner:
             notice=live.notice if live and status == "running" else None,
             partial=partial,
             offers=offers,
+            cancelling=status == "running" and (record.cancel_requested or bool(live and live.cancel.is_set())),
         )
 
     def cancel(self, user: User, job_id: int) -> None:
+        """Stop a job: a queued one is cancelled at once, a running one stops at its next piece
+        (its view says 正在取消 meanwhile). Works for a job another process runs."""
         self.store.get_job(user, job_id)  # authorization
-        self._cancel(f"generation:{job_id}")
+        self._cancel_everywhere("generation", job_id)
 
     def wait(self, user: User, job_id: int, timeout: float | None = None) -> JobView:
         """Block until the job finishes (CLI, tests); pages poll view() instead."""
@@ -164,6 +228,7 @@ class JobRunner:
             kind=kind,
             payload=payload,
             backend=backend_id,
+            owner=self.owner,
         )
         if created:
             with self._lock:
@@ -184,11 +249,12 @@ class JobRunner:
             queue_position=position,
             proposal=record.result,
             notice=live.notice if live and status == "running" else None,
+            cancelling=status == "running" and bool(live and live.cancel.is_set()),
         )
 
     def cancel_refinement(self, user: User, refinement_id: int) -> None:
         self.store.get_refinement(user, refinement_id)  # authorization
-        self._cancel(f"refinement:{refinement_id}")
+        self._cancel_everywhere("refinement", refinement_id)
 
     def wait_refinement(self, user: User, refinement_id: int, timeout: float | None = None) -> JobView:
         self._wait(f"refinement:{refinement_id}", timeout)
@@ -198,6 +264,7 @@ class JobRunner:
 
     def _start(self, key: str, user: User, backend_id: str, work: Callable[[_LiveJob], None]) -> None:
         """Register and queue a job; the caller holds self._lock."""
+        self._ensure_heartbeat()
         queue = self.queue_for(backend_id)
         live = _LiveJob(key=key, user=user, backend_id=backend_id, queue=queue)
         self._live[key] = live
@@ -218,6 +285,21 @@ class JobRunner:
                 )
                 position = (queue.index(key) if key in queue else 0) + running
         return live, position
+
+    def _cancel_everywhere(self, kind: str, job_id: int) -> None:
+        key = f"{kind}:{job_id}"
+        with self._lock:
+            live = self._live.get(key)
+            if live is not None and live.status == "queued":
+                # Out of the queue now: the page must not keep showing it as waiting.
+                queue = self._queues.get(live.queue, [])
+                if key in queue:
+                    queue.remove(key)
+                live.status = "cancelled"
+                live.cancel.set()
+        # In the database for every process: queued -> cancelled at once; running -> asked to stop.
+        self.store.request_cancel(kind, job_id)
+        self._cancel(key)
 
     def _cancel(self, key: str) -> None:
         with self._lock:
@@ -243,8 +325,12 @@ class JobRunner:
                 queue.remove(live.key)
         kind, _, raw_id = live.key.partition(":")
         update = self.store.update_job if kind == "generation" else self.store.update_refinement
+        status, cancel_requested = self.store.job_state(kind, int(raw_id))
+        if status == "cancelled" or live.status == "cancelled":  # cancelled while it waited
+            live.status = "cancelled"
+            return
         try:
-            if live.cancel.is_set():
+            if live.cancel.is_set() or cancel_requested:
                 raise Cancelled()
             live.status = "running"
             update(int(raw_id), status="running")

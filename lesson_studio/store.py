@@ -134,6 +134,12 @@ jobs = Table(
     Column("offers", String(120), nullable=False, default=""),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added by 006_job_owner: the process that runs the job ("host:pid:token") and its last sign of
+    # life. Only a job whose process is gone is failed by another process; a CLI command started
+    # beside the app leaves the app's jobs alone.
+    Column("owner", String(120), nullable=False, default=""),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
 )
 audit = Table(
     "audit",
@@ -188,6 +194,9 @@ refinements = Table(
     Column("version_id", Integer, nullable=True),  # set once, when the teacher accepts the proposal
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("owner", String(120), nullable=False, default=""),  # as jobs.owner (006_job_owner)
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
 )
 
 
@@ -331,17 +340,29 @@ def _m005_accounts(conn: Connection) -> None:
         _working_copies_by_user.drop(conn)
 
 
+def _m006_job_owner(conn: Connection) -> None:
+    """Jobs and refinements carry their process and a heartbeat, and a cancel another process asked for."""
+    for table in (jobs, refinements):
+        _add_missing_columns(conn, table, ["owner", "heartbeat_at", "cancel_requested"])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_authoring", _m002_authoring),
     ("003_library", _m003_library),
     ("004_job_partial", _m004_job_partial),
     ("005_accounts", _m005_accounts),
+    ("006_job_owner", _m006_job_owner),
 ]
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for what was stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -376,6 +397,8 @@ class JobRecord:
     version_id: int | None
     partial_json: str | None = None  # the sections that had arrived (see jobs.partial_json)
     offers: str = ""  # comma-separated llm.remedies offers after a failure
+    owner: str = ""  # the process running it (006_job_owner)
+    cancel_requested: bool = False
 
 
 class Store:
@@ -698,8 +721,9 @@ class Store:
 
     # --- jobs ----------------------------------------------------------------------------------
 
-    def create_job(self, user: User, request_id: int, backend: str) -> tuple[JobRecord, bool]:
-        """The job for a request, created once; returns (job, created_now)."""
+    def create_job(self, user: User, request_id: int, backend: str, *, owner: str = "") -> tuple[JobRecord, bool]:
+        """The job for a request, created once, owned by the process that will run it; returns
+        (job, created_now)."""
         now = _now()
         with self._write() as conn:
             row = conn.execute(select(jobs).where(jobs.c.request_id == request_id)).first()
@@ -715,6 +739,9 @@ class Store:
                                 error="",
                                 created_at=now,
                                 updated_at=now,
+                                owner=owner,
+                                heartbeat_at=now,
+                                cancel_requested=False,
                             )
                         )
                     created = True
@@ -728,7 +755,7 @@ class Store:
         return _job_record(row), created
 
     def update_job(self, job_id: int, **values: object) -> None:
-        allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json", "offers"}
+        allowed = {"status", "error", "draft_id", "version_id", "backend", "partial_json", "offers", "cancel_requested"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown job fields: {values.keys() - allowed}")
         with self._write() as conn:
@@ -754,15 +781,72 @@ class Store:
             ).all()
         return [(_job_record(row), LessonRequest.model_validate_json(row.request_json)) for row in rows]
 
-    def fail_interrupted_jobs(self) -> int:
-        """At start-up: a job still queued or running was cut off by a restart; its request is kept."""
+    def job_state(self, kind: str, job_id: int) -> tuple[str, bool]:
+        """(status, cancel_requested) of a generation job or a refinement, for the process running it."""
+        table = jobs if kind == "generation" else refinements
+        with self.engine.connect() as conn:
+            row = conn.execute(select(table.c.status, table.c.cancel_requested).where(table.c.id == job_id)).first()
+        return (row.status, bool(row.cancel_requested)) if row else ("", False)
+
+    def request_cancel(self, kind: str, job_id: int) -> str:
+        """Cancel from any process: a queued job is cancelled at once; a running one is asked to stop
+        (its process sees the request at its next heartbeat). Returns the status after the call."""
+        table = jobs if kind == "generation" else refinements
         with self._write() as conn:
-            result = conn.execute(
-                update(jobs)
-                .where(jobs.c.status.in_(("queued", "running")))
-                .values(status="failed", error="服务重启中断了生成，请重试 / Interrupted by a restart; retry", updated_at=_now())
-            )
-        return result.rowcount or 0
+            row = conn.execute(select(table.c.status).where(table.c.id == job_id)).first()
+            if row is None or row.status not in ("queued", "running"):
+                return row.status if row else ""
+            if row.status == "queued":
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == job_id)
+                    .values(status="cancelled", error="已取消 / Cancelled", cancel_requested=True, updated_at=_now())
+                )
+                return "cancelled"
+            conn.execute(update(table).where(table.c.id == job_id).values(cancel_requested=True, updated_at=_now()))
+            return "running"
+
+    def heartbeat(self, owner: str) -> list[tuple[str, int]]:
+        """This process is alive: touch its unfinished jobs. Returns (kind, id) of those whose cancel
+        another process asked for."""
+        now = _now()
+        wanted: list[tuple[str, int]] = []
+        with self._write() as conn:
+            for kind, table in (("generation", jobs), ("refinement", refinements)):
+                mine = (table.c.owner == owner) & table.c.status.in_(("queued", "running"))
+                conn.execute(update(table).where(mine).values(heartbeat_at=now))
+                wanted += [(kind, row.id) for row in conn.execute(select(table.c.id).where(mine & table.c.cancel_requested.is_(True)))]
+        return wanted
+
+    def fail_orphaned_jobs(self, *, me: str, stale_after: timedelta, gone: Callable[[str], bool]) -> int:
+        """Jobs and refinements still queued or running whose process is gone: no heartbeat for
+        `stale_after`, or `gone(owner)` says so (a process on this machine that no longer exists).
+        They become failed, their request and kept sections stay, and 重试/继续生成 is offered.
+        Another live process's jobs — the app's, while a CLI command starts — are left alone."""
+        cutoff = _now() - stale_after
+        failed = 0
+        messages = {
+            "generation": "生成它的程序已经停止，生成没有完成，请重试 / The process generating this stopped; retry",
+            "refinement": "修改它的程序已经停止，修改没有完成，请重试 / The process refining this stopped; retry",
+        }
+        with self._write() as conn:
+            for kind, table in (("generation", jobs), ("refinement", refinements)):
+                rows = conn.execute(
+                    select(table.c.id, table.c.owner, table.c.heartbeat_at).where(
+                        table.c.status.in_(("queued", "running")), table.c.owner != me
+                    )
+                ).all()
+                orphans = [
+                    row.id
+                    for row in rows
+                    if not row.owner or row.heartbeat_at is None or _aware(row.heartbeat_at) < cutoff or gone(row.owner)
+                ]
+                if orphans:
+                    conn.execute(
+                        update(table).where(table.c.id.in_(orphans)).values(status="failed", error=messages[kind], updated_at=_now())
+                    )
+                failed += len(orphans)
+        return failed
 
     # --- authoring: working copies and refinements ---------------------------------------------
 
@@ -860,7 +944,16 @@ class Store:
             )
 
     def create_refinement(
-        self, user: User, *, idempotency_key: str, draft_id: int, base_version_id: int, kind: str, payload: dict, backend: str
+        self,
+        user: User,
+        *,
+        idempotency_key: str,
+        draft_id: int,
+        base_version_id: int,
+        kind: str,
+        payload: dict,
+        backend: str,
+        owner: str = "",
     ) -> tuple[RefinementRecord, bool]:
         """The refinement for a key, created once; returns (record, created_now)."""
         self.draft_owner(user, draft_id, for_edit=True)
@@ -884,6 +977,9 @@ class Store:
                                 error="",
                                 created_at=now,
                                 updated_at=now,
+                                owner=owner,
+                                heartbeat_at=now,
+                                cancel_requested=False,
                             )
                         )
                     created = True
@@ -903,7 +999,7 @@ class Store:
         return _refinement_record(row)
 
     def update_refinement(self, refinement_id: int, **values: object) -> None:
-        allowed = {"status", "error", "result_json", "backend"}
+        allowed = {"status", "error", "result_json", "backend", "cancel_requested"}
         if not values.keys() <= allowed:
             raise ValueError(f"unknown refinement fields: {values.keys() - allowed}")
         with self._write() as conn:
@@ -952,15 +1048,6 @@ class Store:
                 conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(version_id=version.id))
                 return version
         return self.get_version(user, self.get_refinement(user, refinement_id).version_id or 0)[0]
-
-    def fail_interrupted_refinements(self) -> int:
-        with self._write() as conn:
-            result = conn.execute(
-                update(refinements)
-                .where(refinements.c.status.in_(("queued", "running")))
-                .values(status="failed", error="服务重启中断了修改，请重试 / Interrupted by a restart; retry", updated_at=_now())
-            )
-        return result.rowcount or 0
 
     # --- library documents ---------------------------------------------------------------------
     # The registry of the course library (lesson_studio.library checks roles before calling these).
@@ -1416,6 +1503,8 @@ def _job_record(row) -> JobRecord:  # type: ignore[no-untyped-def]
         version_id=row.version_id,
         partial_json=row.partial_json,
         offers=row.offers or "",
+        owner=row.owner or "",
+        cancel_requested=bool(row.cancel_requested),
     )
 
 

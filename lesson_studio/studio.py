@@ -45,14 +45,14 @@ class Studio:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.db_url)
         self.accounts = Accounts(self.store)
-        self.store.fail_interrupted_jobs()
-        self.store.fail_interrupted_refinements()
         self._library = library
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}
         self.jobs = JobRunner(
             self.store, self.backend, self.retrieve, self._refine, queue_for=self._queue_for, finish=self.align
         )
+        # Only jobs whose process is gone: a CLI command started beside the app leaves its jobs alone.
+        self.jobs.fail_orphans()
 
     # --- parts ---------------------------------------------------------------------------------
 

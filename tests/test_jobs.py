@@ -99,3 +99,91 @@ def test_sections_rejected_for_links_are_counted_in_the_audit_log(store, teacher
     view = jobs.wait(teacher, jobs.submit(teacher, hat_request, idempotency_key="k", backend_id="fake"), timeout=10)
     assert view.status == "done"
     assert store.events("links_rejected") == [(teacher.id, f"job:{view.id}:1")]
+
+
+def test_a_second_studio_on_the_same_data_folder_leaves_the_first_ones_job_alone(settings, fake_backend, teacher, hat_request):
+    """What a CLI command does when it starts beside the app: it must not fail the app's running job."""
+    from lesson_studio.studio import Studio
+
+    hold = threading.Event()
+    fake_backend.hold = hold
+    app = Studio(settings)
+    app.jobs.retriever = None
+    job_id = app.submit_generation(teacher, hat_request, idempotency_key="k", backend_id="fake")
+    Studio(settings)  # `python -m lesson_studio users list` while the app generates
+    assert app.store.get_job(teacher, job_id).status in ("queued", "running")
+    hold.set()
+    assert app.jobs.wait(teacher, job_id, timeout=10).status == "done"
+
+
+def test_a_job_whose_process_is_gone_is_failed_and_offered_again(store, teacher, hat_request):
+    from lesson_studio.jobs import process_id
+
+    request_id = store.save_request(teacher, hat_request, "gone")
+    dead = process_id().rsplit(":", 2)[0] + ":999999999:x"  # this machine, a process id that cannot exist
+    job, _ = store.create_job(teacher, request_id, "fake", owner=dead)
+    jobs = runner(store, ScriptedBackend())
+    assert jobs.fail_orphans() == 1
+    view = jobs.view(teacher, job.id)
+    assert view.status == "failed" and "已经停止" in view.error and "regenerate" in view.offers
+
+
+def test_another_machines_job_is_failed_only_after_its_heartbeat_stops(store, teacher, hat_request):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from lesson_studio.store import jobs as jobs_table
+
+    request_id = store.save_request(teacher, hat_request, "remote")
+    job, _ = store.create_job(teacher, request_id, "fake", owner="other-host:42:abc")
+    runner_here = runner(store, ScriptedBackend())
+    assert runner_here.fail_orphans() == 0  # alive: its heartbeat is fresh
+    with store.engine.begin() as conn:
+        conn.execute(update(jobs_table).values(heartbeat_at=datetime.now(UTC) - timedelta(minutes=5)))
+    assert runner_here.fail_orphans() == 1
+
+
+def test_cancelling_a_queued_job_shows_at_once(store, teacher, hat_request):
+    hold = threading.Event()
+    jobs = runner(store, ScriptedBackend(hold=hold))
+    first = jobs.submit(teacher, hat_request, idempotency_key="1", backend_id="fake")
+    second = jobs.submit(teacher, hat_request.model_copy(update={"minutes": 25}), idempotency_key="2", backend_id="fake")
+    assert jobs.view(teacher, second).status == "queued"
+    jobs.cancel(teacher, second)
+    assert jobs.view(teacher, second).status == "cancelled"  # before the worker reaches it
+    assert jobs.view(teacher, first).queue_position == 0
+    hold.set()
+    assert jobs.wait(teacher, first, timeout=10).status == "done"
+    assert jobs.view(teacher, second).status == "cancelled"
+    assert len(store.list_drafts(teacher)) == 1
+
+
+def test_a_running_job_says_it_is_cancelling_until_it_stops(store, teacher, hat_request):
+    hold = threading.Event()
+    jobs = runner(store, ScriptedBackend(hold=hold))
+    job_id = jobs.submit(teacher, hat_request, idempotency_key="r", backend_id="fake")
+    deadline = threading.Event()
+    while jobs.view(teacher, job_id).status != "running":
+        deadline.wait(0.02)
+    jobs.cancel(teacher, job_id)
+    assert jobs.view(teacher, job_id).cancelling
+    hold.set()
+    assert jobs.wait(teacher, job_id, timeout=10).status == "cancelled"
+
+
+def test_a_cancel_asked_for_in_another_process_reaches_the_running_job(store, teacher, hat_request, monkeypatch):
+    import lesson_studio.jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "HEARTBEAT_S", 0.1)
+    hold = threading.Event()
+    owner = runner(store, ScriptedBackend(hold=hold))
+    job_id = owner.submit(teacher, hat_request, idempotency_key="x", backend_id="fake")
+    while owner.view(teacher, job_id).status != "running":
+        hold.wait(0.02)
+    other = runner(store, ScriptedBackend())  # another replica: no live job of its own
+    other.cancel(teacher, job_id)
+    live = owner._live[f"generation:{job_id}"]
+    assert live.cancel.wait(timeout=10)  # delivered by the owner's heartbeat
+    hold.set()
+    assert owner.wait(teacher, job_id, timeout=10).status == "cancelled"

@@ -55,10 +55,13 @@ def test_blank_username_is_refused(store):
         store.ensure_user("  ")
 
 
-def test_interrupted_jobs_fail_on_restart_and_keep_the_request(settings, store, teacher, hat_request):
+def test_jobs_of_a_gone_process_fail_and_keep_the_request(settings, store, teacher, hat_request):
+    from datetime import timedelta
+
     request_id = store.save_request(teacher, hat_request, "k")
-    job, created = store.create_job(teacher, request_id, "local")
+    job, created = store.create_job(teacher, request_id, "local", owner="host:1:dead")
     assert created
-    assert Store(settings.db_url).fail_interrupted_jobs() == 1
+    failed = Store(settings.db_url).fail_orphaned_jobs(me="host:2:me", stale_after=timedelta(seconds=60), gone=lambda owner: owner == "host:1:dead")
+    assert failed == 1
     assert store.get_job(teacher, job.id).status == "failed"
     assert store.get_request(teacher, request_id) == hat_request
