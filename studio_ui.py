@@ -20,6 +20,7 @@ from lesson_studio.config import RESOURCES_DIR, Settings
 from lesson_studio.errors import StudioError
 from lesson_studio.export.cover import Cover
 from lesson_studio.models import LessonPlan, User
+from lesson_studio.progress import ProgressFigures, streaming_fields
 from lesson_studio.studio import Studio
 
 
@@ -200,8 +201,29 @@ def render_plan(plan: LessonPlan, *, author: str = "") -> None:
     _render_citations(plan.citations)
 
 
+def duration(seconds: float) -> str:
+    """'45 秒' / '2 分 10 秒' (rounded to 5 s above a minute: an estimate, not a stopwatch)."""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return t("duration_s", s=seconds)
+    minutes, rest = divmod(int(round(seconds / 5) * 5), 60)
+    return t("duration_min", m=minutes, s=rest)
+
+
+def render_progress_bar(figures: ProgressFigures | None, *, cancelling: bool = False) -> None:
+    """Sections done of all, time so far and, from this machine's measured speed, time left."""
+    if cancelling:
+        st.warning(t("cancelling"))
+    if figures is None:
+        return
+    line = t("progress_line", done=figures.sections_done, total=figures.sections_total, elapsed=duration(figures.elapsed_s))
+    line += " · " + (t("progress_left", left=duration(figures.remaining_s)) if figures.remaining_s is not None else t("progress_measuring"))
+    st.progress(min(1.0, figures.fraction), text=line)
+
+
 def render_progress(progress: PlanProgress) -> None:
-    """What has arrived so far: the code-decided structure first, then each finished section."""
+    """What has arrived so far: the code-decided structure first, then each finished section, then
+    the words of the section being written as they arrive."""
     scaffold = progress.scaffold
     for warning in scaffold.warnings:
         st.warning(md(warning))
@@ -222,13 +244,23 @@ def render_progress(progress: PlanProgress) -> None:
                 st.markdown(f"**{number}\\. {md(slot.phase)}·{md(slot.cps_stage)}　{md(step.title)}**（{slot.minutes} 分钟）")
                 st.markdown("师：" + md(step.teacher))
                 st.markdown("幼：" + md(step.children))
-    if progress.current_section:
-        st.info(t("generating", section=md(progress.current_section)))
-        preview = progress.partial_fields()
-        if preview:
-            st.caption(md(" · ".join(preview.values())[-300:]))
+    render_writing(progress)
     _render_safety(scaffold.safety_notes)
     _render_citations(progress.citations)
+
+
+def render_writing(progress: PlanProgress) -> None:
+    """The section being written, its words appearing as the model writes them."""
+    if not progress.current_section:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{t('generating', section=md(progress.current_section))}**")
+        words = streaming_fields(progress.current_text)
+        for index, (label, text) in enumerate(words):
+            cursor = " ▌" if index == len(words) - 1 else ""
+            st.markdown((f"{md(label)}：" if label else "") + md(text) + cursor)
+        if not words:
+            st.caption(t("reading_prompt"))
 
 
 def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from lesson_studio.llm.notices import Notice, notices_to
 from lesson_studio.llm.remedies import CONTINUE, REGENERATE, RETRY_LATER, remedy_for
 from lesson_studio.llm.routing import sticky_route
 from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
+from lesson_studio.progress import ProgressFigures, SectionTimes, figures
 from lesson_studio.store import RefinementRecord, Store
 
 # (user, record, backend, on_progress, cancel) -> the proposed plan
@@ -83,6 +85,7 @@ class JobView:
     partial: PlanSections | None = None  # a generation that did not finish: the sections it kept
     offers: tuple[str, ...] = ()  # after a failure: what the page offers (llm.remedies), in order
     cancelling: bool = False  # cancel was asked for; the model stops at its next piece
+    figures: ProgressFigures | None = None  # sections done / total, elapsed, estimated time left
 
 
 @dataclass
@@ -97,6 +100,9 @@ class _LiveJob:
     result: GenerationResult | None = None
     notice: Notice | None = None
     kept: bool = False  # some sections were saved to the job (so there is something to continue)
+    started_at: float = 0.0  # when it began running (time.monotonic)
+    last_section_at: float = 0.0
+    kept_at_start: int = 0  # sections a continued job already had
 
 
 class JobRunner:
@@ -121,6 +127,7 @@ class JobRunner:
         self._queues: dict[str, list[str]] = {}
         self._executors: dict[str, ThreadPoolExecutor] = {}
         self.owner = process_id()
+        self.section_times = SectionTimes()  # this machine's measured seconds per section, per model
         self._heartbeat: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -194,7 +201,21 @@ class JobRunner:
             partial=partial,
             offers=offers,
             cancelling=status == "running" and (record.cancel_requested or bool(live and live.cancel.is_set())),
+            figures=self._figures(live) if live and status == "running" else None,
         )
+
+    def _figures(self, live: _LiveJob) -> ProgressFigures | None:
+        progress = live.progress
+        if progress is None or not live.started_at:
+            return None
+        total = 3 + len(progress.scaffold.steps)  # overview, preparation, each step, closing
+        done = progress.sections().count()
+        # The time left is estimated from what this run wrote, not from what a continued job kept.
+        estimate = figures(
+            done - live.kept_at_start, total - live.kept_at_start, live.started_at,
+            typical_section_s=self.section_times.typical(live.queue),
+        )
+        return ProgressFigures(done, total, estimate.elapsed_s, estimate.remaining_s)
 
     def cancel(self, user: User, job_id: int) -> None:
         """Stop a job: a queued one is cancelled at once, a running one stops at its next piece
@@ -373,9 +394,16 @@ class JobRunner:
             # After every section, so a failure, a cancel or a restart keeps what had arrived.
             self.store.update_job(job_id, partial_json=sections.model_dump_json())
             live.kept = sections.kept_anything()
+            now = time.monotonic()
+            if live.last_section_at:
+                self.section_times.add(live.queue, now - live.last_section_at)
+            live.last_section_at = now
 
+        live.started_at = live.last_section_at = time.monotonic()
         if resume is not None:
             on_section(resume)
+            live.last_section_at = time.monotonic()
+            live.kept_at_start = resume.count()
         retriever = self.retriever
         # sticky_route: a plan is several calls; once one backend has written, the rest is its too.
         with notices_to(on_notice), sticky_route():

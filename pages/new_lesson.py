@@ -17,6 +17,7 @@ from studio_ui import (
     md,
     render_plan,
     render_progress,
+    render_progress_bar,
     require_user,
     show_error,
     t,
@@ -153,10 +154,12 @@ def poll_job() -> None:
         st.info(t("queued", n=view.queue_position))
     if view.notice:
         st.warning(md(view.notice.message))
+    render_progress_bar(view.figures, cancelling=view.cancelling)
     if view.progress:
         render_progress(view.progress)
-    if st.button(t("cancel")):
+    if not view.cancelling and st.button(t("cancel")):
         studio.jobs.cancel(user, view.id)
+        st.rerun()  # say so at once
 
 
 def show_finished(view) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +172,10 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
             st.switch_page("pages/plan.py")
         render_plan(plan)
     else:
-        st.error(f"{t('failed')}：{md(view.error)}")
+        if view.status == "cancelled":
+            st.info(t("cancelled"))
+        else:
+            st.error(f"{t('failed')}：{md(view.error)}")
         # What to offer is decided in the core (llm.remedies); the page only draws the buttons.
         if CONTACT_ADMIN in view.offers:
             st.info(t("contact_admin"))

@@ -14,7 +14,7 @@ from lesson_studio.authoring.refine import section_ids, section_label
 from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StaleVersion, StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
-from studio_ui import export_buttons, get_studio, md, render_plan, require_user, show_error, t
+from studio_ui import export_buttons, get_studio, md, render_plan, render_writing, require_user, show_error, t
 
 user = require_user()
 studio = get_studio()
@@ -111,11 +111,14 @@ def poll_refinement() -> None:
     if view.queue_position:
         st.info(t("queued", n=view.queue_position))
     if view.notice:
-        st.warning(view.notice.message)
-    if view.progress and view.progress.current_section:
-        st.info(t("generating", section=view.progress.current_section))
-    if st.button(t("cancel"), key="cancel_refinement"):
+        st.warning(md(view.notice.message))
+    if view.cancelling:
+        st.warning(t("cancelling"))
+    if view.progress:
+        render_writing(view.progress)
+    if not view.cancelling and st.button(t("cancel"), key="cancel_refinement"):
         studio.jobs.cancel_refinement(user, view.id)
+        st.rerun()
 
 
 def show_refinement() -> None:

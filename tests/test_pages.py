@@ -163,3 +163,30 @@ def test_a_library_lesson_is_adapted_into_a_new_plan_citing_it(app, fake_backend
     assert "改编自资源库教案" in fake_backend.prompts_text()
     captions = " ".join(c.value for c in app.caption)
     assert f"《{title}》" in captions  # its passages are the plan's 参考资料
+
+
+def test_a_running_generation_shows_parts_done_and_time_and_cancels_at_once(app, fake_backend):
+    import threading
+
+    from fakes import answer_for
+
+    calls = {"n": 0}
+    hold = threading.Event()
+
+    def pause_at_third_call(messages, schema):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            hold.wait(20)
+        return answer_for(schema)
+
+    fake_backend.respond = pause_at_third_call
+    app.text_input(key="sentence").input(SENTENCE)
+    app.button(key="parse").click().run()
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("已完成 2/" in (p.proto.text if hasattr(p, "proto") else "") for p in at.get("progress")))
+    assert any("正在生成" in m.value for m in app.markdown)
+    next(b for b in app.button if b.label == "取消生成").click().run()
+    assert not app.exception, app.exception
+    assert any("正在取消" in w.value for w in app.warning) or any("已取消" in i.value for i in app.info)
+    hold.set()
+    run_until(app, lambda at: any("已取消" in i.value for i in at.info))
