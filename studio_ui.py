@@ -263,6 +263,33 @@ def render_writing(progress: PlanProgress) -> None:
             st.caption(t("reading_prompt"))
 
 
+def render_diff(sections, before_label: str, after_label: str) -> None:  # type: ignore[no-untyped-def]
+    """Changed sections side by side; removed words struck through in red on the left, added ones
+    in green on the right. The text itself goes through md(): only the highlighting is Markdown."""
+    for section in sections:
+        if not section.changed:
+            continue
+        runs = section.segments()
+        left, right = st.columns(2)
+        left.caption(f"{md(section.label)}（{md(before_label)}）")
+        left.markdown("".join(_run(kind, text) for kind, text in runs if kind != "insert") or "—")
+        right.caption(f"{md(section.label)}（{md(after_label)}）")
+        right.markdown("".join(_run(kind, text) for kind, text in runs if kind != "delete") or "—")
+
+
+def _run(kind: str, text: str) -> str:
+    if kind == "equal":
+        return md(text)
+    marked = "".join(_highlight(kind, part) if part.strip() else part for part in re.split(r"(\n)", text))
+    return marked.replace("\n", "  \n")
+
+
+def _highlight(kind: str, text: str) -> str:
+    if kind == "delete":
+        return f":red-background[~~{md(text)}~~]"
+    return f":green-background[**{md(text)}**]"
+
+
 def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
     if notes:
         st.markdown("**安全提示**")

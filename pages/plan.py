@@ -14,7 +14,21 @@ from lesson_studio.authoring.refine import section_ids, section_label
 from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StaleVersion, StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
-from studio_ui import export_buttons, get_studio, md, render_plan, render_writing, require_user, show_error, t
+from studio_ui import (
+    export_buttons,
+    get_studio,
+    md,
+    render_diff,
+    render_plan,
+    render_writing,
+    require_user,
+    show_error,
+    t,
+)
+
+DIMENSIONS = ["认知", "能力", "情感"]
+FOR_WHOM = ["幼儿", "教师"]
+TEACHER_NOTE = "teacher"  # the hazard_id of a safety note the teacher added (the table's own stay)
 
 user = require_user()
 studio = get_studio()
@@ -55,13 +69,7 @@ def start(kind: str, payload: dict) -> None:
 
 
 def show_diff(sections, before_label: str, after_label: str) -> None:  # type: ignore[no-untyped-def]
-    for section in sections:
-        if section.changed:
-            left, right = st.columns(2)
-            left.caption(f"{md(section.label)}（{before_label}）")
-            left.text(section.before)
-            right.caption(f"{md(section.label)}（{after_label}）")
-            right.text(section.after)
+    render_diff(sections, before_label, after_label)
 
 
 def resolve_conflict(conflict: StaleVersion, mine: LessonPlan, save, key: str) -> None:  # type: ignore[no-untyped-def]
@@ -230,39 +238,114 @@ def edit_controls() -> None:
     # discarded edit): Streamlit keeps a widget's old value for as long as its key lives.
     prefix = f"edit_{draft_id}_{base_id}_{st.session_state.get('edit_round', 0)}_"
 
-    def autosave() -> None:
-        # Called on every change: the working copy keeps the edit and the version it started
-        # from; the saved version stays as it was.
+    def restructure(change) -> None:  # type: ignore[no-untyped-def]
+        """Add or remove an objective, a material or a line: the working copy changes, and the
+        widgets are drawn again from it."""
+        data = edited_data()
+        change(data)
         try:
-            studio.store.put_working_copy(user, draft_id, base_id, edited_plan(), tab_id=tab_id)
+            studio.store.put_working_copy(user, draft_id, base_id, LessonPlan.model_validate(data), tab_id=tab_id)
         except (ValidationError, StudioError) as error:
             st.session_state["edit_error"] = str(error)
+        st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
 
-    def edited_plan() -> LessonPlan:
+    def lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def edited_data() -> dict:
+        """The plan as the widgets now show it (read from their keys, so callbacks can use it too)."""
+        value = st.session_state.get
         data = editing.model_dump()
         for name in ("title", "design_intent", "key_point", "difficult_point"):
-            data[name] = st.session_state.get(prefix + name, data[name])
+            data[name] = value(prefix + name, data[name])
+        for index, objective in enumerate(data["objectives"]):
+            objective["dimension"] = value(f"{prefix}objective{index}_dimension", objective["dimension"])
+            objective["text"] = value(f"{prefix}objective{index}_text", objective["text"])
+        preparation = data["preparation"]
+        preparation["experience"] = lines(value(prefix + "experience", "\n".join(preparation["experience"])))
+        for index, material in enumerate(preparation["materials"]):
+            for name in ("name", "quantity", "for_whom"):
+                material[name] = value(f"{prefix}material{index}_{name}", material[name])
         for index, step in enumerate(data["steps"]):
-            for name in ("title", "teacher", "children", "intent"):
-                step[name] = st.session_state.get(f"{prefix}step{index}_{name}", step[name])
-            step["minutes"] = st.session_state.get(f"{prefix}step{index}_minutes", step["minutes"])
-        data["extension"]["area"] = st.session_state.get(prefix + "area", data["extension"]["area"])
-        data["extension"]["home"] = st.session_state.get(prefix + "home", data["extension"]["home"])
-        return LessonPlan.model_validate(data)
+            for name in ("title", "teacher", "children", "intent", "minutes"):
+                step[name] = value(f"{prefix}step{index}_{name}", step[name])
+            step["key_questions"] = lines(value(f"{prefix}step{index}_questions", "\n".join(step["key_questions"])))
+        data["extension"]["area"] = value(prefix + "area", data["extension"]["area"])
+        data["extension"]["home"] = value(prefix + "home", data["extension"]["home"])
+        data["observation_points"] = lines(value(prefix + "observation", "\n".join(data["observation_points"])))
+        # Safety notes from the hazard table stay as they are; the teacher's own follow them.
+        fixed = [note for note in data["safety_notes"] if note["hazard_id"] != TEACHER_NOTE]
+        own = lines(value(prefix + "own_safety", "\n".join(n["note"] for n in data["safety_notes"] if n["hazard_id"] == TEACHER_NOTE)))
+        data["safety_notes"] = fixed + [
+            {"hazard_id": TEACHER_NOTE, "material": "教师补充", "note": note, "severity": "caution"} for note in own
+        ]
+        return data
 
-    st.text_input(t("field_title"), editing.title, key=prefix + "title", on_change=autosave)
-    st.text_area(t("field_intent"), editing.design_intent, key=prefix + "design_intent", on_change=autosave)
-    st.text_input(t("field_key"), editing.key_point, key=prefix + "key_point", on_change=autosave)
-    st.text_input(t("field_difficult"), editing.difficult_point, key=prefix + "difficult_point", on_change=autosave)
+    def edited_plan() -> LessonPlan:
+        return LessonPlan.model_validate(edited_data())
+
+    st.text_input(t("field_title"), editing.title, key=prefix + "title", max_chars=40)
+    st.text_area(t("field_intent"), editing.design_intent, key=prefix + "design_intent", max_chars=300)
+
+    st.markdown(f"**{t('field_objectives')}**")
+    for index, objective in enumerate(editing.objectives):
+        dimension, text, remove = st.columns([1, 5, 1], vertical_alignment="bottom")
+        dimension.selectbox(t("field_dimension"), DIMENSIONS, index=DIMENSIONS.index(objective.dimension), key=f"{prefix}objective{index}_dimension")
+        text.text_input(t("field_objective"), objective.text, key=f"{prefix}objective{index}_text", max_chars=60)
+        remove.button(t("remove"), key=f"{prefix}objective{index}_remove", on_click=restructure, args=(lambda d, i=index: d["objectives"].pop(i),))
+    st.button(t("add_objective"), key=prefix + "add_objective", on_click=restructure,
+              args=(lambda d: d["objectives"].append({"dimension": "能力", "text": ""}),))
+
+    st.text_input(t("field_key"), editing.key_point, key=prefix + "key_point", max_chars=80)
+    st.text_input(t("field_difficult"), editing.difficult_point, key=prefix + "difficult_point", max_chars=80)
+
+    st.markdown(f"**{t('field_preparation')}**")
+    st.text_area(t("field_experience"), "\n".join(editing.preparation.experience), key=prefix + "experience", help=t("one_per_line"))
+    for index, material in enumerate(editing.preparation.materials):
+        name, quantity, whom, remove = st.columns([3, 3, 2, 1], vertical_alignment="bottom")
+        name.text_input(t("field_material"), material.name, key=f"{prefix}material{index}_name", max_chars=30)
+        quantity.text_input(t("field_quantity"), material.quantity, key=f"{prefix}material{index}_quantity", max_chars=30)
+        whom.selectbox(t("field_for_whom"), FOR_WHOM, index=FOR_WHOM.index(material.for_whom), key=f"{prefix}material{index}_for_whom")
+        remove.button(t("remove"), key=f"{prefix}material{index}_remove", on_click=restructure,
+                      args=(lambda d, i=index: d["preparation"]["materials"].pop(i),))
+    st.button(t("add_material"), key=prefix + "add_material", on_click=restructure,
+              args=(lambda d: d["preparation"]["materials"].append({"name": "", "quantity": "", "for_whom": "幼儿"}),))
+
+    st.markdown(f"**{t('field_process')}**")
     for index, step in enumerate(editing.steps):
-        st.markdown(f"**{index + 1}. {step.phase}·{step.cps_stage}**")
-        st.number_input(t("minutes"), 1, 60, step.minutes, key=f"{prefix}step{index}_minutes", on_change=autosave)
-        st.text_input(t("field_step_title"), step.title, key=f"{prefix}step{index}_title", on_change=autosave)
-        st.text_area("师", step.teacher, key=f"{prefix}step{index}_teacher", on_change=autosave)
-        st.text_area("幼", step.children, key=f"{prefix}step{index}_children", on_change=autosave)
-        st.text_input(t("field_step_intent"), step.intent, key=f"{prefix}step{index}_intent", on_change=autosave)
-    st.text_input(t("field_area"), editing.extension.area, key=prefix + "area", on_change=autosave)
-    st.text_input(t("field_home"), editing.extension.home, key=prefix + "home", on_change=autosave)
+        with st.container(border=True):
+            st.markdown(f"**{index + 1}\\. {step.phase}·{step.cps_stage}**")
+            st.number_input(t("minutes"), 1, 60, step.minutes, key=f"{prefix}step{index}_minutes")
+            st.text_input(t("field_step_title"), step.title, key=f"{prefix}step{index}_title", max_chars=30)
+            st.text_area("师", step.teacher, key=f"{prefix}step{index}_teacher", max_chars=300)
+            st.text_area(t("field_questions"), "\n".join(step.key_questions), key=f"{prefix}step{index}_questions", help=t("one_per_line"))
+            st.text_area("幼", step.children, key=f"{prefix}step{index}_children", max_chars=200)
+            st.text_input(t("field_step_intent"), step.intent, key=f"{prefix}step{index}_intent", max_chars=100)
+    st.text_input(t("field_area"), editing.extension.area, key=prefix + "area", max_chars=150)
+    st.text_input(t("field_home"), editing.extension.home, key=prefix + "home", max_chars=150)
+    st.text_area(t("field_observation"), "\n".join(editing.observation_points), key=prefix + "observation", help=t("one_per_line"))
+    fixed_notes = [note for note in editing.safety_notes if note.hazard_id != TEACHER_NOTE]
+    if fixed_notes:
+        st.markdown(f"**{t('field_safety_fixed')}**")
+        for note in fixed_notes:
+            st.caption(f"{md(note.material)}：{md(note.note)}")
+    st.text_area(
+        t("field_own_safety"),
+        "\n".join(note.note for note in editing.safety_notes if note.hazard_id == TEACHER_NOTE),
+        key=prefix + "own_safety",
+        help=t("one_per_line"),
+    )
+
+    # Autosave: whatever differs from the working copy is kept, on every run (no callbacks to miss).
+    try:
+        current = edited_plan()
+        if current != editing:
+            studio.store.put_working_copy(user, draft_id, base_id, current, tab_id=tab_id)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        st.error(md(f"{'.'.join(str(part) for part in problem['loc'])}：{problem['msg']}"))
+    except StudioError as error:
+        show_error(error)
     st.caption(t("safety_locked"))
     if st.session_state.get("edit_error"):
         st.error(md(st.session_state.pop("edit_error")))

@@ -149,7 +149,7 @@ def test_versions_diff_and_restore(workspace):
     studio.save_edit(teacher, draft_id, plan.model_copy(update={"key_point": "第二版的重点"}))
     at.run()
     assert not at.exception
-    assert any("第二版的重点" in t.value for t in at.text)  # the side-by-side diff
+    assert any(":green-background[**第二版的重点**]" in m.value for m in at.markdown)  # the changed words, highlighted
     at.button(key=f"restore_{first}").click().run()
     assert versions(studio, teacher, draft_id) == [1, 2, 3]
     head = studio.store.list_drafts(teacher)[0].head_version_id
@@ -162,3 +162,46 @@ def test_the_workspace_offers_word_and_markdown_of_the_current_version(workspace
     labels = [button.label for button in at.get("download_button")]
     assert "下载 Word 教案" in labels and "下载 Markdown" in labels
     assert at.selectbox(key="plan_export_template").value is None  # the built-in layout by default
+
+
+def test_every_field_of_the_plan_can_be_edited_by_hand(workspace):
+    at, studio, teacher, draft_id = workspace
+    before = studio.load_plan(teacher, studio.store.list_drafts(teacher)[0].head_version_id)
+    fixed_notes = [note for note in before.safety_notes]
+
+    def field(suffix: str, kind: str = "text_input"):  # type: ignore[no-untyped-def]
+        return next(w for w in getattr(at, kind) if w.key and w.key.endswith(suffix))
+
+    field("objective0_text").input("能说出帽子戴不稳的原因")
+    field("objective1_dimension", "selectbox").select("情感")
+    field("experience", "text_area").input("见过小熊玩偶\n用过胶棒")
+    field("material0_quantity").input("每组2张").run()
+    next(b for b in at.button if b.key and b.key.endswith("add_material")).click().run()
+    last = len(before.preparation.materials)  # the row just added
+    field(f"material{last}_name").input("夹子")
+    field(f"material{last}_quantity").input("每组4个")
+    field("step1_questions", "text_area").input("还有别的办法吗？\n怎样让帽子不掉？")
+    field("observation", "text_area").input("幼儿是否尝试了两种以上的固定方法")
+    field("own_safety", "text_area").input("夹子夹手时要轻").run()
+    next(b for b in at.button if b.key and b.key.endswith("objective2_remove")).click().run()
+    assert not at.exception, at.exception
+    at.button(key="save_edit").click().run()
+    assert not at.exception, at.exception
+    plan = studio.load_plan(teacher, studio.store.list_drafts(teacher)[0].head_version_id)
+    assert plan.objectives[0].text == "能说出帽子戴不稳的原因" and plan.objectives[1].dimension == "情感"
+    assert len(plan.objectives) == len(before.objectives) - 1
+    assert plan.preparation.experience == ["见过小熊玩偶", "用过胶棒"]
+    assert plan.preparation.materials[0].quantity == "每组2张"
+    assert (plan.preparation.materials[-1].name, plan.preparation.materials[-1].quantity) == ("夹子", "每组4个")
+    assert plan.steps[1].key_questions == ["还有别的办法吗？", "怎样让帽子不掉？"]
+    assert plan.observation_points == ["幼儿是否尝试了两种以上的固定方法"]
+    assert plan.safety_notes[: len(fixed_notes)] == fixed_notes  # the table's notes stay
+    assert plan.safety_notes[-1].note == "夹子夹手时要轻"
+
+
+def test_diff_segments_mark_the_changed_words():
+    from lesson_studio.authoring.diff import SectionDiff
+
+    change = SectionDiff("导入", "小朋友们看，小熊的帽子掉了。", "小朋友们快看，小熊的新帽子又掉了！")
+    assert [text for kind, text in change.segments() if kind == "insert"] == ["快", "新", "又", "！"]
+    assert [text for kind, text in change.segments() if kind == "delete"] == ["。"]

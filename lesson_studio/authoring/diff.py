@@ -18,6 +18,37 @@ class SectionDiff:
     def changed(self) -> bool:
         return self.before != self.after
 
+    def segments(self) -> list[tuple[str, str]]:
+        """The change as (kind, text) runs — "equal", "delete" (only before), "insert" (only after) —
+        so a page can highlight the changed words. Equal runs of one character between two changes
+        are folded into the change: 改成了 reads better than 改[-成-]{+了+}."""
+        runs: list[tuple[str, str]] = []
+        for op, a0, a1, b0, b1 in difflib.SequenceMatcher(None, self.before, self.after, autojunk=False).get_opcodes():
+            if op == "equal":
+                runs.append(("equal", self.before[a0:a1]))
+                continue
+            if op in ("delete", "replace"):
+                runs.append(("delete", self.before[a0:a1]))
+            if op in ("insert", "replace"):
+                runs.append(("insert", self.after[b0:b1]))
+        folded: list[tuple[str, str]] = []
+        for index, (kind, text) in enumerate(runs):
+            between_changes = 0 < index < len(runs) - 1 and runs[index - 1][0] != "equal" and runs[index + 1][0] != "equal"
+            if kind == "equal" and len(text) == 1 and between_changes:
+                folded += [("delete", text), ("insert", text)]
+            else:
+                folded.append((kind, text))
+        merged: list[tuple[str, str]] = []
+        for kind, text in folded:
+            same = [i for i in range(len(merged) - 1, -1, -1) if merged[i][0] == kind]
+            # Join a run with the last run of its kind when only the other side's runs lie between.
+            if same and all(merged[i][0] not in ("equal",) for i in range(same[0], len(merged))):
+                position = same[0]
+                merged[position] = (kind, merged[position][1] + text)
+            else:
+                merged.append((kind, text))
+        return merged
+
     def inline(self) -> str:
         """The change as text with [-removed-] and {+added+} marks (for the CLI and tests)."""
         out = []
