@@ -50,9 +50,9 @@ st.table(
 st.caption(say("配置文件：", "Config files: ") + " + ".join(info.sources))
 
 KEY_STATE = {
-    "configured": ("✅", say("密钥已配置", "key configured")),
-    "missing": ("⚠️", say("缺少密钥", "key missing")),
-    "not needed": ("✅", say("无需密钥", "no key needed")),
+    "configured": (":green[:material/check_circle:]", say(":green[密钥已配置]", ":green[key configured]")),
+    "missing": (":orange[:material/warning:]", say(":orange[缺少密钥]", ":orange[key missing]")),
+    "not needed": (":green[:material/check_circle:]", say(":green[无需密钥]", ":green[no key needed]")),
 }
 for backend in info.backends:
     icon, state = KEY_STATE[backend.key_state]

@@ -178,9 +178,15 @@ if "refinement" in st.session_state:
     st.stop()
 
 report = studio.rubric(user, plan, request)
-with st.expander(f"{t('rubric')}：{report.passed_count}/15 {'✅' if report.passed else '⚠️'}", expanded=not report.passed):
+# Verdicts in words and colour (emoji showed as empty boxes where no emoji font is installed).
+verdict = f":green[{t('rubric_all_pass')}]" if report.passed else f":orange[{t('rubric_needs_work')}]"
+with st.expander(f"{t('rubric')}：{report.passed_count}/15 · {verdict}", expanded=not report.passed):
     for result in report.results:
-        mark = {"pass": "✅", "fail": "❌", "skip": "➖"}[result.status]
+        mark = {
+            "pass": f":green[:material/check_circle: {t('verdict_pass')}]",
+            "fail": f":red[:material/cancel: {t('verdict_fail')}]",
+            "skip": f":gray[:material/remove: {t('verdict_skip')}]",
+        }[result.status]
         st.markdown(f"{mark} **{result.number}\\. {md(result.name)}**{'★' if result.starred else ''}：{md(result.message)}")
         if result.status == "fail" and result.suggestion:
             st.caption(t("suggestion") + "：" + md(result.suggestion))
