@@ -26,6 +26,7 @@ class Settings:
     database_url: str = ""  # empty: SQLite file in data_dir
     chroma_host: str = ""  # empty: embedded Chroma (PersistentClient) in data_dir
     chroma_port: int = 8000
+    chroma_database: str = ""  # a database on the Chroma server (empty: Chroma's default one)
     backend: str = ""  # empty: each task follows [routes] in the backends file; an id pins every task to it
     backends_file: str = ""  # the admin's backends TOML, merged over resources/backends.toml
     # Where API keys are looked up (after os.environ): the env mapping given to from_env, which the
@@ -64,6 +65,8 @@ class Settings:
             values["chroma_host"] = env["LESSON_STUDIO_CHROMA_HOST"]
         if env.get("LESSON_STUDIO_CHROMA_PORT"):
             values["chroma_port"] = int(env["LESSON_STUDIO_CHROMA_PORT"])
+        if env.get("LESSON_STUDIO_CHROMA_DATABASE"):
+            values["chroma_database"] = env["LESSON_STUDIO_CHROMA_DATABASE"]
         if env.get("LESSON_STUDIO_BACKEND"):
             values["backend"] = env["LESSON_STUDIO_BACKEND"]
         if env.get("LESSON_STUDIO_BACKENDS_FILE"):

@@ -750,7 +750,12 @@ def _chroma_client(settings: Settings) -> ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                settings=chroma_settings,
+                database=settings.chroma_database or chromadb.DEFAULT_DATABASE,
+            )
         except Exception as error:  # HttpClient checks the server at once and raises ValueError/httpx errors
             raise LibraryError(
                 f"无法连接资料库服务器 {settings.chroma_host}:{settings.chroma_port}，请检查 "
