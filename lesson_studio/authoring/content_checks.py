@@ -1,0 +1,1054 @@
+"""Content checks by code, each with a repair: what a teacher sees at a glance in a generated plan.
+
+The scaffold fixes the structure; these checks look at the words the model wrote into it. Each
+finds one kind of defect, taken from real plans of the embedded 1.5B model (issue 10):
+
+- borrowed      nouns from a cited sample plan about another activity (帽子 in a ping-pong plan)
+- parroted      the writing instructions copied into the plan ("教师记录每个点子，不评判")
+- not_chinese   a value that is not Chinese where Chinese is expected (quantity "maths")
+- doubled_label a label repeated inside its own field ("活动重点：…", "师：老师：…")
+- cut_off       a line cut mid-sentence ("…谁会用、当", "…比如")
+- children_copy the children's line a copy of the teacher's
+- objective_off_topic  the 能力 objective does not name the activity's own content
+- material_missing / material_unlisted / quantity_missing  物质准备 against the teacher's list
+- unsafe        children handling what the scaffold made teacher-only or the hazard table bans
+
+Repairs: by code where code can do it exactly (strip a label, cut back to the last full sentence,
+fill a quantity, add a listed material, drop an unlisted one); otherwise the section is written
+again with an instruction that names the problem (the words to avoid, the safety rule), kept only
+when it has fewer defects; and what still fails after that gets a last repair by code (the unsafe
+step becomes the teacher operating while children watch and suggest; sentences with borrowed
+words are dropped). `validate_plan` runs all of it; `check_plan` only finds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+from lesson_studio.authoring.scaffold import (
+    STAGE_GUIDANCE,
+    Scaffold,
+    brainstorm_rules_sentence,
+    build_scaffold,
+    load_hazards,
+)
+from lesson_studio.models import LessonPlan, LessonRequest, MaterialItem
+
+# --- defects ------------------------------------------------------------------------------------
+
+DEFECT_KINDS: dict[str, str] = {
+    "borrowed": "照搬了别的活动的内容",
+    "parroted": "照抄了写作要求",
+    "not_chinese": "出现非中文的值",
+    "doubled_label": "标签重复",
+    "cut_off": "句子没写完",
+    "children_copy": "幼儿一栏重复教师的话",
+    "objective_off_topic": "目标没有写本活动的内容",
+    "material_missing": "教师列出的材料没有写进物质准备",
+    "material_unlisted": "物质准备里有教师没有列出的材料",
+    "quantity_missing": "材料没有数量",
+    "unsafe": "幼儿接触了只能由教师操作的危险材料",
+}
+# Fixed by code as soon as they are found: exact, and cheaper than asking the model again.
+CODE_REPAIRED = {"doubled_label", "cut_off", "material_missing", "material_unlisted", "quantity_missing"}
+
+
+@dataclass(frozen=True)
+class Defect:
+    kind: str
+    section: str  # "overview", "preparation", "step:2", "closing"
+    field: str  # "teacher", "children", "objective:1", "material:0", ...
+    message: str  # teacher language
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the model read it (title for telling which activity it is about)."""
+
+    title: str
+    text: str
+
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Nouns every CPS plan may use whatever its topic: the classroom, the process, generic materials.
+# A noun from a sample plan is "borrowed" only when it is not one of these.
+GENERIC_NOUNS = word_set(
+    """幼儿 孩子 孩子们 小朋友 朋友 同伴 伙伴 老师 教师 家长 家人 爸爸 妈妈 大家 自己 班级 全班 集体 小组 组员 队员
+    办法 方法 点子 主意 想法 问题 麻烦 困难 原因 结果 过程 经验 发现 事情 东西 地方 时候 时间 分钟 今天 明天 生活
+    材料 工具 作品 成果 图片 照片 图画 图 画 视频 音乐 儿歌 故事 绘本 情境 场景 游戏 活动 区域 区角 美工区 科学区
+    建构区 阅读区 语言区 表演区 益智区 娃娃家 户外 教室 活动室 白板 黑板 点子板 记录纸 记录表 记录 纸 笔 贴纸 圆点
+    投票 标准 规则 约定 安全 提示卡 半成品 挑战 支持 帮助 任务 计划 计划图 小结 分享 交流 讨论 评价 观察 颜色 形状
+    大小 长短 高低 多少 数量 样子 部分 位置 前面 后面 上面 下面 里面 外面 旁边 中间 一起 作用 用处 好处 优点 缺点
+    特点 本领 能力 兴趣 乐趣 快乐 喜悦 成功 失败 信息 语言 动作 身体 手 脚 头 眼睛 耳朵 嘴 家 幼儿园 世界 身边
+    周围 日常 家庭 亲子 周末 家里 生活中 意图 目标 重点 难点 准备 延伸 环节 步骤 主题 内容 知识 道理 理由 想象 创意
+    创造力 想象力 思维 品质 精神 习惯 态度 情感 情绪 心情 感受 体验 愿望 胶棒 胶水 胶带 双面胶 记号笔 水彩笔 蜡笔 剪刀
+    安全剪刀 篮子 托盘 盘子 盒子 筐 箱子 纸盒 PPT 课件 图标 卡片 标记 名字 姓名 小手 手指 办法卡 答案 正确答案
+    积木 雪花片 玩具 娃娃 玩偶 手偶 纸杯 吸管 报纸 毛线 绳子 瓶子 塑料瓶 纸箱 彩纸 卡纸 皱纹纸 纸芯 橡皮泥 黏土 勺子
+    夹子 布 毛巾 球 皮球 沙包 呼啦圈 垫子 椅子 桌子 水 沙子 石头 树叶 纸板 胶布 颜料 画笔 图画纸 绘画"""
+)
+
+# Latin words a Chinese plan may hold: file and paper names, the methods' own names.
+ALLOWED_LATIN = frozenset({"ppt", "a4", "a3", "kt", "led", "diy", "cps", "scamper", "ppco", "ok", "ab", "abab", "aabb"})
+
+# Materials a plan may add to the teacher's list without asking: basic consumables and teacher aids
+# (the rubric's 材料与安全 criterion uses the same list).
+BASIC_CONSUMABLES = (
+    "胶棒",
+    "胶水",
+    "胶带",
+    "双面胶",
+    "记号笔",
+    "水彩笔",
+    "蜡笔",
+    "贴纸",
+    "白纸",
+    "纸",
+    "笔",
+    "篮",
+    "盘",
+    "托盘",
+    "PPT",
+    "课件",
+    "音乐",
+    "图片",
+    "照片",
+    "视频",
+    "玩偶",
+    "小熊",
+    "白板",
+    "点子板",
+    "卡",
+    "筐",
+    "盒",
+    "湿毛巾",
+    "抹布",
+)
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+_SENTENCE = re.compile(r"(?<=[。！？!?；;\n])")
+_SENTENCE_END = "。！？!?；;…）)」”\"'～~"
+_TITLE_PREFIX = re.compile(r"^(小班|中班|大班|混龄)?(健康|语言|社会|科学|艺术)?[：:]")
+_ADDRESS = re.compile(r"(https?://|www\.)\S+|\S+@\S+|\S+\.(com|cn|org|net)\S*", re.IGNORECASE)
+_QUANTITY = re.compile(r"[0-9０-９一二两三四五六七八九十百若干每套份]")
+
+
+@cache
+def _jieba():  # noqa: ANN202 - loaded once, on first use (about a second)
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return jieba.posseg
+
+
+def nouns(text: str) -> set[str]:
+    """The nouns of a text (jieba's part-of-speech tags n*), two characters or longer."""
+    return {
+        pair.word
+        for pair in _jieba().cut(text)
+        if pair.flag.startswith("n") and len(pair.word) >= 2 and _CJK.search(pair.word)
+    }
+
+
+def content_words(text: str) -> set[str]:
+    """The words of a text that say what it is about: nouns and Chinese words of two or more
+    characters, less the generic classroom vocabulary."""
+    import jieba
+
+    _jieba()
+    words = {w for w in jieba.lcut(text) if len(w) >= 2 and _CJK.search(w)}
+    return {w for w in words | nouns(text) if w not in GENERIC_NOUNS and w not in _FUNCTION_WORDS}
+
+
+_FUNCTION_WORDS = word_set(
+    """想办法 怎样 怎么 如何 什么 一起 一个 一顶 一些 可以 能够 我们 你们 他们 它们 自己 这个 那个 还有 如果 因为 所以
+    然后 就是 不是 没有 总是 已经 让孩子 孩子 用来 进行 通过 利用 学习 认识 了解 知道 感受 体验 尝试 探索 发现 帮助
+    帮小 帮忙 小班 中班 大班 混龄 健康 语言 社会 科学 艺术 分钟"""
+)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = "".join(_CJK.findall(text))
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+
+
+def sentences(text: str) -> list[str]:
+    return [part for part in _SENTENCE.split(text) if part.strip()]
+
+
+# --- what the checks know about the request -----------------------------------------------------
+
+
+@dataclass
+class CheckFacts:
+    """What the checks compare a plan with: the request (through its scaffold) and the passages
+    the model read."""
+
+    scaffold: Scaffold
+    passages: list[Passage] = field(default_factory=list)
+    given: str = ""  # what else the teacher wrote (a refinement's instruction): her words are never defects
+
+    def __post_init__(self) -> None:
+        request = self.scaffold.request
+        topic = self.scaffold.topic or request.topic
+        self.request_text = "\n".join(
+            [request.topic, topic, request.notes, request.cps_focus, *request.materials, self.given]
+        )
+        self.topic_words = content_words(topic) | {m.strip() for m in request.materials if len(m.strip()) >= 2}
+        # One-character nouns of the topic count when a line is checked for naming it (桥, 伞).
+        self.topic_chars = {
+            pair.word for pair in _jieba().cut(topic) if len(pair.word) == 1 and pair.flag.startswith("n")
+        } - GENERIC_NOUNS
+        self.materials = [m.strip() for m in request.materials if m.strip()]
+        self.teacher_only = list(self.scaffold.teacher_only_materials)
+        hazards = [h for h in load_hazards() if request.age_band in h.bands and h.severity == "ban"]
+        self.alternatives = [h.replacement for h in hazards if any(w in self.teacher_only for w in h.keywords)]
+        # What children must never handle: the scaffold's teacher-only words and every banned word
+        # of the band's hazard rows (an alcohol lamp nobody asked for is as dangerous).
+        self.hazard_words = sorted(
+            {*self.teacher_only, *(w for h in hazards for w in h.keywords)}, key=len, reverse=True
+        )
+        on_topic, off_topic = [], []
+        topic_bigrams = _bigrams(content_text(topic))
+        for passage in self.passages:
+            title = _TITLE_PREFIX.sub("", passage.title)
+            shared = _bigrams(title) & topic_bigrams
+            in_text = sum(word in passage.text for word in self.topic_words)
+            (on_topic if shared or in_text >= 2 else off_topic).append(passage)
+        self.on_topic_text = "\n".join(p.title + "\n" + p.text for p in on_topic)
+        self.off_topic = off_topic
+        # The writing instructions the model is given (the rules themselves are meant to be said).
+        self.instructions_text = "\n".join(STAGE_GUIDANCE.values())
+        # Words another activity's passage brings that this request does not: the candidates for
+        # "borrowed". A word any on-topic passage or the request itself uses is this activity's own.
+        own = self.request_text + "\n" + self.on_topic_text + "\n" + self.instructions_text
+        self.foreign: dict[str, str] = {}
+        for passage in off_topic:
+            for word in nouns(_TITLE_PREFIX.sub("", passage.title) + "\n" + passage.text) - GENERIC_NOUNS:
+                if word not in own and not any(word in m or m in word for m in self.materials):
+                    self.foreign.setdefault(word, passage.title)
+
+
+def content_text(text: str) -> str:
+    return "".join(content_words(text))
+
+
+def facts_for(
+    plan: LessonPlan,
+    request: LessonRequest | None = None,
+    passages: list[Passage] | None = None,
+    *,
+    given: str = "",
+) -> CheckFacts:
+    """Facts for a saved plan: its request (rebuilt from the plan when there is none) and its
+    citations as passages (title, heading and excerpt: what a refinement shows the model)."""
+    if request is None:
+        request = LessonRequest(
+            age_band=plan.age_band,
+            domain=plan.domain,
+            topic=(plan.title.split("：", 1)[-1] or plan.title)[:200],
+            minutes=plan.minutes,
+        )
+    if passages is None:
+        passages = [
+            Passage(title=c.document_title, text=f"{c.heading}\n{c.excerpt}") for c in plan.citations if c.excerpt
+        ]
+    return CheckFacts(scaffold=build_scaffold(request), passages=passages, given=given)
+
+
+# --- the plan's text, field by field ------------------------------------------------------------
+
+
+def plan_fields(plan: LessonPlan) -> list[tuple[str, str, str]]:
+    """(section, field, text) for every text the model wrote."""
+    rows = [
+        ("overview", "title", plan.title),
+        ("overview", "design_intent", plan.design_intent),
+        *[("overview", f"objective:{i}", o.text) for i, o in enumerate(plan.objectives)],
+        ("overview", "key_point", plan.key_point),
+        ("overview", "difficult_point", plan.difficult_point),
+        *[("preparation", f"experience:{i}", text) for i, text in enumerate(plan.preparation.experience)],
+        *[("preparation", f"material:{i}", m.name) for i, m in enumerate(plan.preparation.materials)],
+    ]
+    for i, step in enumerate(plan.steps):
+        section = f"step:{i}"
+        rows += [(section, "title", step.title), (section, "teacher", step.teacher)]
+        rows += [(section, f"question:{j}", q) for j, q in enumerate(step.key_questions)]
+        rows += [(section, "children", step.children), (section, "intent", step.intent)]
+    rows += [("closing", "area", plan.extension.area), ("closing", "home", plan.extension.home)]
+    rows += [("closing", f"observation:{i}", text) for i, text in enumerate(plan.observation_points)]
+    return rows
+
+
+def section_name(section: str) -> str:
+    if section.startswith("step:"):
+        return f"活动过程第{int(section.split(':')[1]) + 1}步"
+    return {"overview": "活动名称与目标", "preparation": "活动准备", "closing": "活动延伸与观察要点"}[section]
+
+
+FIELD_NAMES = {
+    "title": "标题",
+    "design_intent": "设计意图",
+    "key_point": "活动重点",
+    "difficult_point": "活动难点",
+    "teacher": "教师",
+    "children": "幼儿",
+    "intent": "设计意图",
+    "area": "区域活动",
+    "home": "家园共育",
+    "objective": "目标",
+    "experience": "经验准备",
+    "material": "材料",
+    "question": "提问",
+    "observation": "观察要点",
+}
+
+
+def field_name(name: str) -> str:
+    return FIELD_NAMES.get(name.split(":")[0], name)
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+Check = Callable[[LessonPlan, CheckFacts], list[Defect]]
+CHECKS: list[Check] = []
+
+
+def check(function: Check) -> Check:
+    CHECKS.append(function)
+    return function
+
+
+def check_plan(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = None) -> list[Defect]:
+    """Every defect the checks find (in `sections` only, when given)."""
+    wanted = set(sections) if sections is not None else None
+    found = [defect for run in CHECKS for defect in run(plan, facts)]
+    return [d for d in found if wanted is None or d.section in wanted]
+
+
+@check
+def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    if not facts.foreign:
+        return []
+    defects = []
+    for section, name, text in plan_fields(plan):
+        words = tuple(sorted(w for w in facts.foreign if w in text))
+        if words:
+            source = facts.foreign[words[0]]
+            defects.append(
+                Defect(
+                    "borrowed",
+                    section,
+                    name,
+                    f"{section_name(section)}的{field_name(name)}写到了\u201c{'、'.join(words)}\u201d，"
+                    f"这来自另一个活动（《{source}》），不是本活动的内容。",
+                    words,
+                )
+            )
+    return defects
+
+
+PARROT_MIN_CHARS = 12
+
+
+@check
+def parroted_instructions(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    defects = []
+    rules = brainstorm_rules_sentence(facts.scaffold)
+    for section, name, text in plan_fields(plan):
+        if not section.startswith("step:") or name not in ("teacher", "children"):
+            continue
+        # The rules sentence and the support/challenge line are put there by code, on purpose.
+        own = text.replace(rules, "").replace(facts.scaffold.tiers, "")
+        span = copied_span(own, facts.instructions_text, PARROT_MIN_CHARS)
+        if span:
+            defects.append(
+                Defect(
+                    "parroted",
+                    section,
+                    name,
+                    f"{section_name(section)}的{field_name(name)}照抄了写作要求\u201c{span}\u201d，不像老师对孩子说的话。",
+                    (span,),
+                )
+            )
+    return defects
+
+
+def copied_span(text: str, source: str, minimum: int) -> str:
+    """The longest stretch of `text` found verbatim in `source`, if at least `minimum` characters."""
+    if len(text) < minimum:
+        return ""
+    matcher = difflib.SequenceMatcher(None, text, source, autojunk=False)
+    match = matcher.find_longest_match(0, len(text), 0, len(source))
+    return text[match.a : match.a + match.size] if match.size >= minimum else ""
+
+
+@check
+def not_chinese(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    if facts.scaffold.request.language != "zh":
+        return []
+    given = facts.request_text.lower()
+    defects = []
+    for section, name, text in plan_fields(plan):
+        text = _ADDRESS.sub("", text)  # links are untrusted.py's business, not a language defect
+        words = tuple(
+            w
+            for w in _LATIN_WORD.findall(text)
+            if w.lower() not in ALLOWED_LATIN and w.lower() not in given and len(w) > 1
+        )
+        if words:
+            defects.append(
+                Defect(
+                    "not_chinese",
+                    section,
+                    name,
+                    f"{section_name(section)}的{field_name(name)}里有非中文的词\u201c{'、'.join(words)}\u201d。",
+                    words,
+                )
+            )
+    for i, item in enumerate(plan.preparation.materials):
+        if _LATIN_WORD.search(item.quantity) and not _QUANTITY.search(item.quantity):
+            defects.append(
+                Defect(
+                    "not_chinese",
+                    "preparation",
+                    f"quantity:{i}",
+                    f"材料\u201c{item.name}\u201d的数量写成了\u201c{item.quantity}\u201d。",
+                    (item.quantity,),
+                )
+            )
+    return defects
+
+
+# A label at the start of a field that the page and the Word file already print in front of it.
+FIELD_LABELS: dict[str, re.Pattern[str]] = {
+    "title": re.compile(r"^\s*(活动名称|活动题目|课题)\s*[：:]\s*"),
+    "design_intent": re.compile(r"^\s*设计意图\s*[：:]\s*"),
+    "key_point": re.compile(r"^\s*(活动)?重点\s*[：:]\s*"),
+    "difficult_point": re.compile(r"^\s*(活动)?难点\s*[：:]\s*"),
+    "objective": re.compile(r"^\s*(\d[.、．]\s*)?(认知|能力|情感|技能|知识|态度)(目标)?\s*[：:]\s*"),
+    "experience": re.compile(r"^\s*经验准备\s*[：:]\s*"),
+    "teacher": re.compile(r"^\s*(师|教师|老师)\s*[：:]\s*"),
+    "children": re.compile(r"^\s*(幼|幼儿|孩子|孩子们|小朋友|小朋友们)\s*[：:]\s*"),
+    "intent": re.compile(r"^\s*(设计意图|意图)\s*[：:]\s*"),
+    "area": re.compile(r"^\s*(区域活动|区域延伸|区域活动延伸)\s*[：:]\s*"),
+    "home": re.compile(r"^\s*(家园共育|家园互动|家园合作|亲子任务|家庭延伸)\s*[：:]\s*"),
+    "observation": re.compile(r"^\s*观察要点\s*[：:]\s*"),
+}
+
+
+def strip_labels(name: str, text: str) -> str:
+    """The field without the labels repeated at its start ("师：老师：…" -> "…")."""
+    pattern = FIELD_LABELS.get(name.split(":")[0])
+    if pattern is None:
+        return text
+    while True:
+        stripped = pattern.sub("", text, count=1)
+        if stripped == text or not stripped.strip():
+            return text
+        text = stripped
+
+
+@check
+def doubled_labels(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    return [
+        Defect(
+            "doubled_label",
+            section,
+            name,
+            f"{section_name(section)}的{field_name(name)}开头重复了标签\u201c{text[: len(text) - len(strip_labels(name, text))].strip()}\u201d。",
+        )
+        for section, name, text in plan_fields(plan)
+        if strip_labels(name, text) != text
+    ]
+
+
+# A line that stops on one of these stopped mid-sentence (the grammar's length limit, or the model
+# gave up): "…比如", "…谁会用、当", "…用毛线和".
+_DANGLING = re.compile(
+    r"(比如|例如|譬如|像是|和|与|跟|或|或者|以及|及|的|把|让|当|因为|所以|如果|然后|并|并且|而且|还有|通过|、|，|,|：|:|“|‘|（|\(|——)$"
+)
+_TITLE_DANGLING = re.compile(r"、[\u4e00-\u9fff]?$")
+SENTENCE_FIELDS = (
+    "design_intent",
+    "teacher",
+    "children",
+    "intent",
+    "area",
+    "home",
+    "objective",
+    "key_point",
+    "difficult_point",
+    "observation",
+    "experience",
+)
+
+
+def is_cut(name: str, text: str) -> bool:
+    text = text.strip()
+    if not text:
+        return False
+    kind = name.split(":")[0]
+    if text.count("“") > text.count("”") or text.count("（") > text.count("）") or text.count("(") > text.count(")"):
+        return True
+    if kind == "title":
+        return bool(_DANGLING.search(text) or _TITLE_DANGLING.search(text))
+    if kind in SENTENCE_FIELDS or kind == "question":
+        return bool(_DANGLING.search(text))
+    return False
+
+
+def cut_back(name: str, text: str) -> str:
+    """A cut line without its unfinished end: back to the last full sentence, else the last clause
+    (ended with a full stop); "" when too little would be left."""
+    text = text.strip()
+    kind = name.split(":")[0]
+    if kind == "title":
+        kept = re.split(r"[、：:，,（(“]", text)
+        for count in range(len(kept) - 1, 0, -1):
+            candidate = text[: sum(len(part) + 1 for part in kept[:count]) - 1].rstrip("、：:，,（(“ ")
+            if len(candidate) >= 2 and not is_cut(name, candidate):
+                return candidate
+        return ""
+    whole = "".join(s for s in sentences(text) if s.rstrip()[-1:] in "。！？!?；;")
+    if len(whole) >= max(6, len(text) // 3) and not is_cut(name, whole):
+        return whole.rstrip("；;") + ("" if whole.rstrip()[-1:] in "。！？!?" else "。")
+    clauses = re.split(r"(?<=[，,])", text)
+    while len(clauses) > 1:
+        clauses = clauses[:-1]
+        candidate = "".join(clauses).rstrip("，,")
+        if len(candidate) >= 6 and not is_cut(name, candidate):
+            return candidate + "。"
+    return ""
+
+
+@check
+def cut_off_lines(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    return [
+        Defect(
+            "cut_off",
+            section,
+            name,
+            f"{section_name(section)}的{field_name(name)}没写完：\u201c…{text.strip()[-12:]}\u201d。",
+        )
+        for section, name, text in plan_fields(plan)
+        if not name.startswith("material") and is_cut(name, text)
+    ]
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
+
+
+def is_copy(children: str, teacher: str) -> bool:
+    """Whether the children's line repeats the teacher's (wholly, or nearly word for word)."""
+    a, b = _plain(strip_labels("children", children)), _plain(strip_labels("teacher", teacher))
+    if len(a) < 8 or not b:
+        return False
+    if a in b or (len(b) >= 8 and b in a):
+        return True
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.7
+
+
+@check
+def children_copy(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    return [
+        Defect("children_copy", f"step:{i}", "children", f"活动过程第{i + 1}步\u201c幼儿\u201d一栏重复了教师的话。")
+        for i, step in enumerate(plan.steps)
+        if is_copy(step.children, step.teacher)
+    ]
+
+
+def names_content(text: str, facts: CheckFacts) -> bool:
+    """Whether a line names something of this activity: a word of the topic or a listed material."""
+    if any(word in text for word in (*facts.topic_words, *facts.topic_chars)):
+        return True
+    return bool(_bigrams(text) & _bigrams("".join(facts.topic_words)))
+
+
+@check
+def objective_off_topic(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    if not facts.topic_words and not facts.topic_chars:
+        return []
+    ability = [(i, o) for i, o in enumerate(plan.objectives) if o.dimension == "能力"]
+    return [
+        Defect(
+            "objective_off_topic",
+            "overview",
+            f"objective:{i}",
+            f"能力目标\u201c{objective.text}\u201d没有写到本活动的内容（如{'、'.join(sorted(facts.topic_words)[:3])}）。",
+        )
+        for i, objective in ability
+        if not names_content(objective.text, facts)
+    ]
+
+
+def _matches(name: str, wanted: str) -> bool:
+    return bool(name and wanted) and (wanted in name or (len(name) >= 2 and name in wanted))
+
+
+def allowed_extra(name: str, facts: CheckFacts) -> bool:
+    """Whether a material the teacher did not list may stay: basic consumables and teacher aids,
+    the scaffold's safe alternatives, and what the topic itself names (the ball, the river)."""
+    if any(word in name for word in BASIC_CONSUMABLES):
+        return True
+    if any(
+        _matches(name, word) or word in name
+        for text in facts.alternatives
+        for word in re.split(r"[、，,或；;和]", text)
+        if len(word) >= 2
+    ):
+        return True
+    topic = facts.scaffold.topic or facts.scaffold.request.topic
+    return any(word in name for word in facts.topic_words if word in topic) or bool(_bigrams(name) & _bigrams(topic))
+
+
+@check
+def materials_listed(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    items = plan.preparation.materials
+    defects = [
+        Defect(
+            "material_missing",
+            "preparation",
+            "materials",
+            f"教师列出的材料\u201c{wanted}\u201d没有写进物质准备。",
+            (wanted,),
+        )
+        for wanted in facts.materials
+        if not any(_matches(item.name, wanted) for item in items)
+    ]
+    if facts.materials:
+        defects += [
+            Defect(
+                "material_unlisted",
+                "preparation",
+                f"material:{i}",
+                f"物质准备里的\u201c{item.name}\u201d不在教师列出的材料中。",
+                (item.name,),
+            )
+            for i, item in enumerate(items)
+            if not any(_matches(item.name, wanted) for wanted in facts.materials)
+            and not allowed_extra(item.name, facts)
+        ]
+    defects += [
+        Defect(
+            "quantity_missing", "preparation", f"quantity:{i}", f"材料\u201c{item.name}\u201d没有写数量。", (item.name,)
+        )
+        for i, item in enumerate(items)
+        if not _QUANTITY.search(item.quantity)
+    ]
+    return defects
+
+
+# Children handling a thing: these verbs, or the thing handed to each child or group.
+_HANDLING = (
+    "用",
+    "拿",
+    "点",
+    "摸",
+    "玩",
+    "剪",
+    "切",
+    "削",
+    "刻",
+    "吹",
+    "盖",
+    "烧",
+    "捏",
+    "放进",
+    "串",
+    "插",
+    "操作",
+    "使用",
+    "握",
+    "扎",
+    "撒",
+    "倒",
+    "喝",
+    "吃",
+    "含",
+    "塞",
+    "熄灭",
+    "吹灭",
+)
+_HANDED_OUT = ("每人", "每组", "人手", "发给", "分发", "分给", "自己拿", "自取")
+_CHILD_ACTORS = ("幼儿", "孩子", "小朋友", "你们", "大家", "每人", "每组", "各组", "自己", "请你")
+# Sentences in which children only watch, keep away, or say an idea (the safe variant itself).
+_SAFE_ROLE = (
+    "观察",
+    "观看",
+    "看老师",
+    "看教师",
+    "看着",
+    "远离",
+    "安全距离",
+    "不碰",
+    "不能",
+    "不要",
+    "不可",
+    "不许",
+    "不准",
+    "禁止",
+    "不让",
+    "别碰",
+    "由教师",
+    "由老师",
+    "教师操作",
+    "老师操作",
+    "教师演示",
+    "老师演示",
+    "教师来",
+    "老师来",
+    "教师点",
+    "老师点",
+    "教师用",
+    "老师用",
+    "说出",
+    "说说",
+    "说一说",
+    "想出",
+    "提出",
+    "建议",
+    "猜",
+    "讨论",
+    "画出",
+    "电子蜡烛",
+    "LED",
+)
+
+
+def unsafe_sentences(text: str, words: list[str], *, children_field: bool) -> list[tuple[str, str]]:
+    """(sentence, word) for each sentence in which children handle one of `words`."""
+    found = []
+    for sentence in re.split(r"(?<=[。！？!?；;\n，,])", text):
+        word = next((w for w in words if w in sentence), None)
+        if word is None or any(marker in sentence for marker in _SAFE_ROLE):
+            continue
+        handed = any(marker in sentence for marker in _HANDED_OUT)
+        handles = any(verb in sentence for verb in _HANDLING)
+        if handed or (handles and (children_field or any(actor in sentence for actor in _CHILD_ACTORS))):
+            found.append((sentence.strip("，,；;。 "), word))
+    return found
+
+
+@check
+def unsafe_steps(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    defects = []
+    for i, step in enumerate(plan.steps):
+        found = unsafe_sentences(step.children, facts.hazard_words, children_field=True)
+        found += unsafe_sentences(step.teacher, facts.hazard_words, children_field=False)
+        if found:
+            words = tuple(dict.fromkeys(word for _, word in found))
+            defects.append(
+                Defect(
+                    "unsafe",
+                    f"step:{i}",
+                    "children" if found[0][0] in step.children else "teacher",
+                    f"活动过程第{i + 1}步让幼儿自己接触\u201c{'、'.join(words)}\u201d：\u201c{found[0][0][:30]}\u201d。",
+                    words,
+                )
+            )
+    for i, item in enumerate(plan.preparation.materials):
+        word = next((w for w in facts.hazard_words if w in item.name), None)
+        if word and item.for_whom == "幼儿" and not any(m in item.name for m in ("电子", "LED")):
+            defects.append(
+                Defect(
+                    "unsafe", "preparation", f"material:{i}", f"\u201c{item.name}\u201d写成了幼儿用的材料。", (word,)
+                )
+            )
+    return defects
+
+
+# --- repairs by code ----------------------------------------------------------------------------
+
+
+def default_quantity(item: MaterialItem) -> str:
+    return "1份" if item.for_whom == "教师" else "每组1份"
+
+
+def tidy(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = None) -> LessonPlan:
+    """The repairs code makes exactly: labels stripped, cut lines cut back to their last full
+    sentence, quantities filled, listed materials added and unlisted ones dropped, banned materials
+    given to the teacher. A cut line that cannot be cut back is left for the model."""
+    wanted = set(sections) if sections is not None else None
+
+    def fix(section: str, name: str, text: str) -> str:
+        if wanted is not None and section not in wanted:
+            return text
+        text = strip_labels(name, text)
+        if is_cut(name, text):
+            text = cut_back(name, text) or text
+        return text
+
+    update: dict[str, object] = {
+        "title": fix("overview", "title", plan.title),
+        "design_intent": fix("overview", "design_intent", plan.design_intent),
+        "objectives": [
+            o.model_copy(update={"text": fix("overview", f"objective:{i}", o.text)})
+            for i, o in enumerate(plan.objectives)
+        ],
+        "key_point": fix("overview", "key_point", plan.key_point),
+        "difficult_point": fix("overview", "difficult_point", plan.difficult_point),
+    }
+    steps = []
+    for i, step in enumerate(plan.steps):
+        section = f"step:{i}"
+        steps.append(
+            step.model_copy(
+                update={
+                    "title": fix(section, "title", step.title),
+                    "teacher": fix(section, "teacher", step.teacher),
+                    "children": fix(section, "children", step.children),
+                    "intent": fix(section, "intent", step.intent),
+                    "key_questions": [fix(section, "question", q) for q in step.key_questions],
+                }
+            )
+        )
+    update["steps"] = steps
+    update["extension"] = plan.extension.model_copy(
+        update={
+            "area": fix("closing", "area", plan.extension.area),
+            "home": fix("closing", "home", plan.extension.home),
+        }
+    )
+    update["observation_points"] = [fix("closing", "observation", text) for text in plan.observation_points]
+    if wanted is None or "preparation" in wanted:
+        update["preparation"] = plan.preparation.model_copy(
+            update={
+                "experience": [fix("preparation", "experience", text) for text in plan.preparation.experience],
+                "materials": tidy_materials(plan.preparation.materials, facts),
+            }
+        )
+    return plan.model_copy(update=update)
+
+
+def tidy_materials(items: list[MaterialItem], facts: CheckFacts) -> list[MaterialItem]:
+    kept = []
+    for item in items:
+        listed = any(_matches(item.name, wanted) for wanted in facts.materials)
+        if facts.materials and not listed and not allowed_extra(item.name, facts):
+            continue
+        banned = any(w in item.name for w in facts.hazard_words) and not any(m in item.name for m in ("电子", "LED"))
+        if banned and not listed:
+            continue  # a banned material the teacher did not ask for does not belong in the plan
+        update: dict[str, str] = {}
+        if banned or any(w in item.name for w in facts.teacher_only):
+            update["for_whom"] = "教师"
+        if not _QUANTITY.search(item.quantity):
+            update["quantity"] = default_quantity(item.model_copy(update=update))
+        kept.append(item.model_copy(update=update))
+    for wanted in facts.materials:
+        if not any(_matches(item.name, wanted) for item in kept):
+            for_whom = "教师" if any(w in wanted for w in facts.teacher_only) else "幼儿"
+            item = MaterialItem(name=wanted[:30], quantity="", for_whom=for_whom)  # type: ignore[arg-type]
+            kept.append(item.model_copy(update={"quantity": default_quantity(item)}))
+    return kept
+
+
+# The children's line of each stage when the model could only repeat the teacher's.
+CHILD_LINES: dict[str, str] = {
+    "发现问题": "幼儿观察情境，说说看到了什么、遇到了什么麻烦。",
+    "想办法": "幼儿大胆说出、比画出自己的点子，听同伴的点子后再想一个不一样的。",
+    "选办法": "幼儿说说自己喜欢哪个办法、为什么，用贴纸选出想先试的办法。",
+    "试一试改一改": "幼儿按自己的点子动手试，发现不行就换个办法再试。",
+    "分享": "幼儿向同伴介绍自己的办法，说说是怎么改的、下次还想怎么试。",
+}
+
+
+def last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFacts) -> LessonPlan:
+    """What code does about defects the model could not fix: an unsafe step becomes the teacher
+    operating while children watch and suggest; sentences with borrowed words, copied instructions
+    or non-Chinese words are dropped (when something is left); a copied children's line gets the
+    stage's own."""
+    steps = list(plan.steps)
+    for defect in defects:
+        if not defect.section.startswith("step:"):
+            continue
+        index = int(defect.section.split(":")[1])
+        step = steps[index]
+        if defect.kind == "unsafe":
+            steps[index] = teacher_operates(step, facts)
+        elif defect.kind == "children_copy":
+            steps[index] = step.model_copy(update={"children": CHILD_LINES[step.cps_stage]})
+    plan = plan.model_copy(update={"steps": steps})
+    for defect in defects:
+        if defect.kind in ("borrowed", "not_chinese") and defect.words:
+            plan = drop_words(plan, defect.section, defect.field, defect.words)
+        elif defect.kind == "parroted":
+            plan = drop_words(plan, defect.section, defect.field, defect.words, whole_sentences=False)
+    preparation = [d for d in defects if d.kind == "unsafe" and d.section == "preparation"]
+    if preparation:
+        plan = tidy(plan, facts, ["preparation"])
+    return plan
+
+
+def teacher_operates(step, facts: CheckFacts):  # noqa: ANN001, ANN201 - a ProcessStep
+    """The step rewritten as the teacher operating the dangerous material while the children watch
+    from a safe distance and suggest what to try (DESIGN.md principle 6)."""
+    found = unsafe_sentences(step.children, facts.hazard_words, children_field=True)
+    found += unsafe_sentences(step.teacher, facts.hazard_words, children_field=False)
+    found_words = list(dict.fromkeys(word for _, word in found))
+    # Named as the teacher listed them (蜡烛), not by what the model brought in (酒精灯).
+    named = [w for w in facts.teacher_only if any(w in f or f in w for f in found_words)] or found_words
+    words = "、".join(named) or "危险材料"
+
+    def safe(text: str) -> str:
+        parts = re.split(r"(?<=[。！？!?；;\n])", text)
+        return "".join(
+            p for p in parts if not any(w in p for w in facts.hazard_words) or any(m in p for m in _SAFE_ROLE)
+        )
+
+    teacher = (
+        f"{words}由教师操作，幼儿站在安全距离以外观看。教师请幼儿出主意：\u201c你想让老师怎样试？\u201d"
+        f"按幼儿的建议一次试一个办法，每试一次请幼儿说说看到了什么。{safe(step.teacher)}"
+    )
+    children = f"幼儿在安全距离以外观看，说出自己的办法请老师试，比较哪个办法有效。{safe(step.children)}"
+    return step.model_copy(update={"teacher": teacher[:300], "children": children[:200]})
+
+
+def drop_words(
+    plan: LessonPlan, section: str, name: str, words: tuple[str, ...], *, whole_sentences: bool = True
+) -> LessonPlan:
+    """The field without the sentences (list items, for a list) that hold any of `words`, if some
+    text is left; otherwise (or with whole_sentences=False) the words themselves are taken out."""
+
+    def clean(text: str) -> str:
+        kept = "".join(s for s in sentences(text) if not any(w in s for w in words))
+        if whole_sentences and len(_plain(kept)) >= 6:
+            return kept
+        for word in words:
+            text = text.replace(word, "")
+        return re.sub(r"([，。；、])[，。；、]+", r"\1", text).strip("，、 ")
+
+    kind, _, position = name.partition(":")
+    if section.startswith("step:"):
+        index = int(section.split(":")[1])
+        steps = list(plan.steps)
+        step = steps[index]
+        if kind == "question":
+            questions = [q for q in step.key_questions if not any(w in q for w in words)] or step.key_questions
+            steps[index] = step.model_copy(update={"key_questions": questions})
+        elif kind in ("title", "teacher", "children", "intent"):
+            steps[index] = step.model_copy(update={kind: clean(getattr(step, kind)) or getattr(step, kind)})
+        return plan.model_copy(update={"steps": steps})
+    if kind == "objective":
+        objectives = list(plan.objectives)
+        i = int(position)
+        objectives[i] = objectives[i].model_copy(update={"text": clean(objectives[i].text) or objectives[i].text})
+        return plan.model_copy(update={"objectives": objectives})
+    if kind in ("design_intent", "key_point", "difficult_point", "title"):
+        return plan.model_copy(update={kind: clean(getattr(plan, kind)) or getattr(plan, kind)})
+    if kind in ("area", "home"):
+        return plan.model_copy(
+            update={"extension": plan.extension.model_copy(update={kind: clean(getattr(plan.extension, kind))})}
+        )
+    if kind == "observation":
+        points = [p for p in plan.observation_points if not any(w in p for w in words)] or plan.observation_points
+        return plan.model_copy(update={"observation_points": points})
+    if kind == "experience":
+        kept = [e for e in plan.preparation.experience if not any(w in e for w in words)] or plan.preparation.experience
+        return plan.model_copy(update={"preparation": plan.preparation.model_copy(update={"experience": kept})})
+    return plan
+
+
+# --- regeneration: what the model is told --------------------------------------------------------
+
+
+def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
+    """One instruction for rewriting a section, naming each of its problems and what to do."""
+    topic = facts.scaffold.topic or facts.scaffold.request.topic
+    lines = []
+    kinds = {d.kind for d in defects}
+    if "borrowed" in kinds:
+        words = sorted({w for d in defects if d.kind == "borrowed" for w in d.words})
+        lines.append(
+            f"不要写\u201c{'、'.join(words)}\u201d：它们来自别的活动。只写本活动\u201c{topic}\u201d的问题和材料。"
+        )
+    if "unsafe" in kinds:
+        words = sorted({w for d in defects if d.kind == "unsafe" for w in d.words})
+        lines.append(
+            f"安全规则：{'、'.join(words)}只能由教师操作，幼儿站在安全距离以外观看、出主意，由教师按幼儿的建议来试；"
+            f"不要写幼儿自己拿、点、用{'、'.join(words)}。"
+        )
+    if "children_copy" in kinds:
+        lines.append("children 写幼儿自己做什么、可能怎么说，不要重复教师的话。")
+    if "objective_off_topic" in kinds:
+        lines.append(
+            f"能力目标要写出本活动的具体内容（{'、'.join(sorted(facts.topic_words)[:4])}），写幼儿能做到、看得见的行为。"
+        )
+    if "parroted" in kinds:
+        lines.append("教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。")
+    if "not_chinese" in kinds:
+        words = sorted({w for d in defects if d.kind == "not_chinese" for w in d.words})
+        lines.append(f"全部用中文写，不要出现\u201c{'、'.join(words)}\u201d这样的外文。")
+    if "cut_off" in kinds:
+        lines.append("每一句都要写完整，写短一些。")
+    return "【必须改正】" + "".join(f"{n}. {line}" for n, line in enumerate(lines, start=1))
+
+
+@dataclass
+class CheckReport:
+    """What the checks found before and after their repairs, and what the repairs cost."""
+
+    before: list[Defect] = field(default_factory=list)
+    after: list[Defect] = field(default_factory=list)
+    rewrites: int = 0  # sections written again by the model
+    code_repairs: int = 0  # defects repaired by code
+    seconds: float = 0.0
+
+    def counts(self, which: str = "after") -> dict[str, int]:
+        return dict(Counter(d.kind for d in getattr(self, which)))
+
+
+Rewrite = Callable[[LessonPlan, str, str], LessonPlan]
+# Sections whose defects are worth another model call (in the order they are tried).
+REWRITE_KINDS = ("unsafe", "borrowed", "children_copy", "objective_off_topic", "parroted", "not_chinese", "cut_off")
+
+
+def validate_plan(
+    plan: LessonPlan,
+    facts: CheckFacts,
+    rewrite: Rewrite | None = None,
+    *,
+    sections: Iterable[str] | None = None,
+) -> tuple[LessonPlan, CheckReport]:
+    """Check a plan (or some of its sections) and repair what is found: by code first, then one
+    rewrite per section by the model (kept only when it has fewer defects), then code again for what
+    is left. `rewrite(plan, section, instruction)` returns the plan with that section rewritten, or
+    the plan unchanged when the model failed (a failed repair must not lose the plan)."""
+    started = time.monotonic()
+    scope = list(sections) if sections is not None else None
+    report = CheckReport(before=check_plan(plan, facts, scope))
+    plan = tidy(plan, facts, scope)
+    remaining = check_plan(plan, facts, scope)
+    report.code_repairs = len(report.before) - len(remaining)
+    if rewrite is not None:
+        by_section: dict[str, list[Defect]] = {}
+        for defect in remaining:
+            if defect.kind in REWRITE_KINDS:
+                by_section.setdefault(defect.section, []).append(defect)
+        for section, defects in by_section.items():
+            candidate = tidy(rewrite(plan, section, instruction_for(defects, facts)), facts, [section])
+            report.rewrites += 1
+            if len(check_plan(candidate, facts, [section])) < len(check_plan(plan, facts, [section])):
+                plan = candidate
+        remaining = check_plan(plan, facts, scope)
+    if remaining:
+        plan = tidy(last_resort(plan, remaining, facts), facts, scope)
+    report.after = check_plan(plan, facts, scope)
+    report.seconds = time.monotonic() - started
+    return plan, report

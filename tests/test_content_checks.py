@@ -1,0 +1,314 @@
+"""Content checks by code, table-driven: each check on lines the embedded model really wrote
+(issue 10 and bench/quality.py) and on the good lines next to them, and each repair."""
+
+import pytest
+from sample_plans import sample_plan
+
+from lesson_studio.authoring.content_checks import (
+    CheckFacts,
+    Passage,
+    check_plan,
+    cut_back,
+    is_copy,
+    strip_labels,
+    tidy,
+    validate_plan,
+)
+from lesson_studio.authoring.scaffold import build_scaffold
+from lesson_studio.models import LessonPlan, LessonRequest, MaterialItem
+
+PINGPONG = LessonRequest(
+    age_band="大班", domain="科学", topic="想办法让乒乓球过小河", minutes=30, materials=["吸管", "纸杯", "胶带"]
+)
+CANDLE = LessonRequest(
+    age_band="大班", domain="科学", topic="点燃蜡烛，再想办法让蜡烛熄灭", minutes=30, materials=["蜡烛", "打火机"]
+)
+BRIDGE = LessonRequest(  # the request sample_plan() answers
+    age_band="大班", domain="科学", topic="给小鸭搭座桥", minutes=30, materials=["纸杯", "雪花片积木", "安全剪刀", "浅水盆"]
+)
+BEADS = LessonRequest(age_band="小班", domain="艺术", topic="给妈妈串一条项链", minutes=15, materials=["小珠子", "绳子"])
+KNIFE = LessonRequest(age_band="小班", domain="健康", topic="自己切水果做水果拼盘", minutes=15, materials=["小刀", "水果"])
+
+# Passages the retriever gave the ping-pong request: its own sample plan, and two about other activities.
+PINGPONG_CASE = Passage("大班科学：乒乓球过小河", "幼：用卡纸卷成滑道；把纸芯连成长桥；用勺子一个个传；用纸杯做小船。")
+TEDDY_HAT = Passage(
+    "中班艺术：给小熊做帽子",
+    "师：看看点子板，你最想做哪一顶？它有什么好的地方？幼：团成球粘在头上；用毛线系在下巴上。",
+)
+SHOE_CORNER = Passage("大班社会：起床穿鞋不拥挤", "师：我们怎样才能让鞋柜前不挤？怎样才能找鞋更快？")
+NEW_FRIEND = Passage("中班社会：欢迎新朋友", "幼：带它去看厕所；送它一张画；请它一起玩积木。")
+
+
+def facts(request: LessonRequest, *passages: Passage) -> CheckFacts:
+    return CheckFacts(scaffold=build_scaffold(request), passages=list(passages))
+
+
+def plan_with_step(text: dict[str, object], index: int = 3) -> LessonPlan:
+    plan = sample_plan()
+    steps = list(plan.steps)
+    steps[index] = steps[index].model_copy(update=text)
+    return plan.model_copy(update={"steps": steps})
+
+
+def kinds(plan: LessonPlan, known: CheckFacts) -> set[str]:
+    return {defect.kind for defect in check_plan(plan, known)}
+
+
+# --- fidelity to the request ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "borrowed"),
+    [
+        ("key_questions", ["你想做哪一顶帽子？"], {"帽子"}),  # issue 10: the ping-pong plan's 选办法
+        ("children", "团成球粘在头上；用毛线系在下巴上。", {"团成球", "下巴"}),
+        ("children", "带它去看厕所、送它一张画。", {"厕所"}),
+        ("key_questions", ["你觉得哪个方法能让鞋柜前不挤？"], {"鞋柜"}),  # bench plan, 大班科学
+        ("children", "用纸杯做小船，用吸管吹着乒乓球过河。", set()),
+        ("children", "把纸芯连成长桥，让乒乓球滚过去。", set()),  # from the ping-pong plan itself: its own
+    ],
+)
+def test_words_from_a_sample_plan_about_another_activity_are_flagged(field, text, borrowed):
+    known = facts(PINGPONG, PINGPONG_CASE, TEDDY_HAT, SHOE_CORNER, NEW_FRIEND)
+    found = {w for d in check_plan(plan_with_step({field: text}), known) if d.kind == "borrowed" for w in d.words}
+    assert found == borrowed
+
+
+def test_without_passages_nothing_counts_as_borrowed():
+    assert "borrowed" not in kinds(plan_with_step({"children": "带它去看厕所。"}), facts(PINGPONG))
+
+
+def test_a_borrowed_word_the_teacher_used_herself_is_hers():
+    request = PINGPONG.model_copy(update={"notes": "乒乓球坐着小船、戴着帽子过河"})
+    assert "borrowed" not in kinds(plan_with_step({"key_questions": ["帽子怎样才不掉？"]}), facts(request, TEDDY_HAT))
+
+
+@pytest.mark.parametrize(
+    ("objective", "off_topic"),
+    [
+        ("能观察物体并进行简单的分类", True),  # issue 10: nothing to do with the ping-pong activity
+        ("能观察和比较不同方法的优缺点", True),  # bench plan
+        ("能尝试用吸管、纸杯等材料把乒乓球运过小河", False),
+        ("能用纸杯搭出让球滚过去的桥", False),
+    ],
+)
+def test_the_ability_objective_must_name_the_activity(objective, off_topic):
+    plan = sample_plan()
+    objectives = [o.model_copy(update={"text": objective}) if o.dimension == "能力" else o for o in plan.objectives]
+    plan = plan.model_copy(update={"objectives": objectives})
+    assert ("objective_off_topic" in kinds(plan, facts(PINGPONG))) is off_topic
+
+
+# --- visible text defects --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "kept"),
+    [
+        ("key_point", "活动重点：活动重点：想出多种运球的办法", "想出多种运球的办法"),
+        ("teacher", "老师：小熊的帽子是用报纸做的，下雨了会怎样？", "小熊的帽子是用报纸做的，下雨了会怎样？"),
+        ("teacher", "师：老师：我们怎样才能帮小熊？", "我们怎样才能帮小熊？"),
+        ("teacher", "教师：孩子们，你们想给小熊做什么样的帽子？", "孩子们，你们想给小熊做什么样的帽子？"),
+        ("children", "幼儿：（思考）我们可以把纸卷起来。", "（思考）我们可以把纸卷起来。"),
+        ("home", "亲子任务：和家人一起找一样旧物", "和家人一起找一样旧物"),
+        ("teacher", "老师有一个小麻烦要请大家帮忙。", "老师有一个小麻烦要请大家帮忙。"),
+        ("objective:0", "认知：知道帽子要戴得住", "知道帽子要戴得住"),
+    ],
+)
+def test_a_label_repeated_inside_its_field_is_stripped(name, written, kept):
+    assert strip_labels(name, written) == kept
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "kept"),
+    [
+        ("title", "结束分享：做了什么、怎么改的、谁会用、时", "结束分享：做了什么、怎么改的、谁会用"),  # bench plan
+        ("title", "说一说：做了什么、谁会用、当", "说一说：做了什么、谁会用"),  # issue 10
+        ("teacher", "请幼儿说一说还可以用什么材料。比如", "请幼儿说一说还可以用什么材料。"),  # issue 10: "…比如"
+        ("children", "幼儿用纸杯接住乒乓球，再用吸管和", "幼儿用纸杯接住乒乓球。"),
+        ("design_intent", "孩子们想帮小熊做帽子，可是“怎样才能", "孩子们想帮小熊做帽子。"),
+        ("children", "幼儿用“", ""),  # nothing whole to keep: the section is asked for again
+    ],
+)
+def test_a_line_cut_mid_sentence_is_cut_back_to_its_last_full_sentence(name, written, kept):
+    assert cut_back(name, written) == kept
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "教师记录每个点子，不评判",  # complete without a full stop
+        "幼儿按自己的想法折、卷、团、撕，用胶带固定，给小熊试戴。",
+        "想办法的约定：不说\"不行\"；点子越多越好。",
+    ],
+)
+def test_a_whole_line_is_not_cut(line):
+    plan = plan_with_step({"teacher": line, "children": "幼儿动手试一试，掉了再换个办法。"})
+    assert "cut_off" not in kinds(plan, facts(PINGPONG))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "flagged"), [("maths", True), ("每人2张", False), ("每组1卷", False), ("1套", False)]
+)
+def test_a_quantity_that_is_not_chinese_is_flagged_and_filled(quantity, flagged):
+    plan = sample_plan()
+    materials = [MaterialItem(name="纸杯", quantity=quantity), *plan.preparation.materials[1:]]
+    plan = plan.model_copy(update={"preparation": plan.preparation.model_copy(update={"materials": materials})})
+    known = facts(PINGPONG)
+    assert ("not_chinese" in kinds(plan, known)) is flagged
+    assert tidy(plan, known).preparation.materials[0].quantity == ("每组1份" if flagged else quantity)
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [("请小朋友用 maths 数一数有几个球。", True), ("出示情境PPT，放在A4纸上。", False), ("用LED电子蜡烛代替。", False)],
+)
+def test_words_that_are_not_chinese_are_flagged_where_chinese_is_expected(text, flagged):
+    assert ("not_chinese" in kinds(plan_with_step({"teacher": text}), facts(PINGPONG))) is flagged
+
+
+def test_an_english_request_is_not_held_to_chinese():
+    request = PINGPONG.model_copy(update={"language": "en"})
+    assert "not_chinese" not in kinds(plan_with_step({"teacher": "Let us try the straws."}), facts(request))
+
+
+@pytest.mark.parametrize(
+    ("teacher", "children", "copied"),
+    [
+        (  # bench plan, 大班科学 试一试改一改: the same two sentences in both columns
+            "孩子们先听老师说，然后自己动手做。如果遇到困难，可以向教师求助或找同伴帮忙。",
+            "孩子们先听老师说，然后自己动手做。如果遇到困难，可以向教师求助或找同伴帮忙。",
+            True,
+        ),
+        ("你想做哪一顶？说说你的理由。", "幼：你想做哪一顶？说说你的理由。", True),  # issue 10, 选办法
+        ("出示三个标准：安全吗？做得到吗？", "幼儿用贴纸投票，说出选这个办法的理由。", False),
+    ],
+)
+def test_the_childrens_line_is_never_a_copy_of_the_teachers(teacher, children, copied):
+    assert is_copy(children, teacher) is copied
+
+
+def test_copied_writing_instructions_are_flagged():
+    # bench plan, 中班艺术 想办法: the step's guidance pasted in as the teacher's words
+    teacher = "教师可以先用儿童语言说清办法的约定。然后请幼儿说、画、做出尽可能多的点子，多问\u201c还有呢？\u201d；教师记录每个点子，不评判"
+    assert "parroted" in kinds(plan_with_step({"teacher": teacher}, index=1), facts(PINGPONG))
+
+
+# --- materials ----------------------------------------------------------------------------------
+
+
+def pingpong_plan(*items: MaterialItem) -> LessonPlan:
+    plan = sample_plan()
+    return plan.model_copy(update={"preparation": plan.preparation.model_copy(update={"materials": list(items)})})
+
+
+def test_a_listed_material_left_out_is_added_with_a_quantity():
+    plan = pingpong_plan(MaterialItem(name="吸管", quantity="每人1根"), MaterialItem(name="纸杯", quantity="每组2个"))
+    known = facts(PINGPONG)
+    assert "material_missing" in kinds(plan, known)  # bench plan: 胶带 was listed, not prepared
+    tape = next(m for m in tidy(plan, known).preparation.materials if m.name == "胶带")
+    assert tape.quantity == "每组1份" and tape.for_whom == "幼儿"
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("橡皮泥", False),  # nobody listed it
+        ("乒乓球", True),  # the topic names it
+        ("小河（蓝色纸）", True),  # the setting
+        ("记号笔", True),  # a basic consumable
+        ("酒精灯", False),  # dangerous and unasked for
+    ],
+)
+def test_only_listed_materials_stay_besides_what_the_scaffold_adds(name, kept):
+    plan = pingpong_plan(
+        MaterialItem(name="吸管", quantity="每人1根"),
+        MaterialItem(name="纸杯", quantity="每组2个"),
+        MaterialItem(name="胶带", quantity="每组1卷"),
+        MaterialItem(name=name, quantity="每组1个"),
+    )
+    names = [m.name for m in tidy(plan, facts(PINGPONG)).preparation.materials]
+    assert (name in names) is kept
+
+
+def test_the_safe_alternative_may_join_the_teachers_list():
+    plan = pingpong_plan(
+        MaterialItem(name="蜡烛", quantity="1支", for_whom="教师"),
+        MaterialItem(name="打火机", quantity="1个", for_whom="教师"),
+        MaterialItem(name="LED电子蜡烛", quantity="每组1个"),
+    )
+    assert "material_unlisted" not in kinds(plan, facts(CANDLE))
+
+
+# --- safety in the text ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "text", "unsafe"),
+    [
+        # issue 10: the candle request after the scaffold made the flame teacher-only
+        (CANDLE, "children", "用纸巾、湿布盖住蜡烛火焰；使用酒精灯的焰心来烧掉蜡烛", True),
+        (CANDLE, "teacher", "请幼儿用打火机点燃自己的蜡烛，看看火苗。", True),
+        (CANDLE, "teacher", "每组发一支点燃的蜡烛，请小朋友想办法让它熄灭。", True),
+        (CANDLE, "teacher", "教师点燃蜡烛，请幼儿站在安全距离以外观察火苗。", False),
+        (CANDLE, "children", "幼儿说出让蜡烛熄灭的办法：用杯子盖住、用湿布盖。", False),
+        (BEADS, "children", "幼儿用小珠子串一条项链送给妈妈。", True),  # small parts, 小班
+        (BEADS, "children", "幼儿用大颗粒的木珠串项链。", False),  # the table's own safe alternative
+        (KNIFE, "children", "幼儿用小刀把香蕉切成小块。", True),  # knives for 小班
+        (KNIFE, "children", "幼儿把老师切好的香蕉摆成自己喜欢的样子。", False),
+    ],
+)
+def test_children_never_handle_what_the_scaffold_made_teacher_only(request_, field, text, unsafe):
+    assert ("unsafe" in kinds(plan_with_step({field: text}), facts(request_))) is unsafe
+
+
+def test_an_unsafe_step_the_model_cannot_fix_becomes_the_teacher_operating():
+    plan = plan_with_step({"children": "用纸巾、湿布盖住蜡烛火焰；使用酒精灯的焰心来烧掉蜡烛"})
+    known = facts(CANDLE)
+    repaired, report = validate_plan(plan, known, rewrite=lambda current, section, fix: current)
+    step = repaired.steps[3]
+    assert "由教师操作" in step.teacher and "安全距离以外观看" in step.children
+    assert "酒精灯" not in step.children
+    assert "unsafe" in report.counts("before") and "unsafe" not in report.counts("after")
+
+
+# --- the repairs: code first, the model for what code cannot do -----------------------------------
+
+
+def test_the_model_is_told_the_words_to_avoid_and_a_better_rewrite_is_kept():
+    plan = plan_with_step({"key_questions": ["你想做哪一顶帽子？"]})
+    known = facts(BRIDGE, TEDDY_HAT)
+    asked = []
+
+    def rewrite(current, section, fix):
+        asked.append((section, fix))
+        return plan_with_step({"key_questions": ["你想先试哪一种搭桥的办法？"]})
+
+    repaired, report = validate_plan(plan, known, rewrite)
+    assert asked == [("step:3", asked[0][1])] and "不要写\u201c帽子\u201d" in asked[0][1]
+    assert repaired.steps[3].key_questions == ["你想先试哪一种搭桥的办法？"]
+    assert report.rewrites == 1 and report.counts("after") == {}
+
+
+def test_a_worse_rewrite_is_not_kept_and_code_drops_the_borrowed_sentence():
+    plan = plan_with_step({"children": "用纸杯搭桥墩。带它去看厕所。", "teacher": "请孩子们试一试。"})
+    known = facts(BRIDGE, NEW_FRIEND)
+    worse = plan_with_step({"children": "带它去看厕所，再送它一张画。", "teacher": "老师：请孩子们试一试。"})
+    repaired, report = validate_plan(plan, known, lambda current, section, fix: worse)
+    assert repaired.steps[3].children == "用纸杯搭桥墩。"
+    assert report.counts("after") == {}
+
+
+def test_code_repairs_need_no_model_call():
+    plan = plan_with_step({"teacher": "师：老师：我们怎样才能让小鸭过河？", "title": "做了什么、谁会用、当"})
+    calls = []
+    repaired, report = validate_plan(plan, facts(BRIDGE), lambda *args: calls.append(args) or args[0])
+    assert calls == []
+    assert (repaired.steps[3].teacher, repaired.steps[3].title) == ("我们怎样才能让小鸭过河？", "做了什么、谁会用")
+    assert report.code_repairs == 2 and report.counts("after") == {}
+
+
+def test_a_good_plan_has_no_defects_and_is_left_alone():
+    plan = sample_plan()
+    repaired, report = validate_plan(plan, facts(BRIDGE), rewrite=lambda *args: pytest.fail("no rewrite needed"))
+    assert report.before == [] and repaired == plan
