@@ -2,11 +2,11 @@ import json
 import threading
 
 import pytest
-from fakes import ScriptedBackend
+from fakes import SECTION_ANSWERS, ScriptedBackend, answer_for
 
 from lesson_studio.authoring.generate import FENCE_CLOSE, FENCE_OPEN, Cancelled, fence_passages, generate_plan
 from lesson_studio.errors import GenerationFailed
-from lesson_studio.models import Citation, Hit, LessonPlan
+from lesson_studio.models import Citation, Hit, LessonPlan, LessonRequest
 
 STEP_KEYS = frozenset({"title", "teacher", "key_questions", "children", "intent"})
 
@@ -265,3 +265,67 @@ def test_rejections_are_announced_and_kept_with_the_sections(hat_request):
         generate_plan(hat_request, backend=backend, on_section=kept.append)
     assert [notice.kind for notice in notices] == ["links_rejected"]
     assert kept[-1].link_rejections == 1
+
+
+# --- content checks on the generated plan (authoring.content_checks) --------------------------------
+
+CANDLE = LessonRequest(
+    age_band="大班", domain="科学", topic="点燃蜡烛，再想办法让蜡烛熄灭", minutes=30, materials=["蜡烛", "打火机"]
+)
+UNSAFE_CHILDREN = "用纸巾、湿布盖住蜡烛火焰；使用酒精灯的焰心来烧掉蜡烛"  # issue 10, the candle request
+
+
+def step_answer(children, *, unless="", then="幼儿说出让蜡烛熄灭的办法，请老师按大家的建议试一试。"):
+    """Every step with `children`, except when the prompt holds `unless`: then with `then`."""
+
+    def respond(messages, schema):
+        if frozenset(schema.get("properties", {})) == STEP_KEYS:
+            told = unless and unless in messages[-1]["content"]
+            return json.dumps(dict(SECTION_ANSWERS[STEP_KEYS], children=then if told else children), ensure_ascii=False)
+        return answer_for(schema)
+
+    return respond
+
+
+def test_an_unsafe_step_is_written_again_with_the_safety_rule():
+    backend = ScriptedBackend(respond=step_answer(UNSAFE_CHILDREN, unless="安全规则"))
+    result = generate_plan(CANDLE, backend=backend)
+    assert "酒精灯" not in result.plan.model_dump_json()
+    rewrites = [call[-1]["content"] for call in backend.calls if "安全规则" in call[-1]["content"]]
+    assert len(rewrites) == 5 and "只能由教师操作" in rewrites[0]
+    assert "unsafe" in result.checks.counts("before") and "unsafe" not in result.checks.counts("after")
+
+
+def test_a_step_that_stays_unsafe_is_rewritten_as_the_teacher_operating():
+    result = generate_plan(CANDLE, backend=ScriptedBackend(respond=step_answer(UNSAFE_CHILDREN)))
+    assert all("安全距离以外观看" in step.children for step in result.plan.steps)
+    assert all(step.teacher.startswith("蜡烛由教师操作") for step in result.plan.steps)
+    assert "酒精灯" not in result.plan.model_dump_json() and "unsafe" not in result.checks.counts("after")
+
+
+def test_words_from_another_activitys_sample_are_written_again_with_the_words_to_avoid():
+    request = LessonRequest(age_band="大班", domain="科学", topic="想办法让乒乓球过小河", minutes=30, materials=["吸管", "纸杯"])
+    hat = passage("师：你最想做哪一顶帽子？幼：团成球粘在头上；用毛线系在下巴上。", title="中班艺术：给小熊做帽子", heading="")
+    backend = ScriptedBackend(respond=step_answer("幼儿说想做哪一顶帽子。", unless="来自别的活动", then="幼儿说出运球的办法。"))
+    result = generate_plan(request, backend=backend, retriever=lambda _request: [hat])
+    assert "帽子" not in " ".join(step.children for step in result.plan.steps)
+    told = [call[-1]["content"] for call in backend.calls if "来自别的活动" in call[-1]["content"]]
+    assert any("不要写\u201c帽子\u201d" in prompt for prompt in told)
+
+
+def test_a_listed_material_the_model_left_out_is_added(hat_request):
+    request = hat_request.model_copy(update={"materials": ["旧报纸", "毛线", "纸盒"]})
+    plan = generate_plan(request, backend=ScriptedBackend()).plan
+    assert "纸盒" in [item.name for item in plan.preparation.materials]
+
+
+def test_the_preparation_prompt_names_the_topics_own_things():
+    backend = ScriptedBackend()
+    request = LessonRequest(age_band="大班", domain="科学", topic="想办法让乒乓球过小河", minutes=30, materials=["吸管"])
+    generate_plan(request, backend=backend)
+    assert "情境道具（主题里的东西，需要时列入物质准备）：乒乓球、小河" in backend.prompts_text()
+
+
+def test_without_checks_the_plan_is_the_models_text():
+    result = generate_plan(CANDLE, backend=ScriptedBackend(respond=step_answer(UNSAFE_CHILDREN)), check=False)
+    assert result.checks is None and "酒精灯" in result.plan.steps[0].children

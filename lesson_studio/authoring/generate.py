@@ -2,7 +2,8 @@
 
 request -> scaffold (code) -> retrieve -> prompt (files, fenced passages) -> backend.stream
 -> validate (one repair) -> no links or images the teacher did not give (one rewrite, then removed)
--> assemble into a LessonPlan whose structure the code decided.
+-> assemble into a LessonPlan whose structure the code decided -> content checks (authoring.
+content_checks: repaired by code, or the section written again with the problem named).
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, create_model
 
+from lesson_studio.authoring.content_checks import (
+    GENERIC_NOUNS,
+    CheckFacts,
+    CheckReport,
+    Passage,
+    nouns,
+    strip_labels,
+    validate_plan,
+)
 from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
 from lesson_studio.authoring.scaffold import (
     Scaffold,
@@ -126,6 +136,9 @@ class GenerationResult:
     first_content_s: float | None
     pieces: int
     link_rejections: int = 0  # sections rejected for an image or link the teacher did not give
+    # What the content checks found before and after their repairs, and the seconds they added
+    # (None when generate_plan was asked not to check).
+    checks: CheckReport | None = None
 
 
 # Characters of each passage the model reads. The whole prompt is read before the first piece
@@ -266,10 +279,13 @@ def generate_plan(
     on_section: Callable[[PlanSections], None] | None = None,
     cancel: threading.Event | None = None,
     resume: PlanSections | None = None,
+    check: bool = True,
 ) -> GenerationResult:
     """Generate a full plan. Progress is reported after every piece; cancel is checked as often;
     on_section gets what has arrived after each finished section. With `resume`, the passages and
-    sections a failed run kept are reused and only the missing sections are written."""
+    sections a failed run kept are reused and only the missing sections are written. The content
+    checks then run on the assembled plan and repair what they find (check=False skips them: the
+    quality bench measures a plan before and after)."""
     scaffold = build_scaffold(request)
     if resume is not None and len(resume.steps) != len(scaffold.steps):
         resume = None  # the structure changed since (a code update): start over rather than mix
@@ -360,36 +376,39 @@ def generate_plan(
 
     report()  # the scaffold and the citations are visible before the model says anything
     if progress.overview is None:
-        progress.overview = run_section(
-            "overview",
-            "活动名称与目标",
-            render("lesson_overview", age_band=request.age_band, domain=request.domain),
-            OverviewDraft,
-            450,
-        )
+        progress.overview = run_section(*section_task(scaffold, "overview"))
         section_done()
     if progress.preparation is None:
-        progress.preparation = run_section(
-            "preparation", "活动准备", render("lesson_preparation"), PreparationDraft, 300
-        )
+        progress.preparation = run_section(*section_task(scaffold, "preparation"))
         section_done()
-    for index, slot in enumerate(scaffold.steps):
+    for index in range(len(scaffold.steps)):
         if progress.steps[index] is None:
-            progress.steps[index] = run_section(
-                f"step:{index}",
-                f"活动过程 {index + 1}·{slot.cps_stage}",
-                step_instruction(scaffold, index),
-                StepDraft,
-                400,
-            )
+            progress.steps[index] = run_section(*section_task(scaffold, f"step:{index}"))
             section_done()
     if progress.closing is None:
-        progress.closing = run_section("closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300)
+        progress.closing = run_section(*section_task(scaffold, "closing"))
         section_done()
     progress.current_section, progress.current_text = "", ""
     report()
 
     plan = assemble_plan(progress)
+    checks = None
+    if check:
+
+        def rewrite(current: LessonPlan, section: str, fix: str) -> LessonPlan:
+            key, name, instruction, output_type, max_tokens = section_task(scaffold, section)
+            try:
+                draft = run_section(key, f"检查后重写：{name}", f"{instruction}\n{fix}", output_type, max_tokens)
+            except Cancelled:
+                raise
+            except StudioError:
+                progress.cut_section, progress.cut_text = "", ""
+                return current  # a failed repair keeps the section as it was; the check still reports it
+            return merge_section(current, section, draft, scaffold)
+
+        plan, checks = validate_plan(plan, CheckFacts(scaffold=scaffold, passages=passages_read(progress.hits)), rewrite)
+        progress.current_section, progress.current_text = "", ""
+        report()
     return GenerationResult(
         plan=plan,
         backend_id=backend.id,
@@ -398,7 +417,32 @@ def generate_plan(
         first_content_s=progress.first_content_s,
         pieces=progress.pieces,
         link_rejections=progress.link_rejections,
+        checks=checks,
     )
+
+
+def passages_read(hits: list[Hit]) -> list[Passage]:
+    """The passages as the model read them (the fenced excerpts), for the content checks."""
+    return [Passage(title=hit.citation.document_title, text=excerpt(defuse(hit.text))) for hit in hits]
+
+
+SectionTask = tuple[str, str, str, type[BaseModel], int]
+
+
+def section_task(scaffold: Scaffold, section: str) -> SectionTask:
+    """(key, name, instruction, output type, max tokens) of a section: what generate_plan asks."""
+    request = scaffold.request
+    if section == "overview":
+        instruction = render("lesson_overview", age_band=request.age_band, domain=request.domain)
+        return "overview", "活动名称与目标", instruction, OverviewDraft, 450
+    if section == "preparation":
+        instruction = render("lesson_preparation", setting=setting_line(scaffold))
+        return "preparation", "活动准备", instruction, PreparationDraft, 300
+    if section == "closing":
+        return "closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300
+    index = int(section.split(":", 1)[1])
+    name = f"活动过程 {index + 1}·{scaffold.steps[index].cps_stage}"
+    return f"step:{index}", name, step_instruction(scaffold, index), StepDraft, 400
 
 
 # "……，提高/培养/发展……能力/思维/意识" closing an objective: the vague tail teachers' guides warn
@@ -438,33 +482,16 @@ def assemble_plan(progress: PlanProgress) -> LessonPlan:
         Objective(dimension=dimension, text=objective_text(draft.text))
         for dimension, draft in zip(OBJECTIVE_ORDER, overview.objectives, strict=False)
     ]
-    materials = [
-        MaterialItem(
-            name=item.name,
-            quantity=item.quantity,
-            # A banned material never goes to the children, whatever the model wrote.
-            for_whom="教师" if any(word in item.name for word in scaffold.teacher_only_materials) else item.for_whom,  # type: ignore[arg-type]
-        )
-        for item in preparation.materials
-    ]
+    materials = materials_of(preparation, scaffold)
     steps = []
     for slot, draft in zip(scaffold.steps, progress.steps, strict=True):
         assert draft is not None
-        teacher = draft.teacher.removeprefix("师：")
-        if slot.cps_stage == "想办法" and not mentions_rules(teacher, scaffold):
-            teacher = brainstorm_rules_sentence(scaffold) + teacher
-        if slot.cps_stage == "试一试改一改" and scaffold.tiers and not has_tiers(teacher + draft.children):
-            teacher = teacher[: 300 - len(scaffold.tiers)] + scaffold.tiers
         steps.append(
             ProcessStep(
                 phase=slot.phase,
                 cps_stage=slot.cps_stage,
                 minutes=slot.minutes,
-                title=draft.title,
-                teacher=teacher[:300],
-                key_questions=list(draft.key_questions),
-                children=draft.children.removeprefix("幼："),
-                intent=draft.intent,
+                **step_fields(draft, slot.cps_stage, scaffold),  # type: ignore[arg-type]
             )
         )
     return LessonPlan(
@@ -484,6 +511,93 @@ def assemble_plan(progress: PlanProgress) -> LessonPlan:
         citations=progress.citations,
         warnings=scaffold.warnings,
     )
+
+
+def setting_line(scaffold: Scaffold) -> str:
+    """What the preparation may hold besides the teacher's list: the things the topic itself names
+    (the ball, the river, the teddy) and the safe alternatives the scaffold chose."""
+    listed = scaffold.request.materials
+    things = [
+        word
+        for word in sorted(nouns(scaffold.topic or scaffold.request.topic) - GENERIC_NOUNS)
+        if not any(word in item or item in word for item in listed)
+    ]
+    alternatives = CheckFacts(scaffold=scaffold).alternatives
+    parts = []
+    if things:
+        parts.append(f"情境道具（主题里的东西，需要时列入物质准备）：{'、'.join(things)}")
+    if alternatives:
+        parts.append(f"安全替代材料：{'；'.join(alternatives)}")
+    return "；".join(parts) or "无"
+
+
+def merge_section(plan: LessonPlan, section_id: str, draft: BaseModel, scaffold: Scaffold) -> LessonPlan:
+    """The plan with one section replaced by a new draft; code keeps the structure and the rules
+    (dimensions, teacher-only materials, the brainstorming rules, the support and the challenge)."""
+    if isinstance(draft, OverviewDraft):
+        prefix = f"{plan.age_band}{plan.domain}："
+        title = draft.title if draft.title.startswith(plan.age_band) else prefix + draft.title
+        objectives = [
+            Objective(dimension=dimension, text=objective_text(item.text))
+            for dimension, item in zip(OBJECTIVE_ORDER, draft.objectives, strict=False)
+        ]
+        return plan.model_copy(
+            update={
+                "title": title[:40],
+                "design_intent": draft.design_intent,
+                "objectives": objectives,
+                "key_point": draft.key_point,
+                "difficult_point": draft.difficult_point,
+            }
+        )
+    if isinstance(draft, PreparationDraft):
+        preparation = plan.preparation.model_copy(
+            update={"experience": list(draft.experience), "materials": materials_of(draft, scaffold)}
+        )
+        return plan.model_copy(update={"preparation": preparation})
+    if isinstance(draft, StepDraft):
+        index = int(section_id.split(":", 1)[1])
+        step = plan.steps[index]
+        steps = list(plan.steps)
+        steps[index] = step.model_copy(update=step_fields(draft, step.cps_stage, scaffold))
+        return plan.model_copy(update={"steps": steps})
+    if isinstance(draft, ClosingDraft):
+        return plan.model_copy(
+            update={
+                "extension": Extension(area=draft.area, home=draft.home),
+                "observation_points": list(draft.observation_points),
+            }
+        )
+    raise TypeError(f"unknown draft {type(draft).__name__}")
+
+
+def materials_of(draft: PreparationDraft, scaffold: Scaffold) -> list[MaterialItem]:
+    return [
+        MaterialItem(
+            name=item.name,
+            quantity=item.quantity,
+            # A banned material never goes to the children, whatever the model wrote.
+            for_whom="教师" if any(word in item.name for word in scaffold.teacher_only_materials) else item.for_whom,  # type: ignore[arg-type]
+        )
+        for item in draft.materials
+    ]
+
+
+def step_fields(draft: StepDraft, stage: str, scaffold: Scaffold) -> dict[str, object]:
+    """A step's content from its draft, with the rules put in front of 想办法 and the support and
+    challenge added to 试一试改一改 when the model left them out."""
+    teacher = strip_labels("teacher", draft.teacher)
+    if stage == "想办法" and not mentions_rules(teacher, scaffold):
+        teacher = brainstorm_rules_sentence(scaffold) + teacher
+    if stage == "试一试改一改" and scaffold.tiers and not has_tiers(teacher + draft.children):
+        teacher = teacher[: 300 - len(scaffold.tiers)] + scaffold.tiers
+    return {
+        "title": draft.title,
+        "teacher": teacher[:300],
+        "key_questions": list(draft.key_questions),
+        "children": strip_labels("children", draft.children),
+        "intent": draft.intent,
+    }
 
 
 def model_infer(backend: ChatBackend) -> Callable[[str, str, tuple[str, ...]], str | None]:
