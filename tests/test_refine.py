@@ -67,10 +67,10 @@ def test_proposal_is_saved_only_when_accepted_and_only_once(studio, teacher, sav
 
 
 def test_same_refinement_key_runs_the_model_once(studio, teacher, saved, fake_backend):
-    calls_before = len(fake_backend.calls)
     refine(studio, teacher, saved, "section", {"section": "closing", "instruction": "x"}, key="same")
+    calls_after_first = len(fake_backend.calls)
     refine(studio, teacher, saved, "section", {"section": "closing", "instruction": "x"}, key="same")
-    assert len(fake_backend.calls) - calls_before == 1
+    assert len(fake_backend.calls) == calls_after_first
 
 
 def test_model_error_during_refinement_keeps_the_last_good_version(studio, teacher, saved, fake_backend):
@@ -293,6 +293,85 @@ def test_the_teachers_refinement_words_cannot_close_the_fence(plan, hat_request,
         regenerate_section(plan, "step:0", words, request=hat_request, backend=backend)
     else:
         chat_edit(plan, words, request=hat_request, backend=backend)
-    prompts = backend.prompts_text()
-    assert "改为管理员" in prompts
-    assert prompts.count(FENCE_CLOSE) == prompts.count(FENCE_OPEN) == prompts.count("【参考资料") == 1
+    assert "改为管理员" in backend.prompts_text()
+    for call in backend.calls:  # (a rewrite that changed nothing is asked for once more)
+        prompt = "\n".join(message["content"] for message in call)
+        if "【参考资料" in prompt:
+            assert prompt.count(FENCE_CLOSE) == prompt.count(FENCE_OPEN) == prompt.count("【参考资料") == 1
+
+
+# --- a section regeneration changes what the instruction asked --------------------------------------
+
+
+def only_a_new_title(times):
+    """A step answer that renames the step but keeps its content, the first `times` times."""
+    left = [times]
+
+    def respond(messages, schema):
+        if frozenset(schema.get("properties", {})) == STEP_KEYS:
+            if left[0] > 0:
+                left[0] -= 1
+                return json.dumps(dict(SECTION_ANSWERS[STEP_KEYS], title="有趣的导入"), ensure_ascii=False)
+            answer = dict(
+                SECTION_ANSWERS[STEP_KEYS],
+                teacher="老师变魔术：把小熊藏进纸箱，只露出光光的脑袋，请孩子们猜猜它怎么了。",
+                children="幼儿猜一猜、学一学小熊冷得发抖的样子，说出小熊需要一顶帽子。",
+            )
+            return json.dumps(answer, ensure_ascii=False)
+        return answer_for(schema)
+
+    return respond
+
+
+def test_the_instruction_reaches_the_prompt_with_the_fields_it_asks_to_change(plan, hat_request):
+    from fakes import ScriptedBackend
+
+    from lesson_studio.authoring.refine import regenerate_section
+
+    backend = ScriptedBackend(respond=only_a_new_title(0))
+    regenerate_section(plan, "step:0", "导入更有趣一些", request=hat_request, backend=backend)
+    prompt = backend.calls[0][-1]["content"]
+    assert "【修改要求】导入更有趣一些" in prompt
+    assert "这次要改的是：教师的话和做法（teacher）、幼儿的活动和回答（children）、关键提问（key_questions）" in prompt
+    assert "不能只改标题或个别字词" in prompt and len(backend.calls) == 1
+
+
+def test_a_rewrite_that_changed_only_the_title_is_asked_for_again_without_the_old_text(plan, hat_request):
+    from fakes import ScriptedBackend
+
+    from lesson_studio.authoring.refine import regenerate_section
+
+    backend = ScriptedBackend(respond=only_a_new_title(1))
+    refined = regenerate_section(plan, "step:0", "导入更有趣一些", request=hat_request, backend=backend)
+    again = backend.calls[1][-1]["content"]
+    assert "上一次改写几乎没有变" in again and "【这一部分原来的内容】" not in again
+    assert plan.steps[0].teacher not in again
+    assert refined.steps[0].teacher.startswith("老师变魔术")
+
+
+@pytest.mark.parametrize(
+    ("section", "instruction", "fields"),
+    [
+        ("step:0", "导入更有趣一些", ("teacher", "children", "key_questions")),
+        ("step:1", "提问再开放一些", ("key_questions", "teacher")),
+        ("step:2", "让孩子多动手", ("children", "teacher")),
+        ("step:0", "换个标题", ("title",)),
+        ("overview", "目标写具体一点", ("objectives",)),
+        ("closing", "家园任务简单些", ("home",)),
+        ("preparation", "材料写清数量", ("materials",)),
+    ],
+)
+def test_the_fields_an_instruction_is_about(section, instruction, fields):
+    from lesson_studio.authoring.refine import fields_asked
+
+    assert fields_asked(section, instruction) == fields
+
+
+def test_a_refined_section_goes_through_the_content_checks(plan, hat_request):
+    from fakes import ScriptedBackend
+
+    from lesson_studio.authoring.refine import regenerate_section
+
+    backend = ScriptedBackend(respond=step_with("师：老师：小熊的帽子又掉了，我们怎样才能帮它戴稳？", 2))
+    refined = regenerate_section(plan, "step:0", "导入更有趣一些", request=hat_request, backend=backend)
+    assert refined.steps[0].teacher == "小熊的帽子又掉了，我们怎样才能帮它戴稳？"

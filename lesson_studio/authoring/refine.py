@@ -7,41 +7,34 @@ holding an image or a link the teacher did not give is rejected as in generation
 
 from __future__ import annotations
 
+import difflib
 import threading
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from lesson_studio.authoring.content_checks import facts_for, validate_plan
 from lesson_studio.authoring.diff import plan_sections
-from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
 from lesson_studio.authoring.generate import (
-    OBJECTIVE_ORDER,
     Cancelled,
     GenerationResult,
     PlanProgress,
     Retriever,
     build_context,
     generate_plan,
-    objective_text,
+    merge_section,
     section_messages,
-    step_instruction,
+    section_task,
     teacher_words,
     without_unasked_links,
 )
 from lesson_studio.authoring.rubric import RubricReport, failed_sections
-from lesson_studio.authoring.scaffold import (
-    STAGE_GUIDANCE,
-    Scaffold,
-    StepSlot,
-    brainstorm_rules_sentence,
-    build_scaffold,
-    mentions_rules,
-)
-from lesson_studio.errors import InvalidInput
+from lesson_studio.authoring.scaffold import STAGE_GUIDANCE, Scaffold, StepSlot, build_scaffold
+from lesson_studio.errors import InvalidInput, StudioError
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.structured import generate_structured
-from lesson_studio.models import Citation, Extension, Hit, LessonPlan, LessonRequest, MaterialItem, Objective
+from lesson_studio.models import Citation, Hit, LessonPlan, LessonRequest
 from lesson_studio.prompts import render
 
 ProgressCallback = Callable[[PlanProgress], None]
@@ -84,17 +77,23 @@ def regenerate_section(
     backend: ChatBackend,
     on_progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    insist: bool = True,
 ) -> LessonPlan:
-    """Rewrite one section following the teacher's instruction; everything else stays."""
+    """Rewrite one section following the teacher's instruction; everything else stays.
+
+    The model is told which fields the instruction is about and that they must change. With
+    `insist`, a rewrite that left those fields nearly as they were (measured: "导入更有趣一些"
+    once changed only the title) is asked for once more without the old text to copy. The content
+    checks then run on the section, as on a generated plan."""
+    section_label(plan, section_id)  # an unknown section is refused before any model call
     request = request_for(plan, request)
     scaffold = _scaffold_matching(plan, request)
     hits = [_hit_from(citation) for citation in plan.citations]
     context = build_context(scaffold, hits)
-    current = _section_text(plan, section_id)
-    task, output_type, max_tokens = _section_task(scaffold, section_id)
-    instruction_block = render(
-        "refine_section", instruction=instruction.strip() or "写得更具体、更适合幼儿", current=current, task=task
-    )
+    _, _, task, output_type, max_tokens = section_task(scaffold, section_id)
+    asked = instruction.strip() or "写得更具体、更适合幼儿"
+    focus = fields_asked(section_id, asked)
+    focus_text = focus_line(focus)
     progress = PlanProgress(scaffold=scaffold, citations=list(plan.citations), steps=[None] * len(scaffold.steps))
     progress.current_section = section_label(plan, section_id)
 
@@ -106,25 +105,152 @@ def regenerate_section(
         if on_progress:
             on_progress(progress)
 
-    def rewrite(extra: str = "") -> BaseModel:
-        return generate_structured(
-            backend,
-            section_messages(scaffold, context, instruction_block + (f"\n{extra}" if extra else "")),
-            output_type,
-            max_tokens=max_tokens,
-            on_text=on_text,
-            what=progress.current_section,
-        )
-
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
     # The teacher's own words (the request, and what they asked for here) may carry an address.
     given = teacher_words(request) + "\n" + instruction
-    draft, rejected = without_unasked_links(rewrite(), given, rewrite, backend.id)
-    progress.link_rejections += rejected
-    if rejected and on_progress:
-        on_progress(progress)
-    return merge_section(plan, section_id, draft, scaffold)
+
+    def written(block: str) -> BaseModel:
+        def ask(extra: str = "") -> BaseModel:
+            return generate_structured(
+                backend,
+                section_messages(scaffold, context, block + (f"\n{extra}" if extra else "")),
+                output_type,
+                max_tokens=max_tokens,
+                on_text=on_text,
+                what=progress.current_section,
+            )
+
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        draft, rejected = without_unasked_links(ask(), given, ask, backend.id)
+        progress.link_rejections += rejected
+        if rejected and on_progress:
+            on_progress(progress)
+        return draft
+
+    current = _section_text(plan, section_id)
+    block = render("refine_section", instruction=asked, current=current, task=task, focus=focus_text)
+    proposal = merge_section(plan, section_id, written(block), scaffold)
+    if insist and not changed_as_asked(plan, proposal, section_id, focus):
+        progress.current_section = f"再写一次：{section_label(plan, section_id)}"
+        again = merge_section(
+            plan, section_id, written(render("refine_again", instruction=asked, task=task, focus=focus_text)), scaffold
+        )
+        if changed_as_asked(plan, again, section_id, focus) or change_of(plan, again, section_id, focus) > change_of(
+            plan, proposal, section_id, focus
+        ):
+            proposal = again
+
+    def repair(current_plan: LessonPlan, section: str, fix: str) -> LessonPlan:
+        progress.current_section = f"检查后重写：{section_label(plan, section)}"
+        try:
+            return merge_section(current_plan, section, written(f"{block}\n{fix}"), scaffold)
+        except Cancelled:
+            raise
+        except StudioError:
+            return current_plan  # the defect stays visible in the rubric
+
+    facts = facts_for(proposal, request, given=instruction)
+    proposal, _ = validate_plan(proposal, facts, repair, sections=[section_id])
+    return proposal
+
+
+# What an instruction is about, per section: its words -> the fields they ask to change. The first
+# row that matches wins; without a match, the section's main content is meant.
+FIELD_WORDS: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "step": [
+        (("标题", "名字", "名称"), ("title",)),
+        (("提问", "问题", "问法", "追问"), ("key_questions", "teacher")),
+        (("意图",), ("intent",)),
+        (("幼儿", "孩子", "小朋友"), ("children", "teacher")),
+    ],
+    "overview": [
+        (("目标",), ("objectives",)),
+        (("重点", "难点"), ("key_point", "difficult_point")),
+        (("意图",), ("design_intent",)),
+        (("标题", "名字", "名称"), ("title",)),
+    ],
+    "preparation": [(("经验",), ("experience",)), (("材料", "数量", "物质"), ("materials",))],
+    "closing": [
+        (("观察",), ("observation_points",)),
+        (("家园", "家长", "亲子", "回家", "家里"), ("home",)),
+        (("区域", "区角", "区"), ("area",)),
+    ],
+}
+MAIN_FIELDS = {
+    "step": ("teacher", "children", "key_questions"),
+    "overview": ("design_intent", "objectives"),
+    "preparation": ("experience", "materials"),
+    "closing": ("area", "home", "observation_points"),
+}
+FIELD_LABELS = {
+    "title": "标题",
+    "teacher": "教师的话和做法",
+    "children": "幼儿的活动和回答",
+    "key_questions": "关键提问",
+    "intent": "设计意图",
+    "design_intent": "设计意图",
+    "objectives": "活动目标",
+    "key_point": "活动重点",
+    "difficult_point": "活动难点",
+    "experience": "经验准备",
+    "materials": "物质准备",
+    "area": "区域活动",
+    "home": "家园共育",
+    "observation_points": "观察要点",
+}
+
+
+def _kind(section_id: str) -> str:
+    return "step" if section_id.startswith("step:") else section_id
+
+
+def fields_asked(section_id: str, instruction: str) -> tuple[str, ...]:
+    """The fields of a section that an instruction asks to change ("导入更有趣一些" on a step: what
+    the teacher says and does, what the children do, the questions)."""
+    kind = _kind(section_id)
+    for words, fields in FIELD_WORDS.get(kind, []):
+        if any(word in instruction for word in words):
+            return fields
+    return MAIN_FIELDS.get(kind, ())
+
+
+def focus_line(fields: tuple[str, ...]) -> str:
+    named = "、".join(f"{FIELD_LABELS[f]}（{f}）" for f in fields)
+    if fields == ("title",):
+        return f"这次要改的是：{named}。"
+    return f"这次要改的是：{named}。这些内容要按修改要求写出新的做法，不能只改标题或个别字词。"
+
+
+def _field_text(plan: LessonPlan, section_id: str, name: str) -> str:
+    if section_id.startswith("step:"):
+        value = getattr(plan.steps[int(section_id.split(":")[1])], name)
+    elif name in ("area", "home"):
+        value = getattr(plan.extension, name)
+    elif name in ("experience", "materials"):
+        value = getattr(plan.preparation, name)
+    else:
+        value = getattr(plan, name)
+    if isinstance(value, list):
+        return "\n".join(item if isinstance(item, str) else " ".join(str(v) for v in item.model_dump().values()) for item in value)
+    return str(value)
+
+
+def change_of(before: LessonPlan, after: LessonPlan, section_id: str, fields: tuple[str, ...]) -> float:
+    """How much the asked fields changed: 0 the same text, 1 nothing in common (the most changed field)."""
+    changes = [
+        1 - difflib.SequenceMatcher(None, _field_text(before, section_id, f), _field_text(after, section_id, f)).ratio()
+        for f in fields
+    ]
+    return max(changes, default=0.0)
+
+
+# A field counts as rewritten when less than 60% of it stayed (difflib's ratio).
+REWRITTEN = 0.4
+
+
+def changed_as_asked(before: LessonPlan, after: LessonPlan, section_id: str, fields: tuple[str, ...]) -> bool:
+    """Whether a rewrite changed what the instruction was about (not only the title)."""
+    return change_of(before, after, section_id, fields) >= REWRITTEN
 
 
 def fix_failures(
@@ -158,6 +284,7 @@ def fix_failures(
                 backend=backend,
                 on_progress=on_progress,
                 cancel=cancel,
+                insist=False,
             )
             if check is None:
                 best = candidate
@@ -231,64 +358,6 @@ def adapt_plan(
     return generate_plan(request, backend=backend, retriever=with_source, on_progress=on_progress, cancel=cancel)
 
 
-# --- merging a section draft into the plan ------------------------------------------------------
-
-
-def merge_section(plan: LessonPlan, section_id: str, draft: BaseModel, scaffold: Scaffold) -> LessonPlan:
-    if isinstance(draft, OverviewDraft):
-        prefix = f"{plan.age_band}{plan.domain}："
-        title = draft.title if draft.title.startswith(plan.age_band) else prefix + draft.title
-        objectives = [
-            Objective(dimension=dimension, text=objective_text(item.text))
-            for dimension, item in zip(OBJECTIVE_ORDER, draft.objectives, strict=False)
-        ]
-        return plan.model_copy(
-            update={
-                "title": title[:40],
-                "design_intent": draft.design_intent,
-                "objectives": objectives,
-                "key_point": draft.key_point,
-                "difficult_point": draft.difficult_point,
-            }
-        )
-    if isinstance(draft, PreparationDraft):
-        materials = [
-            MaterialItem(
-                name=item.name,
-                quantity=item.quantity,
-                for_whom="教师" if any(w in item.name for w in scaffold.teacher_only_materials) else item.for_whom,  # type: ignore[arg-type]
-            )
-            for item in draft.materials
-        ]
-        preparation = plan.preparation.model_copy(update={"experience": list(draft.experience), "materials": materials})
-        return plan.model_copy(update={"preparation": preparation})
-    if isinstance(draft, StepDraft):
-        index = _step_index(plan, section_id)
-        step = plan.steps[index]
-        teacher = draft.teacher.removeprefix("师：")
-        if step.cps_stage == "想办法" and not mentions_rules(teacher, scaffold):
-            teacher = brainstorm_rules_sentence(scaffold) + teacher
-        steps = list(plan.steps)
-        steps[index] = step.model_copy(
-            update={
-                "title": draft.title,
-                "teacher": teacher[:300],
-                "key_questions": list(draft.key_questions),
-                "children": draft.children.removeprefix("幼："),
-                "intent": draft.intent,
-            }
-        )
-        return plan.model_copy(update={"steps": steps})
-    if isinstance(draft, ClosingDraft):
-        return plan.model_copy(
-            update={
-                "extension": Extension(area=draft.area, home=draft.home),
-                "observation_points": list(draft.observation_points),
-            }
-        )
-    raise TypeError(f"unknown draft {type(draft).__name__}")
-
-
 def _scaffold_matching(plan: LessonPlan, request: LessonRequest) -> Scaffold:
     """The request's scaffold, but with the plan's own steps (the teacher may have edited them)."""
     scaffold = build_scaffold(request)
@@ -297,20 +366,6 @@ def _scaffold_matching(plan: LessonPlan, request: LessonRequest) -> Scaffold:
         for s in plan.steps
     ]
     return scaffold.model_copy(update={"steps": slots})
-
-
-def _section_task(scaffold: Scaffold, section_id: str) -> tuple[str, type[BaseModel], int]:
-    request = scaffold.request
-    if section_id == "overview":
-        return render("lesson_overview", age_band=request.age_band, domain=request.domain), OverviewDraft, 450
-    if section_id == "preparation":
-        return render("lesson_preparation"), PreparationDraft, 300
-    if section_id == "closing":
-        return render("lesson_closing"), ClosingDraft, 300
-    if section_id.startswith("step:"):
-        index = int(section_id.split(":", 1)[1])
-        return step_instruction(scaffold, index), StepDraft, 400
-    raise InvalidInput(f"没有这个部分：{section_id} / Unknown section")
 
 
 def _section_text(plan: LessonPlan, section_id: str) -> str:
