@@ -4,6 +4,14 @@ Each criterion is one function returning pass / fail / skip with a reason and a 
 A plan passes when no ★ criterion fails and at least 11 of the 15 pass. "skip" is used only where
 the check cannot be made (e.g. no 《指南》 catalogue imported) and then says so — it never counts
 as a pass.
+
+The content checks (authoring.content_checks) are sub-checks of the criteria they belong to, so
+一键修正 rewrites exactly the sections they name: cut or mislabelled lines, copied writing
+instructions and non-Chinese values fail 1 结构完整; an ability objective that does not name the
+activity fails 2; the children's line copying the teacher's fails 8; the teacher's materials missing
+or outnumbered and children handling a dangerous material in any step fail 10; words from a sample
+plan about another activity fail 15, which is starred here (DOMAIN.md leaves it unstarred): the
+rubric gave 15/15 to a ping-pong plan about hats, a plan no teacher could use (issue 10).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring.content_checks import Defect, Passage, check_plan, facts_for
 from lesson_studio.authoring.scaffold import (
     BAND_RULES,
     CHALLENGE_WORDS,
@@ -37,6 +46,9 @@ class CriterionResult(BaseModel):
     status: Status
     message: str
     suggestion: str = ""
+    # The plan sections the failure is in ("step:2", "preparation"), when the check knows them:
+    # 一键修正 then rewrites only those.
+    sections: list[str] = []
 
 
 class RubricReport(BaseModel):
@@ -64,9 +76,12 @@ class RubricContext:
     # Band -> the 《指南》 lines of that band, verbatim; None when no catalogue has been imported.
     catalogue_lines: dict[str, set[str]] | None = None
     hazards: tuple[Hazard, ...] = field(default_factory=load_hazards)
+    # The passages the plan was written from, as the model read them; None: its citations' excerpts.
+    passages: list[Passage] | None = None
+    defects: list[Defect] | None = None  # the content checks' findings, filled by evaluate()
 
 
-Check = Callable[[LessonPlan, RubricContext], tuple[Status, str, str]]
+Check = Callable[[LessonPlan, RubricContext], tuple]  # (status, message, suggestion[, sections])
 CRITERIA: list[tuple[int, str, str, bool, Check]] = []
 
 
@@ -80,15 +95,33 @@ def criterion(number: int, key: str, name: str, *, starred: bool = False) -> Cal
 
 def evaluate(plan: LessonPlan, context: RubricContext | None = None) -> RubricReport:
     context = context or RubricContext()
+    context.defects = check_plan(plan, facts_for(plan, context.request, context.passages))
     results = []
     for number, key, name, starred, check in sorted(CRITERIA, key=lambda row: row[0]):
-        status, message, suggestion = check(plan, context)
+        status, message, suggestion, *sections = check(plan, context)
         results.append(
             CriterionResult(
-                number=number, key=key, name=name, starred=starred, status=status, message=message, suggestion=suggestion
+                number=number,
+                key=key,
+                name=name,
+                starred=starred,
+                status=status,
+                message=message,
+                suggestion=suggestion,
+                sections=sections[0] if sections else [],
             )
         )
     return RubricReport(results=results)
+
+
+def _content(context: RubricContext, *kinds: str) -> list[Defect]:
+    """The content checks' defects of these kinds (found once per evaluation)."""
+    return [d for d in context.defects or [] if d.kind in kinds]
+
+
+def _content_fail(defects: list[Defect], suggestion: str) -> tuple[Status, str, str, list[str]]:
+    shown = "；".join(d.message for d in defects[:2]) + (f"（另有{len(defects) - 2}处）" if len(defects) > 2 else "")
+    return "fail", shown, suggestion, list(dict.fromkeys(d.section for d in defects))
 
 
 # --- text helpers -------------------------------------------------------------------------------
@@ -116,8 +149,8 @@ def _ok(message: str) -> tuple[Status, str, str]:
     return "pass", message, ""
 
 
-def _fail(message: str, suggestion: str) -> tuple[Status, str, str]:
-    return "fail", message, suggestion
+def _fail(message: str, suggestion: str, sections: list[str] | None = None) -> tuple:
+    return ("fail", message, suggestion) + ((sections,) if sections else ())
 
 
 # --- the 15 criteria ----------------------------------------------------------------------------
@@ -145,6 +178,9 @@ def structure_complete(plan: LessonPlan, context: RubricContext) -> tuple[Status
     missing += [f"活动过程·{phase}" for phase in ("导入", "展开", "结束") if phase not in phases]
     if missing:
         return _fail(f"缺少：{'、'.join(missing)}。", "补齐缺少的部分：可对相应部分点击\u201c重新生成\u201d。")
+    flawed = _content(context, "cut_off", "doubled_label", "not_chinese", "parroted")
+    if flawed:
+        return _content_fail(flawed, "把没写完的句子写完整，去掉重复的标签、外文和照抄的写作要求：可点\u201c一键修正\u201d。")
     return _ok("教案各部分齐全。")
 
 
@@ -171,6 +207,11 @@ def three_dimension_objectives(plan: LessonPlan, context: RubricContext) -> tupl
         problems.append(f"目标表述笼统：\u201c{vague[0]}\u201d")
     if problems:
         return _fail("；".join(problems) + "。", "把目标写成幼儿能做到、老师看得见的行为，例如\u201c能尝试用两种方法……\u201d。")
+    off_topic = _content(context, "objective_off_topic") + [
+        d for d in _content(context, "borrowed") if d.field.startswith("objective")
+    ]
+    if off_topic:
+        return _content_fail(off_topic, "目标写本活动的内容（问题和材料），不要照搬别的活动的目标。")
     return _ok("三条目标维度齐全、具体可观察。")
 
 
@@ -303,6 +344,9 @@ def child_agency(plan: LessonPlan, context: RubricContext) -> tuple[Status, str,
     hands_on = sum(step.minutes for step in middle if step.cps_stage in CHILD_WORK_STAGES)
     if middle_minutes and hands_on / middle_minutes < 0.5:
         return _fail("展开部分幼儿动手、交流的时间不到一半。", "压缩教师讲解，把时间留给幼儿操作和同伴交流。")
+    copied = _content(context, "children_copy")
+    if copied:
+        return _content_fail(copied, "幼儿一栏写幼儿自己做什么、可能怎么说。")
     if not _found(CHOICE_WORDS, _step_text(plan)):
         return _fail("幼儿没有自己选择的机会（材料、同伴或办法）。", "让幼儿自己选材料、选同伴或选办法。")
     return _ok("每个环节都有幼儿活动，幼儿有选择的机会。")
@@ -324,19 +368,20 @@ def age_appropriate(plan: LessonPlan, context: RubricContext) -> tuple[Status, s
     return _ok(f"没有发现不适合{plan.age_band}的要求。")
 
 
-BASIC_CONSUMABLES = ("胶棒", "胶水", "胶带", "双面胶", "记号笔", "水彩笔", "蜡笔", "贴纸", "白纸", "纸", "笔", "篮", "盘", "托盘", "PPT", "音乐", "图片", "玩偶", "小熊")
-
-
 @criterion(10, "materials", "材料与安全", starred=True)
 def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     no_quantity = [m.name for m in plan.preparation.materials if not re.search(r"[0-9一二两三四五六七八九十若干每套份]", m.quantity)]
     if no_quantity:
         return _fail(f"材料\u201c{no_quantity[0]}\u201d没有写数量。", "写明每人或每组的数量，如\u201c每人1张\u201d\u201c每组1盒\u201d。")
-    if context.request and context.request.materials:
-        allowed = [*context.request.materials, *BASIC_CONSUMABLES]
-        extra = [m.name for m in plan.preparation.materials if not any(a in m.name or m.name in a for a in allowed)]
-        if extra:
-            return _fail(f"用了教师没有列出的材料：{'、'.join(extra)}。", "只用现有材料，或在备注中补充材料。")
+    unsafe = _content(context, "unsafe")
+    if unsafe:
+        return _content_fail(unsafe, "危险材料只由教师操作，幼儿在安全距离外观看、出主意：可点\u201c一键修正\u201d。")
+    missing = _content(context, "material_missing")
+    if missing:
+        return _content_fail(missing, "把教师列出的每一样材料写进物质准备，并写明数量。")
+    extra = [m.name for m in plan.preparation.materials if any(d.words == (m.name,) for d in _content(context, "material_unlisted"))]
+    if extra:
+        return _fail(f"用了教师没有列出的材料：{'、'.join(extra)}。", "只用现有材料，或在备注中补充材料。", ["preparation"])  # type: ignore[return-value]
     names = " ".join(m.name for m in plan.preparation.materials)
     noted_ids = {note.hazard_id for note in plan.safety_notes}
     noted_words = [word for note in plan.safety_notes for word in note.material.split("、")]
@@ -403,8 +448,11 @@ KNOWN_BOOKS = {
 }
 
 
-@criterion(15, "grounding", "忠于资料")
+@criterion(15, "grounding", "切题，忠于资料", starred=True)
 def faithful_grounding(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
+    borrowed = _content(context, "borrowed")
+    if borrowed:
+        return _content_fail(borrowed, "每一步都围绕本活动的问题和材料，不照搬参考资料里别的活动：可点\u201c一键修正\u201d。")
     text = _all_text(plan)
     references = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     unresolved = sorted(n for n in references if n < 1 or n > len(plan.citations))
@@ -437,6 +485,6 @@ def failed_sections(report: RubricReport, plan: LessonPlan) -> dict[str, list[Cr
     }
     sections: dict[str, list[CriterionResult]] = {}
     for result in report.failed:
-        for section in section_of.get(result.key, []):
+        for section in result.sections or section_of.get(result.key, []):
             sections.setdefault(section, []).append(result)
     return sections
