@@ -93,10 +93,24 @@ def test_a_borrowed_word_the_teacher_used_herself_is_hers():
     ],
 )
 def test_the_ability_objective_must_name_the_activity(objective, off_topic):
-    plan = sample_plan()
+    plan = sample_plan().model_copy(update={"design_intent": "户外玩乒乓球时，球总是滚进草丛。"})
     objectives = [o.model_copy(update={"text": objective}) if o.dimension == "能力" else o for o in plan.objectives]
     plan = plan.model_copy(update={"objectives": objectives})
-    assert ("objective_off_topic" in kinds(plan, facts(PINGPONG))) is off_topic
+    assert ("off_topic" in kinds(plan, facts(PINGPONG))) is off_topic
+
+
+@pytest.mark.parametrize(
+    ("intent", "off_topic"),
+    [
+        # bench plan r01 (ping-pong): about CPS in general, nothing about the ball or the river
+        ("通过游戏和动手操作的方式，帮助幼儿学习如何解决\u201c想出与别人不同的办法\u201d这一思维环节。", True),
+        ("户外玩球时，乒乓球总是滚进草丛，孩子们想找不用手也能运球的办法。", False),
+    ],
+)
+def test_the_design_intent_must_say_where_the_problem_comes_from(intent, off_topic):
+    plan = sample_plan().model_copy(update={"design_intent": intent})
+    found = [d for d in check_plan(plan, facts(PINGPONG)) if d.kind == "off_topic" and d.field == "design_intent"]
+    assert bool(found) is off_topic
 
 
 # --- visible text defects --------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sample_plans import sample_plan
 
-from lesson_studio.authoring.rubric import RubricContext, evaluate
+from lesson_studio.authoring.content_checks import Passage
+from lesson_studio.authoring.rubric import RubricContext, evaluate, failed_sections
 from lesson_studio.models import LessonPlan, LessonRequest, SafetyNote
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,3 +226,57 @@ def test_rubric_cli_checks_the_guideline_against_the_imported_catalogue(tmp_path
     # is tested with the real 《指南》 in test_library_catalogue.py).
     monkeypatch.setattr(Studio, "catalogue_lines", lambda self, user: CATALOGUE)
     assert guideline_status() == "pass"
+
+
+# --- the content checks as sub-criteria (issue 10: the rubric gave 15/15 to a ping-pong plan about hats)
+
+HAT_PASSAGE = Passage("中班艺术：给小熊做帽子", "师：看看点子板，你最想做哪一顶？幼：团成球粘在头上；用毛线系在下巴上。")
+BRIDGE = LessonRequest(age_band="大班", domain="科学", topic="给小鸭搭座桥", minutes=30, materials=["纸杯", "雪花片积木", "安全剪刀", "浅水盆"])
+CANDLE = LessonRequest(age_band="大班", domain="科学", topic="点燃蜡烛，再想办法让蜡烛熄灭", minutes=30, materials=["蜡烛", "打火机"])
+
+
+def test_a_plan_that_talks_about_another_activitys_problem_does_not_pass():
+    plan = with_step(plan_for("大班"), 2, key_questions=["你想做哪一顶帽子？", "还有哪些不同的办法？"])
+    report = evaluate(plan, RubricContext(request=BRIDGE, passages=[HAT_PASSAGE]))
+    grounding = next(r for r in report.results if r.key == "grounding")
+    assert grounding.status == "fail" and grounding.starred and "帽子" in grounding.message
+    assert grounding.sections == ["step:2"] and not report.passed
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"children": "出示三个标准：安全吗？做得到吗？能让小鸭过去吗？请每人用贴纸投票。"}, "agency"),  # copies the teacher
+        ({"title": "结束分享：做了什么、谁会用、当"}, "structure"),
+        ({"teacher": "师：老师：和幼儿一起定标准：安全吗？做得到吗？"}, "structure"),
+    ],
+)
+def test_visible_defects_in_a_step_fail_their_criterion(change, key):
+    plan = with_step(plan_for("大班"), 2, **change)
+    result = next(r for r in evaluate(plan).results if r.key == key)
+    assert result.status == "fail" and result.sections == ["step:2"]
+
+
+def test_children_at_a_flame_fail_materials_and_safety_even_with_the_safety_notes():
+    plan = with_step(plan_for("大班"), 3, children="用纸巾、湿布盖住蜡烛火焰；使用酒精灯的焰心来烧掉蜡烛")
+    result = next(r for r in evaluate(plan, RubricContext(request=CANDLE)).results if r.key == "materials")
+    assert result.status == "fail" and "蜡烛" in result.message and result.sections == ["step:3"]
+
+
+def test_an_ability_objective_about_something_else_fails_objectives():
+    plan = plan_for("大班")
+    objectives = [o.model_copy(update={"text": "能观察物体并进行简单的分类"}) if o.dimension == "能力" else o for o in plan.objectives]
+    plan = plan.model_copy(update={"objectives": objectives})
+    assert status_of(plan, "objectives", RubricContext(request=BRIDGE)) == "fail"
+
+
+def test_a_listed_material_missing_from_the_preparation_fails():
+    request = BRIDGE.model_copy(update={"materials": [*BRIDGE.materials, "吸管"]})
+    result = next(r for r in evaluate(plan_for("大班"), RubricContext(request=request)).results if r.key == "materials")
+    assert result.status == "fail" and "吸管" in result.message
+
+
+def test_one_click_fix_rewrites_only_the_sections_a_check_named():
+    plan = with_step(plan_for("大班"), 2, key_questions=["你想做哪一顶帽子？", "还有哪些不同的办法？"])
+    report = evaluate(plan, RubricContext(request=BRIDGE, passages=[HAT_PASSAGE]))
+    assert list(failed_sections(report, plan)) == ["step:2"]

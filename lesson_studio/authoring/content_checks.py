@@ -9,7 +9,7 @@ finds one kind of defect, taken from real plans of the embedded 1.5B model (issu
 - doubled_label a label repeated inside its own field ("活动重点：…", "师：老师：…")
 - cut_off       a line cut mid-sentence ("…谁会用、当", "…比如")
 - children_copy the children's line a copy of the teacher's
-- objective_off_topic  the 能力 objective does not name the activity's own content
+- off_topic     the 能力 objective or the design intent does not name the activity's own content
 - material_missing / material_unlisted / quantity_missing  物质准备 against the teacher's list
 - unsafe        children handling what the scaffold made teacher-only or the hazard table bans
 
@@ -49,7 +49,7 @@ DEFECT_KINDS: dict[str, str] = {
     "doubled_label": "标签重复",
     "cut_off": "句子没写完",
     "children_copy": "幼儿一栏重复教师的话",
-    "objective_off_topic": "目标没有写本活动的内容",
+    "off_topic": "目标或设计意图没有写本活动的内容",
     "material_missing": "教师列出的材料没有写进物质准备",
     "material_unlisted": "物质准备里有教师没有列出的材料",
     "quantity_missing": "材料没有数量",
@@ -581,20 +581,25 @@ def names_content(text: str, facts: CheckFacts) -> bool:
 
 
 @check
-def objective_off_topic(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+def off_topic(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     if not facts.topic_words and not facts.topic_chars:
         return []
-    ability = [(i, o) for i, o in enumerate(plan.objectives) if o.dimension == "能力"]
-    return [
+    example = "、".join(sorted(facts.topic_words)[:3])
+    defects = [
         Defect(
-            "objective_off_topic",
+            "off_topic",
             "overview",
             f"objective:{i}",
-            f"能力目标\u201c{objective.text}\u201d没有写到本活动的内容（如{'、'.join(sorted(facts.topic_words)[:3])}）。",
+            f"能力目标\u201c{objective.text}\u201d没有写到本活动的内容（如{example}）。",
         )
-        for i, objective in ability
-        if not names_content(objective.text, facts)
+        for i, objective in enumerate(plan.objectives)
+        if objective.dimension == "能力" and not names_content(objective.text, facts)
     ]
+    if plan.design_intent.strip() and not names_content(plan.design_intent, facts):
+        defects.append(
+            Defect("off_topic", "overview", "design_intent", f"设计意图没有说到本活动的问题（如{example}）。")
+        )
+    return defects
 
 
 def _matches(name: str, wanted: str) -> bool:
@@ -986,9 +991,10 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
         )
     if "children_copy" in kinds:
         lines.append("children 写幼儿自己做什么、可能怎么说，不要重复教师的话。")
-    if "objective_off_topic" in kinds:
+    if "off_topic" in kinds:
         lines.append(
-            f"能力目标要写出本活动的具体内容（{'、'.join(sorted(facts.topic_words)[:4])}），写幼儿能做到、看得见的行为。"
+            f"设计意图和能力目标要写出本活动的具体内容（{'、'.join(sorted(facts.topic_words)[:4])}）："
+            "设计意图说清问题从哪里来，能力目标写幼儿能做到、看得见的行为。"
         )
     if "parroted" in kinds:
         lines.append("教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。")
@@ -1016,7 +1022,7 @@ class CheckReport:
 
 Rewrite = Callable[[LessonPlan, str, str], LessonPlan]
 # Sections whose defects are worth another model call (in the order they are tried).
-REWRITE_KINDS = ("unsafe", "borrowed", "children_copy", "objective_off_topic", "parroted", "not_chinese", "cut_off")
+REWRITE_KINDS = ("unsafe", "borrowed", "children_copy", "off_topic", "parroted", "not_chinese", "cut_off")
 
 
 def validate_plan(

@@ -8,7 +8,7 @@ as a pass.
 The content checks (authoring.content_checks) are sub-checks of the criteria they belong to, so
 一键修正 rewrites exactly the sections they name: cut or mislabelled lines, copied writing
 instructions and non-Chinese values fail 1 结构完整; an ability objective that does not name the
-activity fails 2; the children's line copying the teacher's fails 8; the teacher's materials missing
+activity fails 2 (a design intent that does not, 15); the children's line copying the teacher's fails 8; the teacher's materials missing
 or outnumbered and children handling a dangerous material in any step fail 10; words from a sample
 plan about another activity fail 15, which is starred here (DOMAIN.md leaves it unstarred): the
 rubric gave 15/15 to a ping-pong plan about hats, a plan no teacher could use (issue 10).
@@ -207,9 +207,7 @@ def three_dimension_objectives(plan: LessonPlan, context: RubricContext) -> tupl
         problems.append(f"目标表述笼统：\u201c{vague[0]}\u201d")
     if problems:
         return _fail("；".join(problems) + "。", "把目标写成幼儿能做到、老师看得见的行为，例如\u201c能尝试用两种方法……\u201d。")
-    off_topic = _content(context, "objective_off_topic") + [
-        d for d in _content(context, "borrowed") if d.field.startswith("objective")
-    ]
+    off_topic = [d for d in _content(context, "off_topic", "borrowed") if d.field.startswith("objective")]
     if off_topic:
         return _content_fail(off_topic, "目标写本活动的内容（问题和材料），不要照搬别的活动的目标。")
     return _ok("三条目标维度齐全、具体可观察。")
@@ -450,7 +448,7 @@ KNOWN_BOOKS = {
 
 @criterion(15, "grounding", "切题，忠于资料", starred=True)
 def faithful_grounding(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
-    borrowed = _content(context, "borrowed")
+    borrowed = _content(context, "borrowed") + [d for d in _content(context, "off_topic") if d.field == "design_intent"]
     if borrowed:
         return _content_fail(borrowed, "每一步都围绕本活动的问题和材料，不照搬参考资料里别的活动：可点\u201c一键修正\u201d。")
     text = _all_text(plan)
