@@ -17,6 +17,7 @@ longer exists. Cancel works from any process and on queued jobs at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -40,6 +41,7 @@ from lesson_studio.store import RefinementRecord, Store
 # (user, record, backend, on_progress, cancel) -> the proposed plan
 Refiner = Callable[[User, RefinementRecord, ChatBackend, Callable[[PlanProgress], None], threading.Event], LessonPlan]
 FINISHED = ("done", "failed", "cancelled")
+logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
 ORPHAN_AFTER = timedelta(seconds=60)  # six missed heartbeats: the process is gone
 
@@ -139,19 +141,24 @@ class JobRunner:
         self._stopping.set()
 
     def _ensure_heartbeat(self) -> None:
-        """Started with the first job: a CLI command that runs none starts no thread."""
-        if self._heartbeat is None:
+        """Beats while this process has unfinished jobs (the caller holds self._lock): a CLI command
+        that runs none starts no thread, and an idle app keeps none."""
+        if self._heartbeat is None or not self._heartbeat.is_alive():
             self._heartbeat = threading.Thread(target=self._beat, name="lesson-job-heartbeat", daemon=True)
             self._heartbeat.start()
 
     def _beat(self) -> None:
         while not self._stopping.wait(HEARTBEAT_S):
+            with self._lock:
+                if not any(live.status in ("queued", "running") for live in self._live.values()):
+                    self._heartbeat = None
+                    return
             try:
                 for kind, job_id in self.store.heartbeat(self.owner):  # cancels asked for elsewhere
                     self._cancel(f"{kind}:{job_id}")
                 self.fail_orphans()
-            except StudioError:
-                continue  # the database was busy; the next beat tries again
+            except Exception:  # noqa: BLE001 - a beat that fails (database busy or gone) must not end the beating
+                logger.exception("job heartbeat failed; trying again in %s s", HEARTBEAT_S)
 
     # --- generation ------------------------------------------------------------------------------
 
@@ -176,6 +183,8 @@ class JobRunner:
     def view(self, user: User, job_id: int) -> JobView:
         record = self.store.get_job(user, job_id)  # authorization happens here
         live, position = self._live_state(f"generation:{job_id}")
+        if live is None and record.status in ("queued", "running") and record.owner != self.owner and self.fail_orphans():
+            record = self.store.get_job(user, job_id)  # its process is gone: now failed, with 重试 offered
         status = live.status if live and record.status in ("queued", "running") else record.status
         partial = None
         if status in ("failed", "cancelled") and record.partial_json:

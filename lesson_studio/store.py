@@ -294,7 +294,12 @@ def _add_missing_columns(conn: Connection, table: Table, names: Iterable[str]) -
         ddl = f"ALTER TABLE {table.name} ADD COLUMN {name} {column.type.compile(dialect=conn.dialect)}"
         if not column.nullable:
             default = column.default.arg if column.default is not None else None
-            literal = {True: "true", False: "false"}.get(default, str(default))  # type: ignore[arg-type]
+            if isinstance(default, bool):
+                literal = "true" if default else "false"
+            elif isinstance(default, str):
+                literal = "'" + default.replace("'", "''") + "'"
+            else:
+                literal = str(default)
             ddl += f" NOT NULL DEFAULT {literal}"
         conn.exec_driver_sql(ddl)
 

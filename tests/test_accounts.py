@@ -263,6 +263,8 @@ def test_an_old_database_upgrades_and_a_look_alike_account_is_disabled(tmp_path)
             )
         )
         conn.execute(text("CREATE TABLE drafts (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("CREATE TABLE jobs (id INTEGER PRIMARY KEY, status VARCHAR(16))"))  # as far as later
+        conn.execute(text("CREATE TABLE refinements (id INTEGER PRIMARY KEY, status VARCHAR(16))"))  # migrations look
         conn.execute(text("INSERT INTO drafts VALUES (7)"))
         conn.execute(
             text(
