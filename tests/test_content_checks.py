@@ -29,14 +29,31 @@ BRIDGE = LessonRequest(  # the request sample_plan() answers
 BEADS = LessonRequest(age_band="小班", domain="艺术", topic="给妈妈串一条项链", minutes=15, materials=["小珠子", "绳子"])
 KNIFE = LessonRequest(age_band="小班", domain="健康", topic="自己切水果做水果拼盘", minutes=15, materials=["小刀", "水果"])
 
-# Passages the retriever gave the ping-pong request: its own sample plan, and two about other activities.
-PINGPONG_CASE = Passage("大班科学：乒乓球过小河", "幼：用卡纸卷成滑道；把纸芯连成长桥；用勺子一个个传；用纸杯做小船。")
+# Passages the retriever gave the ping-pong request (chunks of the starter library): its own sample
+# plan, and three about other activities.
+PINGPONG_CASE = Passage(
+    "大班科学：乒乓球过小河",
+    "- 幼：用卡纸卷成滑道；把纸芯连成长桥；用勺子一个个传；用纸杯做小船；在卡纸上折出边沿。",
+    heading="活动过程（共30分钟） > 二、展开 > 1. 小组点子会（想办法，6分钟）",
+)
 TEDDY_HAT = Passage(
     "中班艺术：给小熊做帽子",
-    "师：看看点子板，你最想做哪一顶？它有什么好的地方？幼：团成球粘在头上；用毛线系在下巴上。",
+    '- 师：出示规则图标，"想点子的时候不说\'不行\'，点子越多越好。"拿出报纸，"报纸可以怎样变成帽子？还有别的办法吗？"\n'
+    "- 幼：折成尖尖的帽子；卷成一圈；团成球粘在头上；用毛线系在下巴上。",
+    heading="活动过程（共25分钟） > 二、展开 > 1. 点子大放送（想办法，5分钟）",
 )
-SHOE_CORNER = Passage("大班社会：起床穿鞋不拥挤", "师：我们怎样才能让鞋柜前不挤？怎样才能找鞋更快？")
-NEW_FRIEND = Passage("中班社会：欢迎新朋友", "幼：带它去看厕所；送它一张画；请它一起玩积木。")
+SHOE_CORNER = Passage(
+    "大班社会：起床穿鞋不拥挤",
+    "- 幼：大家都挤在鞋柜前；鞋子乱放找不到；有人被推倒了。\n"
+    '- 师：提出三个问题句，"我们怎样才能让鞋柜前不挤？怎样才能找鞋更快？怎样才能不穿错鞋？"',
+    heading="活动过程（共30分钟） > 一、导入",
+)
+NEW_FRIEND = Passage(
+    "中班社会：欢迎新朋友",
+    "- 幼：带它去看厕所；送它一张画；和它一起玩积木；告诉它我的名字；给它讲我们班的故事。",
+    heading="活动过程（共25分钟） > 二、展开 > 1. 帮小兔想办法（想办法，6分钟）",
+)
+GUIDE = Passage("3-6岁儿童学习与发展指南", "喜欢接触新事物，经常问一些与新事物有关的问题。", heading="科学 > 目标1")
 
 
 def facts(request: LessonRequest, *passages: Passage) -> CheckFacts:
@@ -61,15 +78,18 @@ def kinds(plan: LessonPlan, known: CheckFacts) -> set[str]:
     ("field", "text", "borrowed"),
     [
         ("key_questions", ["你想做哪一顶帽子？"], {"帽子"}),  # issue 10: the ping-pong plan's 选办法
-        ("children", "团成球粘在头上；用毛线系在下巴上。", {"团成球", "下巴"}),
-        ("children", "带它去看厕所、送它一张画。", {"厕所"}),
-        ("key_questions", ["你觉得哪个方法能让鞋柜前不挤？"], {"鞋柜"}),  # bench plan, 大班科学
+        ("children", "团成球粘在头上；用毛线系在下巴上。", {"团成球粘在头上；用毛线系在下巴上"}),  # issue 10
+        ("children", "带它去看厕所、送它一张画。", {"带它去看厕所"}),  # issue 10, the 分享
+        ("key_questions", ["你觉得哪个方法能让鞋柜前不挤？"], {"鞋柜", "能让鞋柜前不挤"}),  # bench plan, 大班科学
+        ("teacher", "小兔，你刚才想用什么办法把乒乓球运过小河？", {"小兔"}),  # bench r01: the new friend's puppet
         ("children", "用纸杯做小船，用吸管吹着乒乓球过河。", set()),
         ("children", "把纸芯连成长桥，让乒乓球滚过去。", set()),  # from the ping-pong plan itself: its own
+        ("teacher", "想点子的时候不说'不行'，点子越多越好。还有别的办法吗？", set()),  # shared by every CPS plan
+        ("intent", "让幼儿喜欢接触新事物。", set()),  # the 《指南》 is about no activity
     ],
 )
 def test_words_from_a_sample_plan_about_another_activity_are_flagged(field, text, borrowed):
-    known = facts(PINGPONG, PINGPONG_CASE, TEDDY_HAT, SHOE_CORNER, NEW_FRIEND)
+    known = facts(PINGPONG, PINGPONG_CASE, TEDDY_HAT, SHOE_CORNER, NEW_FRIEND, GUIDE)
     found = {w for d in check_plan(plan_with_step({field: text}), known) if d.kind == "borrowed" for w in d.words}
     assert found == borrowed
 

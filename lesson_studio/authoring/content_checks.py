@@ -74,6 +74,7 @@ class Passage:
 
     title: str
     text: str
+    heading: str = ""
 
 
 # --- vocabulary ---------------------------------------------------------------------------------
@@ -141,6 +142,17 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
 _SENTENCE = re.compile(r"(?<=[。！？!?；;\n])")
 _SENTENCE_END = "。！？!?；;…）)」”\"'～~"
+# Questions and phrases any CPS plan may share with a sample plan word for word.
+COMMON_PHRASES = "\n".join(
+    [
+        "你看到了什么？还有别的办法吗？还有呢？我们怎样才能",
+        "它有什么好的地方？你担心什么？怎么改？为什么选这个办法？",
+        "想点子的时候不说不行，点子越多越好，奇怪的点子也欢迎，借别人的点子变一变",
+        "安全吗？做得到吗？能解决问题吗？谁会用？什么时候用？还要谁帮忙？",
+        "遇到困难的孩子，提前完成的孩子，请做成的同伴当小老师",
+    ]
+)
+_GUIDELINES = re.compile(r"指南|纲要|评估|规程|标准")
 _TITLE_PREFIX = re.compile(r"^(小班|中班|大班|混龄)?(健康|语言|社会|科学|艺术)?[：:]")
 _ADDRESS = re.compile(r"(https?://|www\.)\S+|\S+@\S+|\S+\.(com|cn|org|net)\S*", re.IGNORECASE)
 _QUANTITY = re.compile(r"[0-9０-９一二两三四五六七八九十百若干每套份]")
@@ -225,6 +237,8 @@ class CheckFacts:
         on_topic, off_topic = [], []
         topic_bigrams = _bigrams(content_text(topic))
         for passage in self.passages:
+            if _GUIDELINES.search(passage.title):
+                continue  # the 《指南》 and its kin are cited on purpose; they are about no activity
             title = _TITLE_PREFIX.sub("", passage.title)
             shared = _bigrams(title) & topic_bigrams
             in_text = sum(word in passage.text for word in self.topic_words)
@@ -236,11 +250,26 @@ class CheckFacts:
         # Words another activity's passage brings that this request does not: the candidates for
         # "borrowed". A word any on-topic passage or the request itself uses is this activity's own.
         own = self.request_text + "\n" + self.on_topic_text + "\n" + self.instructions_text
+        # A noun counts as another activity's own when it names that activity (its title or
+        # heading: 帽子, 小兔) or recurs in what the model read of it (厕所 twice in 欢迎新朋友); a
+        # noun met once in passing (箭头, 标识) is common classroom talk more often than not.
         self.foreign: dict[str, str] = {}
+        counts: Counter[str] = Counter()
         for passage in off_topic:
-            for word in nouns(_TITLE_PREFIX.sub("", passage.title) + "\n" + passage.text) - GENERIC_NOUNS:
-                if word not in own and not any(word in m or m in word for m in self.materials):
-                    self.foreign.setdefault(word, passage.title)
+            named = _TITLE_PREFIX.sub("", passage.title) + "\n" + passage.heading
+            for word in nouns(named + "\n" + passage.text) - GENERIC_NOUNS:
+                if word in own or any(word in m or m in word for m in self.materials):
+                    continue
+                counts[word] += passage.text.count(word) + (3 if word in named else 0)
+                self.foreign.setdefault(word, passage.title)
+        self.foreign = {word: title for word, title in self.foreign.items() if counts[word] >= 2}
+        # Sample plans of other activities (titled like a plan: "中班艺术：……"), whose sentences
+        # must not be copied; phrases every CPS plan shares are not theirs.
+        self.other_activities = [p for p in off_topic if _TITLE_PREFIX.match(p.title)]
+        self.common_text = "\n".join(
+            [own, *self.scaffold.brainstorm_rules, self.scaffold.tiers, self.scaffold.idea_goal, COMMON_PHRASES]
+        )
+        self.common_plain = _plain(self.common_text)
 
 
 def content_text(text: str) -> str:
@@ -264,9 +293,7 @@ def facts_for(
             minutes=plan.minutes,
         )
     if passages is None:
-        passages = [
-            Passage(title=c.document_title, text=f"{c.heading}\n{c.excerpt}") for c in plan.citations if c.excerpt
-        ]
+        passages = [Passage(title=c.document_title, text=c.excerpt, heading=c.heading) for c in plan.citations]
     return CheckFacts(scaffold=build_scaffold(request), passages=passages, given=given)
 
 
@@ -342,24 +369,37 @@ def check_plan(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | No
 
 @check
 def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
-    if not facts.foreign:
+    if not facts.foreign and not facts.other_activities:
         return []
     defects = []
     for section, name, text in plan_fields(plan):
-        words = tuple(sorted(w for w in facts.foreign if w in text))
-        if words:
-            source = facts.foreign[words[0]]
+        found: dict[str, str] = {w: facts.foreign[w] for w in sorted(facts.foreign) if w in text}
+        for passage in facts.other_activities:
+            span = copied_span(text, passage.text, COPIED_SPAN_CHARS, count=_cjk_count)
+            if span and _plain(span) not in facts.common_plain:
+                found.setdefault(span, passage.title)
+        if found:
+            words = tuple(found)
             defects.append(
                 Defect(
                     "borrowed",
                     section,
                     name,
                     f"{section_name(section)}的{field_name(name)}写到了\u201c{'、'.join(words)}\u201d，"
-                    f"这来自另一个活动（《{source}》），不是本活动的内容。",
+                    f"这来自另一个活动（《{found[words[0]]}》），不是本活动的内容。",
                     words,
                 )
             )
     return defects
+
+
+# A stretch this long (Chinese characters) copied from another activity's sample is its content,
+# not a shared phrase: "团成球粘在头上", "带它去看厕所" (issue 10).
+COPIED_SPAN_CHARS = 6
+
+
+def _cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
 
 
 PARROT_MIN_CHARS = 12
@@ -388,13 +428,14 @@ def parroted_instructions(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     return defects
 
 
-def copied_span(text: str, source: str, minimum: int) -> str:
-    """The longest stretch of `text` found verbatim in `source`, if at least `minimum` characters."""
-    if len(text) < minimum:
+def copied_span(text: str, source: str, minimum: int, count: Callable[[str], int] = len) -> str:
+    """The longest stretch of `text` found verbatim in `source`, if `count` of it is at least `minimum`."""
+    if len(text) < minimum or not source:
         return ""
     matcher = difflib.SequenceMatcher(None, text, source, autojunk=False)
     match = matcher.find_longest_match(0, len(text), 0, len(source))
-    return text[match.a : match.a + match.size] if match.size >= minimum else ""
+    span = text[match.a : match.a + match.size]
+    return span.strip("，。；、：！？,.;:!? ") if count(span) >= minimum else ""
 
 
 @check

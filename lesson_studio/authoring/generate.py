@@ -423,7 +423,10 @@ def generate_plan(
 
 def passages_read(hits: list[Hit]) -> list[Passage]:
     """The passages as the model read them (the fenced excerpts), for the content checks."""
-    return [Passage(title=hit.citation.document_title, text=excerpt(defuse(hit.text))) for hit in hits]
+    return [
+        Passage(title=hit.citation.document_title, text=excerpt(defuse(hit.text)), heading=hit.citation.heading)
+        for hit in hits
+    ]
 
 
 SectionTask = tuple[str, str, str, type[BaseModel], int]
