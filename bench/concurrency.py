@@ -96,9 +96,16 @@ def large_text(path: Path, megabytes: float) -> int:
     return written
 
 
-def run(*, writers: int = 16, saves: int = 10, ingest_mb: float = 30.0, data_dir: Path | None = None) -> dict[str, Report]:
-    folder = Path(data_dir or tempfile.mkdtemp(prefix="lesson-studio-concurrency-"))
-    studio = Studio(Settings(data_dir=folder, starter_library=False))
+def run(
+    *, writers: int = 16, saves: int = 10, ingest_mb: float = 30.0, data_dir: Path | None = None, settings: Settings | None = None
+) -> dict[str, Report]:
+    """`settings` picks the store and library (a PostgreSQL URL, a Chroma server); default: SQLite and
+    embedded Chroma in a fresh folder."""
+    if settings is None:
+        settings = Settings(data_dir=Path(data_dir or tempfile.mkdtemp(prefix="lesson-studio-concurrency-")), starter_library=False)
+    folder = settings.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    studio = Studio(settings)
     teachers = [studio.store.ensure_user(f"bench-teacher-{n}") for n in range(writers)]
     lead = studio.store.ensure_user("bench-lead", role="lead")
     shared_owner = teachers[0]
@@ -217,8 +224,12 @@ def main() -> None:
     parser.add_argument("--ingest-mb", type=float, default=30.0, help="size of the text imported meanwhile (0: none)")
     args = parser.parse_args()
     started = time.perf_counter()
-    results = run(writers=args.writers, saves=args.saves, ingest_mb=args.ingest_mb)
-    print(f"{args.writers} writers x {args.saves} saves each, SQLite in a fresh data folder, 2 cores")
+    # DATABASE_URL / LESSON_STUDIO_CHROMA_HOST select servers, as for the app; a fresh folder either way.
+    settings = Settings.from_env(data_dir=Path(tempfile.mkdtemp(prefix="lesson-studio-concurrency-")), starter_library=False)
+    results = run(writers=args.writers, saves=args.saves, ingest_mb=args.ingest_mb, settings=settings)
+    where = "PostgreSQL" if settings.database_url.startswith("postgresql") else "SQLite"
+    where += " + Chroma server" if settings.chroma_host else " + embedded Chroma"
+    print(f"{args.writers} writers x {args.saves} saves each, {where}, a fresh data set, 2 cores")
     for title in ("one plan", "separate plans"):
         print("\n".join(results[title].lines(f"{title}:")))
     ingest = results["import"]
