@@ -116,12 +116,16 @@ class JobRunner:
         refiner: Refiner | None = None,
         queue_for: Callable[[str], str] | None = None,
         finish: Callable[[User, LessonPlan], LessonPlan] | None = None,
+        workers_for: Callable[[str], int] | None = None,
     ):
         self.store = store
         self.backend_for = backend_for
         # Code's last word on a plan the model wrote (the 《指南》 lines), before it is saved or proposed.
         self.finish = finish or (lambda user, plan: plan)
         self.queue_for = queue_for or (lambda backend_id: backend_id)
+        # Jobs a model runs at once: 1 for the embedded model (two generations on two cores thrash),
+        # a remote backend's `concurrency` setting for a provider that serves many.
+        self.workers_for = workers_for or (lambda queue: 1)
         self.retriever = retriever
         self.refiner = refiner
         self._lock = threading.Lock()
@@ -299,9 +303,11 @@ class JobRunner:
         live = _LiveJob(key=key, user=user, backend_id=backend_id, queue=queue)
         self._live[key] = live
         self._queues.setdefault(queue, []).append(key)
-        executor = self._executors.setdefault(
-            queue, ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lesson-job-{queue}")
-        )
+        if queue not in self._executors:
+            self._executors[queue] = ThreadPoolExecutor(
+                max_workers=max(1, self.workers_for(queue)), thread_name_prefix=f"lesson-job-{queue}"
+            )
+        executor = self._executors[queue]
         executor.submit(self._run, live, work)
 
     def _live_state(self, key: str) -> tuple[_LiveJob | None, int]:
@@ -313,7 +319,9 @@ class JobRunner:
                 running = sum(
                     1 for other in self._live.values() if other.queue == live.queue and other.status == "running"
                 )
-                position = (queue.index(key) if key in queue else 0) + running
+                # Jobs ahead of this one that hold or wait for one of the queue's workers.
+                ahead = (queue.index(key) if key in queue else 0) + running
+                position = max(1, ahead - max(1, self.workers_for(live.queue)) + 1)
         return live, position
 
     def _cancel_everywhere(self, kind: str, job_id: int) -> None:

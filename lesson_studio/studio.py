@@ -49,7 +49,13 @@ class Studio:
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}
         self.jobs = JobRunner(
-            self.store, self.backend, self.retrieve, self._refine, queue_for=self._queue_for, finish=self.align
+            self.store,
+            self.backend,
+            self.retrieve,
+            self._refine,
+            queue_for=self._queue_for,
+            finish=self.align,
+            workers_for=self._workers_for,
         )
         # Only jobs whose process is gone: a CLI command started beside the app leaves its jobs alone.
         self.jobs.fail_orphans()
@@ -77,6 +83,16 @@ class Studio:
             return route_ids(self.settings, backend_id)[0]
         except StudioError:
             return backend_id  # an unknown id fails in the job itself, with its message
+
+    def _workers_for(self, queue: str) -> int:
+        """One job at a time on the embedded model; a remote provider as many as its `concurrency`."""
+        from lesson_studio.llm.catalog import load_catalog
+
+        try:
+            spec = load_catalog(self.settings).backends.get(queue)
+        except StudioError:
+            return 1
+        return 1 if spec is None or spec.kind == "embedded" else spec.concurrency
 
     def system_user(self) -> User:
         return self.store.ensure_user(SYSTEM_USERNAME, role="admin", display_name="系统")

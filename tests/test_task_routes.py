@@ -75,7 +75,7 @@ def test_tasks_routed_to_one_model_wait_in_one_queue(tmp_path, teacher, hat_requ
     register_backend("shared", lambda _settings: shared)
     backends_file = tmp_path / "one.toml"
     backends_file.write_text(
-        '[[backend]]\nid = "shared"\nname = "shared"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        '[[backend]]\nid = "shared"\nname = "shared"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\nconcurrency = 1\n'
         '[routes]\ngenerate = ["shared"]\nrefine = ["shared"]\n',
         encoding="utf-8",
     )
@@ -96,3 +96,36 @@ def test_tasks_routed_to_one_model_wait_in_one_queue(tmp_path, teacher, hat_requ
     finally:
         hold.set()
         unregister_backend("shared")
+
+
+def test_a_remote_model_runs_as_many_jobs_at_once_as_its_concurrency(tmp_path, teacher, hat_request):
+    """A provider serves many teachers at once; only the embedded model runs one job at a time."""
+    import threading
+
+    hold = threading.Event()
+    shared = ScriptedBackend(hold=hold)
+    register_backend("wide", lambda _settings: shared)
+    backends_file = tmp_path / "wide.toml"
+    backends_file.write_text(
+        '[[backend]]\nid = "wide"\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\nconcurrency = 2\n'
+        '[routes]\ngenerate = ["wide"]\n',
+        encoding="utf-8",
+    )
+    try:
+        studio = Studio(Settings(data_dir=tmp_path / "data", backend="", backends_file=str(backends_file), starter_library=False))
+        ids = [
+            studio.submit_generation(teacher, hat_request.model_copy(update={"minutes": 15 + n}), idempotency_key=str(n))
+            for n in range(3)
+        ]
+        for _ in range(200):
+            states = [studio.jobs.view(teacher, job).status for job in ids]
+            if states.count("running") == 2:
+                break
+            hold.wait(0.02)
+        assert states == ["running", "running", "queued"]
+        assert studio.jobs.view(teacher, ids[2]).queue_position == 1
+        hold.set()
+        assert all(studio.jobs.wait(teacher, job, timeout=10).status == "done" for job in ids)
+    finally:
+        hold.set()
+        unregister_backend("wide")
