@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,24 @@ def queue_faults(port: int, count: int, share: float, seed: int) -> int:
     return sum(fault != "ok" for fault in faults)
 
 
-def run(teachers: int, fault_share: float, piece_delay: float, concurrency: int, seed: int, ingest_docs: int) -> int:
+@dataclass
+class LoadResult:
+    acknowledged: int
+    stored: int
+    duplicates: int
+    lost_edits: int
+    orphan_chunks: int
+    errors: dict[str, int]
+    faults_seen: dict[str, int]
+
+    @property
+    def clean(self) -> bool:
+        return self.acknowledged == self.stored and not (self.duplicates or self.lost_edits or self.orphan_chunks or self.errors)
+
+
+def run(
+    teachers: int, fault_share: float, piece_delay: float, concurrency: int, seed: int, ingest_docs: int
+) -> LoadResult:
     server, port = start_fake_server(piece_delay)
     folder = Path(tempfile.mkdtemp(prefix="lesson-studio-load-"))
     backends = folder / "backends.toml"
@@ -270,8 +288,10 @@ def run(teachers: int, fault_share: float, piece_delay: float, concurrency: int,
     print(f"  memory {rss_before:.0f} MB -> {rss_mb():.0f} MB (+{rss_mb() - rss_before:.0f} MB); whole run {elapsed:.0f} s")
     server.terminate()
     server.wait(timeout=10)
-    bad = stored != len(acknowledged) or duplicates or lost or orphans or errors
-    return 1 if bad else 0
+    jobs_module.JobRunner._generate = original_generate  # type: ignore[method-assign]
+    if studio._library is not None:
+        studio.library.close()
+    return LoadResult(len(acknowledged), stored, duplicates, lost, orphans, dict(errors), dict(faults))
 
 
 def count_results(studio: Studio, acknowledged, edits, users) -> tuple[int, int, int, int]:  # type: ignore[no-untyped-def]
@@ -316,7 +336,8 @@ def main() -> int:
     parser.add_argument("--ingest-docs", type=int, default=5, help="documents the lead imports meanwhile")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    return run(args.teachers, args.fault_share, 1 / args.pieces_per_s, args.concurrency, args.seed, args.ingest_docs)
+    result = run(args.teachers, args.fault_share, 1 / args.pieces_per_s, args.concurrency, args.seed, args.ingest_docs)
+    return 0 if result.clean else 1
 
 
 if __name__ == "__main__":
