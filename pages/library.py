@@ -24,7 +24,8 @@ if query.strip():
         with st.container(border=True):
             # Titles, headings and passages come from uploaded files: shown as text, never as Markdown.
             st.markdown(f"**\\[{number}\\] 《{md(citation.document_title)}》** {md(citation.heading)}")
-            st.caption(f"{hit.score:.3f} · {md(hit.chunk_id)}")
+            if user.role in ("lead", "admin"):  # scores and chunk ids are for testing retrieval, not for teachers
+                st.caption(f"{hit.score:.3f} · {md(hit.chunk_id)}")
             st.markdown(md(hit.text))
 
 with st.expander(t("documents")):

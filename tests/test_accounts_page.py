@@ -94,7 +94,7 @@ def test_a_demoted_lead_loses_lead_pages_on_the_next_click(fresh_studio, boss):
     sign_in_session(at, lead).run()
     at.switch_page("pages/templates.py").run()
     assert "上传" in " ".join(s.value for s in at.subheader)
-    assert not any("只有课程负责人" in info.value for info in at.info)
+    assert not any("只有教研组长" in info.value for info in at.info)
     fresh_studio.set_role(boss, "zhao", "teacher")
     at.run()  # the next click: the role is read again
     assert not at.exception

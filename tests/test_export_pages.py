@@ -42,7 +42,7 @@ def test_teacher_sees_the_templates_but_cannot_upload(data_dir):
     assert not at.exception
     assert [e.label for e in at.expander][0].startswith("园所表格式教案（示例模板）")
     assert len(at.file_uploader) == 0
-    assert any("课程负责人" in info.value for info in at.info)
+    assert any("教研组长" in info.value for info in at.info)
 
 
 def test_lead_uploads_a_checked_template(data_dir):

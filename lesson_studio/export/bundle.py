@@ -44,7 +44,7 @@ def fallback_notice(failed: TemplateFailed, template_name: str = "") -> str:
     name_zh = f"学校模板“{template_name}”" if template_name else "学校模板"
     name_en = f"the school template “{template_name}”" if template_name else "the school template"
     return (
-        f"{name_zh}这次无法使用，已改用内置版式导出。原因：{failed.zh}。请把这条提示告诉课程负责人，以便修改模板"
+        f"{name_zh}这次无法使用，已改用内置版式导出。原因：{failed.zh}。请把这条提示告诉教研组长，以便修改模板"
         f" / {name_en[0].upper()}{name_en[1:]} could not be used, so the plan was exported in the built-in layout."
         f" Why: {failed.en}. Please tell your curriculum lead so the template can be fixed"
     )

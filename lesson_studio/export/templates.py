@@ -269,7 +269,7 @@ def _require_manager(user: User, action_zh: str, action_en: str) -> None:
     _require_user(user)
     if user.role not in MANAGING_ROLES:
         raise NotAllowed(
-            f"只有课程负责人或管理员可以{action_zh}学校模板 / Only a curriculum lead or an admin can {action_en} school templates"
+            f"只有教研组长或管理员可以{action_zh}学校模板 / Only a curriculum lead or an admin can {action_en} school templates"
         )
 
 
