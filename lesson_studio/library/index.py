@@ -50,7 +50,7 @@ VIEW_RECHECK_S = 1.0  # how stale this process's view of another process's chang
 MAX_DENSE_OVERFETCH = 10  # a filtered dense query asks Chroma for at most this many times the depth
 EXCERPT_CHARS = 120
 # Documents a teacher can adapt into a new plan (their resource_type tag).
-LESSON_RESOURCE_TYPES = ("活动案例", "教案")
+LESSON_RESOURCE_TYPES = ("活动案例", "教案", "精品教案")  # 精品教案: a teacher's plan a lead approved into the library
 GENERAL_TAGS = ("通用", "混龄", "")
 BANDS = ("小班", "中班", "大班")
 
