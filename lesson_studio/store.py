@@ -345,10 +345,43 @@ def _m005_accounts(conn: Connection) -> None:
         _working_copies_by_user.drop(conn)
 
 
+# Review and approval (精品教案): a teacher submits a saved version; a lead comments per section,
+# returns it or approves it into the library; approval can be withdrawn. One row per submission.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("submitted_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # submitted | returned | approved | withdrawn
+    Column("reviewer_id", Integer, nullable=True),
+    Column("library_document_id", String(32), nullable=True),  # the 精品教案 document, once approved
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Index("ix_reviews_status", "status"),
+    Index("ix_reviews_draft", "draft_id"),
+)
+review_comments = Table(
+    "review_comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("section", String(60), nullable=False),  # the section label (活动目标, 活动过程2·想办法 …)
+    Column("body", Text, nullable=False),
+    Column("author_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _m006_job_owner(conn: Connection) -> None:
     """Jobs and refinements carry their process and a heartbeat, and a cancel another process asked for."""
     for table in (jobs, refinements):
         _add_missing_columns(conn, table, ["owner", "heartbeat_at", "cancel_requested"])
+
+
+def _m007_reviews(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[reviews, review_comments])
 
 
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
@@ -358,6 +391,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("004_job_partial", _m004_job_partial),
     ("005_accounts", _m005_accounts),
     ("006_job_owner", _m006_job_owner),
+    ("007_reviews", _m007_reviews),
 ]
 
 

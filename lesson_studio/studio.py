@@ -26,6 +26,7 @@ from lesson_studio.library.chunker import chunk_version
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
+from lesson_studio.review import Reviews
 from lesson_studio.store import RefinementRecord, Store
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Studio:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.db_url)
         self.accounts = Accounts(self.store)
+        self.reviews = Reviews(self.store, lambda: self.library)
         self._library = library
         self._library_lock = threading.Lock()
         self._backends: dict[str, ChatBackend] = {}

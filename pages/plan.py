@@ -204,6 +204,21 @@ else:
 
 with content:
     export_buttons(user, head_id, plan, key="plan_export")
+    submissions = studio.reviews.for_draft(user, draft_id)
+    if submissions:  # 精品教案: where the plan stands, and the lead's comments
+        latest = submissions[0]
+        state = "submitted" if latest.status == "approving" else latest.status  # being added to the library
+        message = t(f"review_state_{state}", number=latest.version_number, reviewer=latest.reviewer)
+        (st.success if latest.status == "approved" else st.info)(md(message))
+        for comment in latest.comments if latest.status == "returned" else []:
+            st.caption(f"**{md(comment.section)}**（{md(comment.author)}）：{md(comment.body)}")
+    open_submission = submissions and submissions[0].status == "submitted"
+    if can_edit and not open_submission and st.button(t("submit_review"), key="submit_review"):
+        try:
+            studio.reviews.submit(user, draft_id, head_id)
+            st.rerun()
+        except StudioError as error:
+            show_error(error)
     render_plan(plan, author="" if can_edit else draft.owner_name)
 
 
