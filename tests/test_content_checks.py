@@ -94,6 +94,43 @@ def test_words_from_a_sample_plan_about_another_activity_are_flagged(field, text
     assert found == borrowed
 
 
+HAT = LessonRequest(age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", minutes=20, materials=["旧报纸", "毛线"])
+# Two method cards the retriever gave the hat request (bench r02): each mixes a hat example with
+# examples of other problems.
+WHAT_IF = Passage(
+    "\"如果……会怎样？\"：打开想象的提问卡",
+    "- 如果教室里的水龙头都没有水了，会发生什么事？我们可以怎么办？\n"
+    "- 如果小熊的帽子是用报纸做的，下雨了会怎样？怎么让它不怕雨？\n"
+    "这时可以请孩子画下自己想到的样子，老师在旁边帮忙记下孩子口述的一两个关键词，画面以孩子的符号为主。",
+    heading="中班：改变一样东西，想两步",
+)
+FINDING = Passage(
+    "发现问题：把\"遇到麻烦了\"变成\"我们怎样才能……？\"",
+    '- 好的说法："我们怎样才能给小熊做一顶戴得稳的帽子？"\n- 好的说法："我们怎样才能让洗手的时候不挤？"',
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "borrowed"),
+    [
+        ("key_questions", ["如果我们教室里的水龙头都没有水了，会发生什么事？"], True),  # bench r02
+        ("teacher", "我们怎样才能让洗手的时候不挤？", True),  # bench r02, its 难点
+        ("children", "老师在旁边帮忙记下孩子口述的一两个关键词，画面以孩子的符号为主。", True),  # bench r02
+        ("key_questions", ["如果小熊的帽子是用报纸做的，下雨了会怎样？"], False),  # the card's hat line
+        ("teacher", "我们怎样才能给小熊做一顶戴得稳的帽子？", False),
+    ],
+)
+def test_another_problems_example_on_a_method_card_is_not_this_activity(field, text, borrowed):
+    found = kinds(plan_with_step({field: text}), facts(HAT, WHAT_IF, FINDING))
+    assert ("borrowed" in found) is borrowed
+
+
+def test_the_writing_instructions_pasted_into_a_steps_intent_are_flagged():
+    intent = "通过情境、故事或实物呈现一个真实的小麻烦，问\u201c你看到了什么？\u201d，把问题说成\u201c我们怎样才能……？\u201d"
+    assert "parroted" in kinds(plan_with_step({"intent": intent}, index=0), facts(HAT))
+    assert "parroted" not in kinds(sample_plan(), facts(HAT))  # "把问题说成'我们怎样才能……'" in its own words
+
+
 def test_without_passages_nothing_counts_as_borrowed():
     assert "borrowed" not in kinds(plan_with_step({"children": "带它去看厕所。"}), facts(PINGPONG))
 

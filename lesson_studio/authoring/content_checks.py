@@ -153,7 +153,7 @@ COMMON_PHRASES = "\n".join(
     ]
 )
 _GUIDELINES = re.compile(r"指南|纲要|评估|规程|标准")
-_TITLE_PREFIX = re.compile(r"^(小班|中班|大班|混龄)?(健康|语言|社会|科学|艺术)?[：:]")
+_TITLE_PREFIX = re.compile(r"^((小班|中班|大班|混龄)(健康|语言|社会|科学|艺术)?|健康|语言|社会|科学|艺术)[：:]")
 _ADDRESS = re.compile(r"(https?://|www\.)\S+|\S+@\S+|\S+\.(com|cn|org|net)\S*", re.IGNORECASE)
 _QUANTITY = re.compile(r"[0-9０-９一二两三四五六七八九十百若干每套份]")
 
@@ -231,31 +231,41 @@ class CheckFacts:
         self.alternatives = [h.replacement for h in hazards if any(w in self.teacher_only for w in h.keywords)]
         # What children must never handle: the scaffold's teacher-only words and every banned word
         # of the band's hazard rows (an alcohol lamp nobody asked for is as dangerous).
+        # One-character words (煮) are left to the scaffold: in a story or a pretend kitchen they
+        # are play, not a hazard.
         self.hazard_words = sorted(
-            {*self.teacher_only, *(w for h in hazards for w in h.keywords)}, key=len, reverse=True
+            {*self.teacher_only, *(w for h in hazards for w in h.keywords if len(w) > 1)}, key=len, reverse=True
         )
-        on_topic, off_topic = [], []
+        # Passages about this activity (their title shares words with the topic) are its own; sample
+        # plans of other activities are not; a method card's lines are its own where they speak of
+        # this topic, and another problem's example elsewhere (水龙头没有水了, 洗手的时候不挤).
+        on_topic, cases, examples = [], [], []
+        own_lines = []
         topic_bigrams = _bigrams(content_text(topic))
         for passage in self.passages:
             if _GUIDELINES.search(passage.title):
                 continue  # the 《指南》 and its kin are cited on purpose; they are about no activity
-            title = _TITLE_PREFIX.sub("", passage.title)
-            shared = _bigrams(title) & topic_bigrams
-            in_text = sum(word in passage.text for word in self.topic_words)
-            (on_topic if shared or in_text >= 2 else off_topic).append(passage)
-        self.on_topic_text = "\n".join(p.title + "\n" + p.text for p in on_topic)
-        self.off_topic = off_topic
+            if _bigrams(_TITLE_PREFIX.sub("", passage.title)) & topic_bigrams:
+                on_topic.append(passage)
+            elif _TITLE_PREFIX.match(passage.title):
+                cases.append(passage)
+            else:
+                lines = re.split(r"[\n。；;]", passage.text)
+                mine = [line for line in lines if names_topic(line, self.topic_words, self.topic_chars)]
+                own_lines += mine
+                others = "\n".join(line for line in lines if line not in mine)
+                examples.append(Passage(title=passage.title, text=others, heading=passage.heading))
+        self.on_topic_text = "\n".join([*(p.title + "\n" + p.text for p in on_topic), *own_lines])
+        self.off_topic = cases + examples
         # The writing instructions the model is given (the rules themselves are meant to be said).
         self.instructions_text = "\n".join(STAGE_GUIDANCE.values())
-        # Words another activity's passage brings that this request does not: the candidates for
-        # "borrowed". A word any on-topic passage or the request itself uses is this activity's own.
         own = self.request_text + "\n" + self.on_topic_text + "\n" + self.instructions_text
         # A noun counts as another activity's own when it names that activity (its title or
         # heading: 帽子, 小兔) or recurs in what the model read of it (厕所 twice in 欢迎新朋友); a
         # noun met once in passing (箭头, 标识) is common classroom talk more often than not.
         self.foreign: dict[str, str] = {}
         counts: Counter[str] = Counter()
-        for passage in off_topic:
+        for passage in cases:
             named = _TITLE_PREFIX.sub("", passage.title) + "\n" + passage.heading
             for word in nouns(named + "\n" + passage.text) - GENERIC_NOUNS:
                 if word in own or any(word in m or m in word for m in self.materials):
@@ -263,9 +273,12 @@ class CheckFacts:
                 counts[word] += passage.text.count(word) + (3 if word in named else 0)
                 self.foreign.setdefault(word, passage.title)
         self.foreign = {word: title for word, title in self.foreign.items() if counts[word] >= 2}
-        # Sample plans of other activities (titled like a plan: "中班艺术：……"), whose sentences
-        # must not be copied; phrases every CPS plan shares are not theirs.
-        self.other_activities = [p for p in off_topic if _TITLE_PREFIX.match(p.title)]
+        # Sentences that must not be copied: another activity's sample plan (six characters
+        # copied are its content), another problem's example on a method card (eight: a card's
+        # shorter phrases are there to be reused).
+        self.other_activities = [(p, COPIED_SPAN_CHARS) for p in cases] + [
+            (p, COPIED_EXAMPLE_CHARS) for p in examples if p.text.strip()
+        ]
         self.common_text = "\n".join(
             [own, *self.scaffold.brainstorm_rules, self.scaffold.tiers, self.scaffold.idea_goal, COMMON_PHRASES]
         )
@@ -374,8 +387,8 @@ def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     defects = []
     for section, name, text in plan_fields(plan):
         found: dict[str, str] = {w: facts.foreign[w] for w in sorted(facts.foreign) if w in text}
-        for passage in facts.other_activities:
-            span = copied_span(text, passage.text, COPIED_SPAN_CHARS, count=_cjk_count)
+        for passage, minimum in facts.other_activities:
+            span = copied_span(text, passage.text, minimum, count=_cjk_count)
             if span and _plain(span) not in facts.common_plain:
                 found.setdefault(span, passage.title)
         if found:
@@ -386,7 +399,7 @@ def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
                     section,
                     name,
                     f"{section_name(section)}的{field_name(name)}写到了\u201c{'、'.join(words)}\u201d，"
-                    f"这来自另一个活动（《{found[words[0]]}》），不是本活动的内容。",
+                    f"这来自参考资料《{found[words[0]]}》里别的活动或例子，不是本活动的内容。",
                     words,
                 )
             )
@@ -396,13 +409,16 @@ def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
 # A stretch this long (Chinese characters) copied from another activity's sample is its content,
 # not a shared phrase: "团成球粘在头上", "带它去看厕所" (issue 10).
 COPIED_SPAN_CHARS = 6
+COPIED_EXAMPLE_CHARS = 8
 
 
 def _cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
 
 
-PARROT_MIN_CHARS = 12
+# How long a stretch of the writing instructions counts as copied, per field: a step's intent may
+# echo its purpose in the instructions' words ("把问题说成'我们怎样才能……'"), not paste them.
+PARROT_MIN_CHARS = {"teacher": 12, "children": 12, "intent": 20}
 
 
 @check
@@ -410,18 +426,18 @@ def parroted_instructions(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     defects = []
     rules = brainstorm_rules_sentence(facts.scaffold)
     for section, name, text in plan_fields(plan):
-        if not section.startswith("step:") or name not in ("teacher", "children"):
+        if not section.startswith("step:") or name not in PARROT_MIN_CHARS:
             continue
         # The rules sentence and the support/challenge line are put there by code, on purpose.
         own = text.replace(rules, "").replace(facts.scaffold.tiers, "")
-        span = copied_span(own, facts.instructions_text, PARROT_MIN_CHARS)
+        span = copied_span(own, facts.instructions_text, PARROT_MIN_CHARS[name])
         if span:
             defects.append(
                 Defect(
                     "parroted",
                     section,
                     name,
-                    f"{section_name(section)}的{field_name(name)}照抄了写作要求\u201c{span}\u201d，不像老师对孩子说的话。",
+                    f"{section_name(section)}的{field_name(name)}照抄了写作要求\u201c{span}\u201d。",
                     (span,),
                 )
             )
@@ -616,9 +632,13 @@ def children_copy(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
 
 def names_content(text: str, facts: CheckFacts) -> bool:
     """Whether a line names something of this activity: a word of the topic or a listed material."""
-    if any(word in text for word in (*facts.topic_words, *facts.topic_chars)):
+    return names_topic(text, facts.topic_words, facts.topic_chars)
+
+
+def names_topic(text: str, words: set[str], chars: set[str]) -> bool:
+    if any(word in text for word in (*words, *chars)):
         return True
-    return bool(_bigrams(text) & _bigrams("".join(facts.topic_words)))
+    return bool(_bigrams(text) & _bigrams("".join(words)))
 
 
 @check
