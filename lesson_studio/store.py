@@ -374,6 +374,18 @@ review_comments = Table(
 )
 
 
+# What an admin configured on the 模型后端 page (lesson_studio.llm.page_config): "rows" and
+# "routes" as JSON, and "key:<VAR>" as a Fernet token (the Fernet key is never in the database).
+backend_settings = Table(
+    "backend_settings",
+    metadata,
+    Column("name", String(120), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", Integer, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def _m006_job_owner(conn: Connection) -> None:
     """Jobs and refinements carry their process and a heartbeat, and a cancel another process asked for."""
     for table in (jobs, refinements):
@@ -384,6 +396,10 @@ def _m007_reviews(conn: Connection) -> None:
     metadata.create_all(conn, tables=[reviews, review_comments])
 
 
+def _m008_backend_settings(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[backend_settings])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_authoring", _m002_authoring),
@@ -392,6 +408,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("005_accounts", _m005_accounts),
     ("006_job_owner", _m006_job_owner),
     ("007_reviews", _m007_reviews),
+    ("008_backend_settings", _m008_backend_settings),
 ]
 
 

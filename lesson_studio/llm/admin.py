@@ -85,14 +85,31 @@ def check_connection(
 ) -> ConnectionCheck:
     """A tiny request (a few tokens, no retries, a short deadline): latency, or the provider's error."""
     require_admin(user)
-    from lesson_studio.llm.registry import build_backend
-
     catalog = load_catalog(settings)
     if backend_id not in catalog.backends:
         raise NotFound(f"没有这个模型后端：{backend_id} / No such backend: {backend_id}")
-    spec = catalog.backends[backend_id]
+    return _check(settings, catalog.backends[backend_id], _secrets(settings, secrets))
+
+
+def check_unsaved(user: User, settings: Settings, row: dict[str, Any], key: str = "") -> ConnectionCheck:
+    """测试连接 for a row and key typed on the page, before anything is saved."""
+    from lesson_studio.llm.catalog import _spec
+
+    require_admin(user)
+    values = {name: value for name, value in row.items() if value not in ("", None)}
+    if key and not values.get("key_env_var"):
+        values["key_env_var"] = "LESSON_STUDIO_KEY_UNSAVED"
+    spec = _spec(values)
+    secrets = _Layered({spec.key_env_var: key}, _secrets(settings, None)) if key else _secrets(settings, None)
+    return _check(settings, spec, secrets)
+
+
+def _check(settings: Settings, spec: BackendSpec, secrets: Mapping[str, Any]) -> ConnectionCheck:
+    from lesson_studio.llm.registry import build_backend
+
     quick = dataclasses.replace(spec, retries=0, deadline_s=min(spec.deadline_s, CHECK_DEADLINE_S))
-    backend = build_backend(settings, quick, _secrets(settings, secrets))
+    backend = build_backend(settings, quick, secrets)
+    backend_id = spec.id
     started = time.monotonic()
     reply = ""
     try:
@@ -117,9 +134,9 @@ def _plain(error: StudioError) -> str:
 
 
 def _secrets(settings: Settings, secrets: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if secrets is None:
-        return settings.secrets
-    return _Layered(secrets, settings.secrets)
+    from lesson_studio.llm.page_config import WithPageKeys
+
+    return WithPageKeys(settings.secrets if secrets is None else _Layered(secrets, settings.secrets), settings)
 
 
 class _Layered(Mapping[str, Any]):

@@ -97,8 +97,12 @@ def load_catalog(settings: Settings) -> Catalog:
         files.append(override)
     rows: dict[str, dict[str, Any]] = {}
     routes: dict[str, tuple[str, ...]] = {}
-    for path in files:
-        data = _read(path)
+    layers: list[tuple[str, dict[str, Any]]] = [(path.name, _read(path)) for path in files]
+    page_rows, page_routes = _page_layer(settings)
+    if page_rows or page_routes:  # the 模型后端 page: over the shipped rows, under the admin's file
+        layers.insert(1, ("模型后端页面", {"backend": page_rows, "routes": dict(page_routes)}))
+    for source, data in layers:
+        path = Path(source)
         for row in data.get("backend", []):
             if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
                 raise InvalidInput(f"{path.name}：每个 [[backend]] 都要有 id / every [[backend]] needs an id")
@@ -120,7 +124,16 @@ def load_catalog(settings: Settings) -> Catalog:
             )
     for task in TASKS:  # a task nobody routed goes to the first route given, else the first row
         routes.setdefault(task, routes.get("generate") or (next(iter(backends)),))
-    return Catalog(backends=backends, routes=routes, sources=tuple(str(path) for path in files))
+    sources = [str(path) for path in files]
+    if page_rows or page_routes:
+        sources.insert(1, "模型后端页面 / the 模型后端 page")
+    return Catalog(backends=backends, routes=routes, sources=tuple(sources))
+
+
+def _page_layer(settings: Settings) -> tuple[list[dict[str, Any]], dict[str, tuple[str, ...]]]:
+    from lesson_studio.llm.page_config import page_layer
+
+    return page_layer(settings)
 
 
 def _read(path: Path) -> dict[str, Any]:

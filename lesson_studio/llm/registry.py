@@ -60,8 +60,11 @@ def build_backend(settings: Settings, spec: BackendSpec, secrets: Mapping[str, A
     if spec.kind == "embedded":
         return LocalLlamaBackend(settings, spec=spec)
     from lesson_studio.llm.openai_compatible import OpenAICompatibleBackend  # the SDKs load on first use
+    from lesson_studio.llm.page_config import WithPageKeys
 
-    return OpenAICompatibleBackend(spec, secrets if secrets is not None else settings.secrets)
+    # The environment and secrets.toml first (OpenAICompatibleBackend asks os.environ itself), then
+    # a key the admin typed on the 模型后端 page.
+    return OpenAICompatibleBackend(spec, WithPageKeys(secrets if secrets is not None else settings.secrets, settings))
 
 
 def get_backend(settings: Settings, backend_id: str | None = None) -> ChatBackend:
