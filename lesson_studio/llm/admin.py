@@ -98,7 +98,7 @@ def check_unsaved(user: User, settings: Settings, row: dict[str, Any], key: str 
     require_admin(user)
     values = {name: value for name, value in row.items() if value not in ("", None)}
     if key and not values.get("key_env_var"):
-        values["key_env_var"] = "LESSON_STUDIO_KEY_UNSAVED"
+        values["key_env_var"] = "KEY_UNDER_TEST"  # a name for the typed key only
     spec = _spec(values)
     secrets = _Layered({spec.key_env_var: key}, _secrets(settings, None)) if key else _secrets(settings, None)
     return _check(settings, spec, secrets)
