@@ -156,6 +156,7 @@ PAGES = (
     ("pages/library.py", "page_library", ":material/search:", ("teacher", "lead", "admin")),
     ("pages/templates.py", "page_templates", ":material/description:", ("teacher", "lead", "admin")),
     ("pages/review.py", "page_review", ":material/fact_check:", ("lead", "admin")),
+    ("pages/insights.py", "page_insights", ":material/insights:", ("lead", "admin")),
     ("pages/admin.py", "page_backends", ":material/settings:", ("admin",)),
     ("pages/accounts.py", "page_accounts", ":material/group:", ("admin",)),
     ("pages/account.py", "page_account", ":material/key:", ("teacher", "lead", "admin")),

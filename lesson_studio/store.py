@@ -386,6 +386,19 @@ backend_settings = Table(
 )
 
 
+# Which library passages generation retrieved, and when (the lead's usage figures).
+retrievals = Table(
+    "retrievals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", String(32), nullable=False),
+    Column("chunk_id", String(80), nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_retrievals_document", "document_id", "at"),
+)
+
+
 def _m006_job_owner(conn: Connection) -> None:
     """Jobs and refinements carry their process and a heartbeat, and a cancel another process asked for."""
     for table in (jobs, refinements):
@@ -400,6 +413,10 @@ def _m008_backend_settings(conn: Connection) -> None:
     metadata.create_all(conn, tables=[backend_settings])
 
 
+def _m009_retrievals(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[retrievals])
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_authoring", _m002_authoring),
@@ -409,6 +426,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("006_job_owner", _m006_job_owner),
     ("007_reviews", _m007_reviews),
     ("008_backend_settings", _m008_backend_settings),
+    ("009_retrievals", _m009_retrievals),
 ]
 
 

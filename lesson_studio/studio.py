@@ -28,6 +28,7 @@ from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
 from lesson_studio.review import Reviews
 from lesson_studio.store import RefinementRecord, Store
+from lesson_studio.usage import record_retrieval
 
 if TYPE_CHECKING:
     from lesson_studio.export import Cover, SchoolTemplates  # --- export ---
@@ -126,6 +127,12 @@ class Studio:
         return parse_request_text(text, infer=infer)
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
+        """The passages generation is given for a request, recorded for the lead's usage figures."""
+        hits = self._passages_for(user, request)
+        record_retrieval(self.store, user, hits)
+        return hits
+
+    def _passages_for(self, user: User, request: LessonRequest) -> list[Hit]:
         """Passages for a request: at most two per document, so one sample plan cannot crowd out
         the method cards (measured: without the cap all four passages came from one plan). A plan
         adapted from a library lesson reads that lesson first: its intent and its process."""
