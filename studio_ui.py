@@ -60,6 +60,18 @@ def _strings() -> dict[str, dict[str, str]]:
         return tomllib.load(handle)
 
 
+def value_label(text: str) -> str:
+    """A fixed value (age band, domain, CPS stage, phase …) in the page's language: for option lists."""
+    if st.session_state.get("language", "zh") == "en":
+        return _strings().get("values_en", {}).get(text, text)
+    return text
+
+
+def value(text: str) -> str:
+    """value_label() as inert Markdown."""
+    return md(value_label(text))
+
+
 def t(key: str, **values: object) -> str:
     language = st.session_state.get("language", "zh")
     text = _strings()[language].get(key) or _strings()["zh"][key]
@@ -171,33 +183,33 @@ def pages_for(user: User) -> list[tuple[str, str, str]]:
 def render_plan(plan: LessonPlan, *, author: str = "") -> None:
     st.subheader(md(plan.title))
     byline = f" · {t('plan_author')}：{md(author)}" if author else ""
-    st.caption(f"{md(plan.age_band)} · {md(plan.domain)} · {plan.minutes} 分钟{byline}")
+    st.caption(f"{value(plan.age_band)} · {value(plan.domain)} · {t('h_minutes', n=plan.minutes)}{byline}")
     for warning in plan.warnings:
         st.warning(md(warning))
-    st.markdown("**设计意图**  \n" + md(plan.design_intent))
-    st.markdown("**活动目标**")
+    st.markdown(f"**{t('h_intent')}**  \n" + md(plan.design_intent))
+    st.markdown(f"**{t('h_objectives')}**")
     for number, objective in enumerate(plan.objectives, start=1):
         st.markdown(f"{number}\\. 【{md(objective.dimension)}】{md(objective.text)}")
-    st.markdown(f"**活动重点**：{md(plan.key_point)}  \n**活动难点**：{md(plan.difficult_point)}")
-    st.markdown("**活动准备**")
-    st.markdown("经验准备：" + "；".join(md(item) for item in plan.preparation.experience))
+    st.markdown(f"**{t('h_key')}**：{md(plan.key_point)}  \n**{t('h_difficult')}**：{md(plan.difficult_point)}")
+    st.markdown(f"**{t('h_preparation')}**")
+    st.markdown(f"{t('h_experience')}：" + "；".join(md(item) for item in plan.preparation.experience))
     st.markdown(
-        "物质准备：" + "；".join(f"{md(m.name)}（{md(m.quantity)}，{md(m.for_whom)}）" for m in plan.preparation.materials)
+        f"{t('h_materials')}：" + "；".join(f"{md(m.name)}（{md(m.quantity)}，{value(m.for_whom)}）" for m in plan.preparation.materials)
     )
-    st.markdown("**活动过程**")
+    st.markdown(f"**{t('h_process')}**")
     for number, step in enumerate(plan.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**{number}\\. {md(step.phase)}·{md(step.cps_stage)}　{md(step.title)}**（{step.minutes} 分钟）")
-            st.markdown("师：" + md(step.teacher))
+            st.markdown(f"**{number}\\. {value(step.phase)}·{value(step.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=step.minutes)}）")
+            st.markdown(f"{t('h_teacher')}：" + md(step.teacher))
             if step.key_questions:
-                st.markdown("关键提问：" + " / ".join(md(question) for question in step.key_questions))
-            st.markdown("幼：" + md(step.children))
+                st.markdown(f"{t('h_questions')}：" + " / ".join(md(question) for question in step.key_questions))
+            st.markdown(f"{t('h_children')}：" + md(step.children))
             if step.intent:
-                st.caption("设计意图：" + md(step.intent))
-    st.markdown(f"**活动延伸**  \n区域活动：{md(plan.extension.area)}  \n家园共育：{md(plan.extension.home)}")
+                st.caption(f"{t('h_intent')}：" + md(step.intent))
+    st.markdown(f"**{t('h_extension')}**  \n{t('h_area')}：{md(plan.extension.area)}  \n{t('h_home')}：{md(plan.extension.home)}")
     _render_safety(plan.safety_notes)
     if plan.observation_points:
-        st.markdown("**观察要点**")
+        st.markdown(f"**{t('h_observation')}**")
         for point in plan.observation_points:
             st.markdown(f"- {md(point)}")
     _render_citations(plan.citations)
@@ -231,21 +243,21 @@ def render_progress(progress: PlanProgress) -> None:
         st.warning(md(warning))
     with st.expander(t("structure"), expanded=progress.overview is None):
         for number, slot in enumerate(scaffold.steps, start=1):
-            st.markdown(f"{number}\\. {md(slot.phase)}·**{md(slot.cps_stage)}**（{slot.minutes} 分钟）")
-        st.caption("想办法的约定：" + "；".join(md(rule) for rule in scaffold.brainstorm_rules) + "　分组：" + md(scaffold.group_size))
+            st.markdown(f"{number}\\. {value(slot.phase)}·**{value(slot.cps_stage)}**（{t('h_minutes', n=slot.minutes)}）")
+        st.caption(f"{t('h_brainstorm_rules')}：" + "；".join(md(rule) for rule in scaffold.brainstorm_rules) + f"　{t('h_groups')}：" + md(scaffold.group_size))
     if progress.overview:
         st.subheader(md(progress.overview.title))
         st.markdown(md(progress.overview.design_intent))
         for objective in progress.overview.objectives:
             st.markdown(f"- 【{md(objective.dimension)}】{md(objective.text)}")
     if progress.preparation:
-        st.markdown("**活动准备**：" + "；".join(f"{md(m.name)}（{md(m.quantity)}）" for m in progress.preparation.materials))
+        st.markdown(f"**{t('h_preparation')}**：" + "；".join(f"{md(m.name)}（{md(m.quantity)}）" for m in progress.preparation.materials))
     for number, (slot, step) in enumerate(zip(scaffold.steps, progress.steps, strict=False), start=1):
         if step:
             with st.container(border=True):
-                st.markdown(f"**{number}\\. {md(slot.phase)}·{md(slot.cps_stage)}　{md(step.title)}**（{slot.minutes} 分钟）")
-                st.markdown("师：" + md(step.teacher))
-                st.markdown("幼：" + md(step.children))
+                st.markdown(f"**{number}\\. {value(slot.phase)}·{value(slot.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=slot.minutes)}）")
+                st.markdown(f"{t('h_teacher')}：" + md(step.teacher))
+                st.markdown(f"{t('h_children')}：" + md(step.children))
     render_writing(progress)
     _render_safety(scaffold.safety_notes)
     _render_citations(progress.citations)
@@ -294,7 +306,7 @@ def _highlight(kind: str, text: str) -> str:
 
 def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
     if notes:
-        st.markdown("**安全提示**")
+        st.markdown(f"**{t('h_safety')}**")
         for note in notes:
             text = f"{md(note.material)}：{md(note.note)}"
             st.error(text) if note.severity == "ban" else st.info(text)
@@ -302,7 +314,7 @@ def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
 
 def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
     if citations:
-        st.markdown("**参考资料**")
+        st.markdown(f"**{t('h_references')}**")
         for citation in citations:
             page = f"，第{citation.page}页" if citation.page else ""
             heading = f" › {md(citation.heading)}" if citation.heading else ""

@@ -21,6 +21,7 @@ from studio_ui import (
     require_user,
     show_error,
     t,
+    value_label,
 )
 
 user = require_user()
@@ -86,8 +87,8 @@ if job_id is None:
 
     with st.form("request"):
         left, middle, right = st.columns(3)
-        left.selectbox(t("age_band"), AGE_BANDS, key="req_age_band")
-        middle.selectbox(t("domain"), DOMAINS, key="req_domain")
+        left.selectbox(t("age_band"), AGE_BANDS, key="req_age_band", format_func=value_label)
+        middle.selectbox(t("domain"), DOMAINS, key="req_domain", format_func=value_label)
         right.number_input(t("minutes"), min_value=5, max_value=60, step=5, key="req_minutes")
         st.text_input(t("topic"), key="req_topic")
         st.text_input(t("materials"), key="req_materials")
@@ -101,7 +102,7 @@ if job_id is None:
         with st.expander(t("adapt_library")), st.form("adapt_library"):
             chosen = st.selectbox(t("adapt_library_choose"), list(lessons), format_func=lessons.get, key="lib_lesson")
             left, middle = st.columns(2)
-            band = left.selectbox(t("age_band"), AGE_BANDS, key="lib_age_band")
+            band = left.selectbox(t("age_band"), AGE_BANDS, key="lib_age_band", format_func=value_label)
             minutes = middle.number_input(t("minutes"), min_value=5, max_value=60, value=20, step=5, key="lib_minutes")
             materials_text = st.text_input(t("materials"), key="lib_materials")
             if st.form_submit_button(t("adapt"), type="primary"):
