@@ -9,7 +9,7 @@ finds one kind of defect, taken from real plans of the embedded 1.5B model (issu
 - doubled_label a label repeated inside its own field ("活动重点：…", "师：老师：…")
 - cut_off       a line cut mid-sentence ("…谁会用、当", "…比如")
 - children_copy the children's line a copy of the teacher's
-- off_topic     the 能力 objective or the design intent does not name the activity's own content
+- off_topic     the 能力 objective, the design intent or a step does not name the activity's own content
 - material_missing / material_unlisted / quantity_missing  物质准备 against the teacher's list
 - unsafe        children handling what the scaffold made teacher-only or the hazard table bans
 
@@ -49,7 +49,7 @@ DEFECT_KINDS: dict[str, str] = {
     "doubled_label": "标签重复",
     "cut_off": "句子没写完",
     "children_copy": "幼儿一栏重复教师的话",
-    "off_topic": "目标或设计意图没有写本活动的内容",
+    "off_topic": "目标、设计意图或某一步没有写本活动的内容",
     "material_missing": "教师列出的材料没有写进物质准备",
     "material_unlisted": "物质准备里有教师没有列出的材料",
     "quantity_missing": "材料没有数量",
@@ -660,6 +660,11 @@ def off_topic(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
         defects.append(
             Defect("off_topic", "overview", "design_intent", f"设计意图没有说到本活动的问题（如{example}）。")
         )
+    for i, step in enumerate(plan.steps):
+        if not names_content("\n".join([step.teacher, step.children, *step.key_questions]), facts):
+            defects.append(
+                Defect("off_topic", f"step:{i}", "step", f"活动过程第{i + 1}步没有说到本活动的问题或材料（如{example}）。")
+            )
     return defects
 
 
@@ -1053,10 +1058,13 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
     if "children_copy" in kinds:
         lines.append("children 写幼儿自己做什么、可能怎么说，不要重复教师的话。")
     if "off_topic" in kinds:
-        lines.append(
-            f"设计意图和能力目标要写出本活动的具体内容（{'、'.join(sorted(facts.topic_words)[:4])}）："
-            "设计意图说清问题从哪里来，能力目标写幼儿能做到、看得见的行为。"
-        )
+        named = "、".join(sorted(facts.topic_words)[:4])
+        if any(d.kind == "off_topic" and d.section == "overview" for d in defects):
+            lines.append(
+                f"设计意图和能力目标要写出本活动的具体内容（{named}）：设计意图说清问题从哪里来，能力目标写幼儿能做到、看得见的行为。"
+            )
+        else:
+            lines.append(f"这一步要围绕本活动的问题和材料（{named}）来写。")
     if "parroted" in kinds:
         lines.append("教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。")
     if "not_chinese" in kinds:

@@ -8,7 +8,7 @@ as a pass.
 The content checks (authoring.content_checks) are sub-checks of the criteria they belong to, so
 一键修正 rewrites exactly the sections they name: cut or mislabelled lines, copied writing
 instructions and non-Chinese values fail 1 结构完整; an ability objective that does not name the
-activity fails 2 (a design intent that does not, 15); the children's line copying the teacher's fails 8; the teacher's materials missing
+activity fails 2 (a design intent that does not, or two steps, 15); the children's line copying the teacher's fails 8; the teacher's materials missing
 or outnumbered and children handling a dangerous material in any step fail 10; words from a sample
 plan about another activity fail 15, which is starred here (DOMAIN.md leaves it unstarred): the
 rubric gave 15/15 to a ping-pong plan about hats, a plan no teacher could use (issue 10).
@@ -448,7 +448,12 @@ KNOWN_BOOKS = {
 
 @criterion(15, "grounding", "切题，忠于资料", starred=True)
 def faithful_grounding(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
-    borrowed = _content(context, "borrowed") + [d for d in _content(context, "off_topic") if d.field == "design_intent"]
+    off_topic = [d for d in _content(context, "off_topic") if d.field in ("design_intent", "step")]
+    # One generic step (a sharing circle that never names the activity) is left to the rewrite;
+    # two or more, and the process is not about this activity.
+    if len([d for d in off_topic if d.field == "step"]) < 2:
+        off_topic = [d for d in off_topic if d.field != "step"]
+    borrowed = _content(context, "borrowed") + off_topic
     if borrowed:
         return _content_fail(borrowed, "每一步都围绕本活动的问题和材料，不照搬参考资料里别的活动：可点\u201c一键修正\u201d。")
     text = _all_text(plan)
