@@ -380,6 +380,15 @@ def check_plan(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | No
     return [d for d in found if wanted is None or d.section in wanted]
 
 
+def _grams(text: str, size: int = 4) -> set[str]:
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+@cache
+def _source_grams(source: str) -> frozenset[str]:
+    return frozenset(_grams(source))
+
+
 @check
 def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     if not facts.foreign and not facts.other_activities:
@@ -447,6 +456,9 @@ def parroted_instructions(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
 def copied_span(text: str, source: str, minimum: int, count: Callable[[str], int] = len) -> str:
     """The longest stretch of `text` found verbatim in `source`, if `count` of it is at least `minimum`."""
     if len(text) < minimum or not source:
+        return ""
+    # Most fields share nothing with a passage: four characters in common is the cheap test first.
+    if not _grams(text) & _source_grams(source):
         return ""
     matcher = difflib.SequenceMatcher(None, text, source, autojunk=False)
     match = matcher.find_longest_match(0, len(text), 0, len(source))
