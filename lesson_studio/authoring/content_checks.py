@@ -226,6 +226,10 @@ class CheckFacts:
             pair.word for pair in _jieba().cut(topic) if len(pair.word) == 1 and pair.flag.startswith("n")
         } - GENERIC_NOUNS
         self.materials = [m.strip() for m in request.materials if m.strip()]
+        if request.language != "zh":
+            # An English request gets a Chinese plan (the prompts are Chinese): its words cannot be
+            # looked for in the plan, so the checks that compare the two are left out.
+            self.topic_words, self.topic_chars, self.materials = set(), set(), []
         self.teacher_only = list(self.scaffold.teacher_only_materials)
         hazards = [h for h in load_hazards() if request.age_band in h.bands and h.severity == "ban"]
         self.alternatives = [h.replacement for h in hazards if any(w in self.teacher_only for w in h.keywords)]
