@@ -124,7 +124,7 @@ def test_a_proposal_made_before_another_save_is_not_saved_over_it(studio, teache
     refinement = studio.submit_refinement(
         teacher, draft_id=draft.draft_id, base_version_id=draft.id, kind="chat", payload={"message": "更有趣"}, idempotency_key="k"
     )
-    studio.jobs.wait_refinement(teacher, refinement, timeout=10)
+    assert studio.jobs.wait_refinement(teacher, refinement, timeout=120).status == "done"
     studio.save_edit(teacher, draft.draft_id, sample_plan().model_copy(update={"key_point": "这期间保存的"}), base_version_id=draft.id)
     with pytest.raises(StaleVersion):
         studio.accept_refinement(teacher, refinement)
