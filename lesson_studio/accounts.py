@@ -25,6 +25,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from lesson_studio import access
 from lesson_studio.errors import InvalidInput, NotAllowed, NotFound, SessionEnded, SignInFailed
 from lesson_studio.models import User
 from lesson_studio.store import ROLES, Store, users
@@ -456,8 +457,7 @@ def _hasher_verify(password_hash: str, password: str) -> bool:
 
 
 def _require_admin(actor: User, action_zh: str, action_en: str) -> None:
-    if not isinstance(actor, User) or actor.role != "admin":
-        raise NotAllowed(f"只有管理员可以{action_zh} / Only an admin can {action_en}")
+    access.require_admin(actor, action_zh, action_en)
 
 
 def _check_role(role: str) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 
+from lesson_studio import access
 from lesson_studio.errors import InvalidInput, NotAllowed, NotFound
 from lesson_studio.models import LessonPlan, User
 from lesson_studio.store import Store, drafts, review_comments, reviews, users, versions
@@ -24,7 +25,6 @@ from lesson_studio.store import Store, drafts, review_comments, reviews, users, 
 if TYPE_CHECKING:
     from lesson_studio.library import Library
 
-REVIEWERS = ("lead", "admin")
 APPROVED_TYPE = "精品教案"
 OPEN = ("submitted",)
 
@@ -308,8 +308,7 @@ def approved_markdown(plan: LessonPlan, *, author: str, approver: str, version: 
 
 
 def _require_reviewer(user: User, action_zh: str, action_en: str) -> None:
-    if not isinstance(user, User) or user.role not in REVIEWERS:
-        raise NotAllowed(f"只有教研组长或管理员可以{action_zh} / Only curriculum leads and admins can {action_en}")
+    access.require_curator(user, action_zh, action_en)
 
 
 def _refuse_own(user: User, review: Row) -> None:

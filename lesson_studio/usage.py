@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 
-from lesson_studio.errors import NotAllowed
+from lesson_studio import access
 from lesson_studio.models import AGE_BANDS, CPS_STAGES, DOMAINS, Hit, User
 from lesson_studio.store import Store, drafts, library_documents, library_versions, retrievals, versions
 
@@ -145,5 +145,4 @@ def coverage_csv(cells: list[CoverageCell]) -> bytes:
 
 
 def _require_lead(user: User) -> None:
-    if not isinstance(user, User) or user.role not in ("lead", "admin"):
-        raise NotAllowed("只有教研组长或管理员可以查看资源使用情况 / Only curriculum leads and admins can see library usage")
+    access.require_curator(user, "查看资源使用情况", "see library usage")

@@ -275,7 +275,7 @@ def test_a_template_using_every_placeholder_and_field_passes():
 
 
 def test_teacher_cannot_upload_a_template(templates, teacher):
-    with pytest.raises(NotAllowed, match="只有教研组长或管理员可以上传学校模板 / Only a curriculum lead"):
+    with pytest.raises(NotAllowed, match="只有教研组长或管理员可以上传学校模板 / Only curriculum leads"):
         templates.upload(teacher, name="我们园的教案", data=school_template())
 
 

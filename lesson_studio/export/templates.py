@@ -42,8 +42,9 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lxml import etree
 
+from lesson_studio import access
 from lesson_studio.config import RESOURCES_DIR
-from lesson_studio.errors import InvalidInput, NotAllowed, NotFound
+from lesson_studio.errors import InvalidInput, NotFound
 from lesson_studio.export import sandbox
 from lesson_studio.export.cover import Cover
 from lesson_studio.export.fields import outside_fields, strip_outside_fields
@@ -261,16 +262,11 @@ class SchoolTemplates:
 
 
 def _require_user(user: User | None) -> None:
-    if not isinstance(user, User):
-        raise NotAllowed("请先登录 / Please sign in first")
+    access.signed_in(user)
 
 
 def _require_manager(user: User, action_zh: str, action_en: str) -> None:
-    _require_user(user)
-    if user.role not in MANAGING_ROLES:
-        raise NotAllowed(
-            f"只有教研组长或管理员可以{action_zh}学校模板 / Only a curriculum lead or an admin can {action_en} school templates"
-        )
+    access.require_curator(user, f"{action_zh}学校模板", f"{action_en} school templates")
 
 
 def _read_sidecar(path: Path) -> TemplateInfo | None:

@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lesson_studio import access
 from lesson_studio.config import Settings
-from lesson_studio.errors import BackendFault, NotAllowed, NotFound, StudioError, Truncated
+from lesson_studio.errors import BackendFault, NotFound, StudioError, Truncated
 from lesson_studio.llm import incidents
 from lesson_studio.llm.catalog import BackendSpec, Catalog, load_catalog, lookup_secret, masked_tail
 from lesson_studio.llm.incidents import Incident
@@ -54,8 +55,7 @@ class ConnectionCheck:
 
 
 def require_admin(user: User) -> None:
-    if user.role != "admin":
-        raise NotAllowed("只有管理员可以查看和测试模型后端。 / Only admins can view and test model backends.")
+    access.require_admin(user, "查看和测试模型后端", "view and test model backends")
 
 
 @dataclass(frozen=True)

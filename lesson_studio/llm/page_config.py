@@ -27,8 +27,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
+from lesson_studio import access
 from lesson_studio.config import Settings
-from lesson_studio.errors import InvalidInput, NotAllowed
+from lesson_studio.errors import InvalidInput
 from lesson_studio.models import User
 
 KEY_SECRET_NAME = "LESSON_STUDIO_KEYS_SECRET"
@@ -246,8 +247,7 @@ def _fernet(settings: Settings) -> Fernet:
 
 
 def _require_admin(user: User) -> None:
-    if not isinstance(user, User) or user.role != "admin":
-        raise NotAllowed("只有管理员可以配置模型后端 / Only an admin can configure model backends")
+    access.require_admin(user, "配置模型后端", "configure model backends")
 
 
 __all__ = [

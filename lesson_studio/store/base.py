@@ -17,7 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from lesson_studio.errors import NotAllowed, StoreBusy
+from lesson_studio import access
+from lesson_studio.errors import StoreBusy
 from lesson_studio.models import User
 from lesson_studio.store.schema import (
     MIGRATIONS,
@@ -141,28 +142,10 @@ class StoreBase:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _require_reader(user: User, owner_id: int) -> None:
-        """A plan is read by its author, and by leads and admins (review, export)."""
-        if user.id != owner_id and user.role not in ("lead", "admin"):
-            raise NotAllowed("这份内容属于其他老师，您没有权限 / This belongs to another teacher")
-
-    @staticmethod
-    def _require_editor(user: User, owner_id: int) -> None:
-        """Only the author changes a plan (edit, refine, restore, save): a lead reads and exports
-        a teacher's plan and comments in review, but never rewrites it under the teacher's name."""
-        if user.id != owner_id:
-            if user.role in ("lead", "admin"):
-                raise NotAllowed(
-                    "这是其他老师的教案：教研组长和管理员可以阅读、导出，不能修改 / This is another teacher's plan:"
-                    " leads and admins can read and export it, not change it"
-                )
-            raise NotAllowed("这份内容属于其他老师，您没有权限 / This belongs to another teacher")
-
-    @staticmethod
-    def _require_admin(user: User, action_zh: str, action_en: str) -> None:
-        if user.role != "admin":
-            raise NotAllowed(f"只有管理员可以{action_zh} / Only an admin can {action_en}")
+    # The plan-level checks live in lesson_studio.access; these names keep the callers short.
+    _require_reader = staticmethod(access.require_reader)
+    _require_editor = staticmethod(access.require_author)
+    _require_admin = staticmethod(access.require_admin)
 
     @staticmethod
     def _audit(conn: Connection, user: User | None, action: str, target: str) -> None:
