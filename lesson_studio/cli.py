@@ -379,28 +379,52 @@ def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
 
 def _wait_for_vectors(library, user) -> None:  # type: ignore[no-untyped-def]
     """Keyword search already works; show the dense vectors being filled, as a progress bar."""
-
-    def bar(progress) -> None:  # type: ignore[no-untyped-def]
-        width = 30
-        filled = int(width * progress.fraction)
-        print(
-            f"\r向量 dense vectors [{'#' * filled}{'.' * (width - filled)}] "
-            f"{progress.embedded_chunks}/{progress.total_chunks}",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
+    bar = _vector_progress(sys.stderr)
     try:
         progress = library.wait_for_embeddings(user, on_progress=bar)
     except KeyboardInterrupt:
         print("\n已中断：关键词检索可用，向量将在下次启动时继续 / Interrupted: keyword search works; the "
               "dense vectors continue next time", file=sys.stderr)
         return
-    print(file=sys.stderr)
+    bar(progress, final=True)
     if progress.error:
         print(f"向量未完成（关键词检索可用）/ Dense vectors incomplete (keyword search works): {progress.error}",
               file=sys.stderr)
+
+
+PROGRESS_LOG_EVERY_S = 5.0
+
+
+def _vector_progress(stream, *, every_s: float = PROGRESS_LOG_EVERY_S, clock=time.monotonic):  # type: ignore[no-untyped-def]
+    """A progress callback: on a terminal a bar redrawn in place when the count moves; in a log
+    (stderr not a terminal) one line every `every_s` seconds and a last one, not a redraw every
+    0.2 s (thousands of lines in a log)."""
+    terminal = stream.isatty()
+    last = {"line": "", "at": None}
+
+    def show(progress, final: bool = False) -> None:  # type: ignore[no-untyped-def]
+        width = 30
+        filled = int(width * progress.fraction)
+        line = (
+            f"向量 dense vectors [{'#' * filled}{'.' * (width - filled)}] "
+            f"{progress.embedded_chunks}/{progress.total_chunks}"
+        )
+        changed = line != last["line"]
+        if terminal:
+            if changed:
+                print(f"\r{line}", end="", file=stream, flush=True)
+            if final:
+                print(file=stream, flush=True)
+            last["line"] = line
+            return
+        now = clock()
+        since = None if last["at"] is None else now - last["at"]
+        # A line when the count moved and `every_s` passed (or at the end); unchanged, one a minute.
+        if since is None or (changed and (final or since >= every_s)) or since >= 12 * every_s:
+            print(line, file=stream, flush=True)
+            last["line"], last["at"] = line, now
+
+    return show
 
 
 def _library_search(library, user, args) -> int:  # type: ignore[no-untyped-def]

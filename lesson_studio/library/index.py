@@ -531,6 +531,30 @@ class Library:
             scored.append((position, score * self.type_prior.get(view.resource_type[position], 1.0)))
         return scored
 
+    def similarity(self, user: User, text: str, chunk_ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of a text (embedded as a question) to each chunk's best sentence piece;
+        chunks without vectors yet are left out. How close a sample plan's problem is to a request."""
+        _require_user(user)
+        view = self._current_view()
+        wanted = [chunk_id for chunk_id in chunk_ids if chunk_id in view.position]
+        if not wanted or not text.strip():
+            return {}
+        ids = list(wanted)  # a library being re-embedded may still hold one vector per chunk
+        for chunk_id in wanted:
+            pieces = chunker.sentence_pieces(view.rows[view.position[chunk_id]].text)
+            ids.extend(f"{chunk_id}{PIECE_SEPARATOR}{number}" for number in range(len(pieces)))
+        stored = self._collection.get(ids=ids, include=["embeddings"])
+        if not len(stored["ids"]):
+            return {}
+        question = np.asarray(self.embedding_function.embed_query([text])[0], dtype=np.float32)
+        vectors = np.asarray(stored["embeddings"], dtype=np.float32)
+        similarities = vectors @ question / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(question) + 1e-12)
+        best: dict[str, float] = {}
+        for vector_id, value in zip(stored["ids"], similarities, strict=True):
+            chunk_id = vector_id.split(PIECE_SEPARATOR, 1)[0]
+            best[chunk_id] = max(best.get(chunk_id, -1.0), float(value))
+        return best
+
     # --- dense vectors (background) -------------------------------------------------------------
 
     def embed_pending(self, *, max_batches: int | None = None) -> int:
