@@ -400,3 +400,9 @@ def test_a_good_plan_has_no_defects_and_is_left_alone():
     plan = sample_plan()
     repaired, report = validate_plan(plan, facts(BRIDGE), rewrite=lambda *args: pytest.fail("no rewrite needed"))
     assert report.before == [] and repaired == plan
+
+
+def test_an_adapted_plan_may_copy_the_plan_it_adapts():
+    source = Passage("原教案：中班科学：乒乓球运过河", "师：把纸芯连成长桥，请每组用卡纸卷一条滑道让乒乓球滚过去。")
+    plan = plan_with_step({"teacher": "把纸芯连成长桥，请每组用卡纸卷一条滑道让乒乓球滚过去。"})
+    assert "borrowed" not in kinds(plan, facts(PINGPONG, source))

@@ -152,6 +152,7 @@ COMMON_PHRASES = "\n".join(
         "遇到困难的孩子，提前完成的孩子，请做成的同伴当小老师",
     ]
 )
+SOURCE_PLAN = "原教案："  # the title refine.adapt_plan gives the plan it adapts
 _GUIDELINES = re.compile(r"指南|纲要|评估|规程|标准")
 _TITLE_PREFIX = re.compile(r"^((小班|中班|大班|混龄)(健康|语言|社会|科学|艺术)?|健康|语言|社会|科学|艺术)[：:]")
 _ADDRESS = re.compile(r"(https?://|www\.)\S+|\S+@\S+|\S+\.(com|cn|org|net)\S*", re.IGNORECASE)
@@ -249,8 +250,8 @@ class CheckFacts:
         for passage in self.passages:
             if _GUIDELINES.search(passage.title):
                 continue  # the 《指南》 and its kin are cited on purpose; they are about no activity
-            if _bigrams(_TITLE_PREFIX.sub("", passage.title)) & topic_bigrams:
-                on_topic.append(passage)
+            if passage.title.startswith(SOURCE_PLAN) or _bigrams(_TITLE_PREFIX.sub("", passage.title)) & topic_bigrams:
+                on_topic.append(passage)  # about this activity, or the plan being adapted
             elif _TITLE_PREFIX.match(passage.title):
                 cases.append(passage)
             else:

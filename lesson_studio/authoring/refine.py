@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from lesson_studio.authoring.content_checks import facts_for, validate_plan
+from lesson_studio.authoring.content_checks import SOURCE_PLAN, facts_for, validate_plan
 from lesson_studio.authoring.diff import plan_sections
 from lesson_studio.authoring.generate import (
     Cancelled,
@@ -349,7 +349,7 @@ def adapt_plan(
         chunk_id="source",
         text=source_text[:1500],
         score=1.0,
-        citation=Citation(chunk_id="source", document_id="source", document_title=f"原教案：{source.title}"),
+        citation=Citation(chunk_id="source", document_id="source", document_title=f"{SOURCE_PLAN}{source.title}"),
     )
 
     def with_source(req: LessonRequest) -> list[Hit]:
