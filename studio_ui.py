@@ -26,8 +26,16 @@ from lesson_studio.studio import Studio
 
 @st.cache_resource(show_spinner=False)
 def get_studio() -> Studio:
-    """One Studio per server process: one model, one job runner, shared by every session."""
-    return Studio(Settings.from_env({**_secrets(), **os.environ}))
+    """One Studio per server process: one model, one job runner, shared by every session. The
+    embedded model is joined and loaded in the background at start, so the first 生成 does not pay
+    for it (LESSON_STUDIO_PRELOAD=0 turns that off, as the tests do)."""
+    settings = Settings.from_env({**_secrets(), **os.environ})
+    studio = Studio(settings)
+    if os.environ.get("LESSON_STUDIO_PRELOAD", "1").lower() not in ("0", "false", "no"):
+        from lesson_studio.llm.local import preload
+
+        preload(settings)
+    return studio
 
 
 def _secrets() -> dict[str, str]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+# Page tests build the app's Studio; they must not load the 1.1 GB embedded model in the background.
+os.environ.setdefault("LESSON_STUDIO_PRELOAD", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/fakes.py, tests/sample_plans.py
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # studio_ui.py for the page tests
 
