@@ -106,7 +106,26 @@ def proposed_messages(*, band_free: bool, overview_without_passages: bool) -> Ca
     return section_messages
 
 
-def proposal(*, band_free: bool = False, overview_without_passages: bool = False, chars: int = 0) -> Callable[[], Any]:
+CURRENT_HITS: list[Any] = []  # the passages of the plan being generated (for same_passages)
+
+
+def same_passages_hit(citation: Any) -> Any:
+    """refine._hit_from as if each citation kept the excerpt the model read (its `excerpt` is the
+    library's shorter display excerpt today): a regeneration then builds the very context the
+    generation read, and llama.cpp reuses it instead of reading the passages again."""
+    from lesson_studio.authoring.untrusted import defuse
+    from lesson_studio.models import Hit
+
+    for hit in CURRENT_HITS:
+        if hit.chunk_id == citation.chunk_id:
+            text = generate_module.excerpt(defuse(hit.text))
+            return Hit(chunk_id=hit.chunk_id, text=text, score=citation.score, citation=citation)
+    return Hit(chunk_id=citation.chunk_id, text=citation.excerpt, score=citation.score, citation=citation)
+
+
+def proposal(
+    *, band_free: bool = False, overview_without_passages: bool = False, chars: int = 0, same_passages: bool = False
+) -> Callable[[], Any]:
     @contextlib.contextmanager
     def apply() -> Iterator[None]:
         from lesson_studio.authoring import refine as refine_module
@@ -121,6 +140,8 @@ def proposal(*, band_free: bool = False, overview_without_passages: bool = False
             stack.enter_context(patched(local, "system_prefix", lambda: system))
             if chars:
                 stack.enter_context(patched(generate_module, "PASSAGE_PROMPT_CHARS", chars))
+            if same_passages:
+                stack.enter_context(patched(refine_module, "_hit_from", same_passages_hit))
             yield
 
     return apply
@@ -142,6 +163,16 @@ VARIANTS: dict[str, Variant] = {
         drafts=None,
         patch=proposal(band_free=True, overview_without_passages=True),
         note="band-free + the overview written from the request and structure, without passages",
+    ),
+    "same-passages": Variant(
+        drafts=None,
+        patch=proposal(band_free=True, same_passages=True),
+        note="band-free + a regeneration reads the passages' prompt excerpts (citation.excerpt)",
+    ),
+    "proposed": Variant(
+        drafts=None,
+        patch=proposal(band_free=True, overview_without_passages=True, same_passages=True),
+        note="band-free + overview-first + same-passages: all three proposals",
     ),
     "passages160": Variant(
         drafts=None, patch=proposal(band_free=True, chars=160), note="band-free + passages 160 chars"
@@ -263,6 +294,7 @@ def main() -> int:
                     recorder.section = progress.current_section or recorder.section
 
                 load_before = os.getloadavg()[0]
+                CURRENT_HITS[:] = hits
                 result = generate_plan(
                     request,
                     backend=recorder,
