@@ -84,7 +84,7 @@ SHORT_CASES = {
     "a short last section": [Section(["纸桥", "导入"], SENTENCE * 2), Section(["纸桥", "结束"], "再见。")],
     "short table rows": [Section(["纸桥", "表"], "甲: 一。\n乙: 二。\n丙: 三。\n" + SENTENCE, kind="table")],
     "short lines of one age column": [
-        Section(["指南", "目标1"], "3～4岁: 会跑。\n3～4岁: 会跳。\n4～5岁: " + SENTENCE)
+        Section(["指南", "目标1"], "3～4岁: 会跑。\n3～4岁: 会跳。\n3～4岁: 会拍球。\n4～5岁: " + SENTENCE)
     ],
 }
 
@@ -109,3 +109,13 @@ def test_a_short_line_joins_a_line_of_its_own_age_column() -> None:
     chunks = split(document(Section(["指南", "目标1"], text)), "doc1", min_chars=20)
     assert [chunk.age_band for chunk in chunks] == ["小班", "中班"]
     assert chunks[1].text.startswith("4～5岁: 会跳。")
+
+
+def test_a_short_age_column_line_stays_alone_rather_than_join_another_column() -> None:
+    text = "3～4岁: 会跑。\n4～5岁: " + SENTENCE + "\n以上是目标，" + SENTENCE
+    chunks = split(document(Section(["指南", "目标1"], text)), "doc1", min_chars=20)
+    assert [(chunk.age_band, chunk.text[:6]) for chunk in chunks] == [
+        ("小班", "3～4岁: "),
+        ("中班", "4～5岁: "),
+        ("", "以上是目标，"),
+    ]

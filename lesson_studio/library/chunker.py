@@ -101,7 +101,8 @@ def split(
     min_chars: int = MIN_CHUNK_CHARS,
 ) -> list[Chunk]:
     """Split a document into chunks of at most max_chars characters each, none shorter than
-    min_chars unless the whole document is."""
+    min_chars except a document's only chunk and an age-column line with no neighbour of its
+    own column (see _merge_short)."""
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     tags = tags or {}
@@ -151,28 +152,28 @@ class _Span:
 def _merge_short(spans: list[_Span], full_text: str, min_chars: int, max_chars: int) -> list[_Span]:
     """Join every span shorter than min_chars to a neighbour, so no chunk is too small to answer
     anything (a date and a newspaper's name ranked first for a question once): the next span,
-    else the previous one, preferring one from the same age column; across a heading if it must.
+    else the previous one, across a heading if it must, but only one of the same age column
+    (both labelled 4～5岁, or both unlabelled): the wrong age column is the commonest retrieval
+    error (DESIGN.md), worse than a short passage whose embedded heading says what it is about.
     A pair that would pass max_chars is cut again at the sentence boundary that leaves both
     halves longest (in the middle of a sentence only when no boundary leaves both long enough)."""
     spans = list(spans)
     position, budget = 0, 3 * len(spans)  # every step joins two spans or lengthens one: a guard only
     while position < len(spans) and budget > 0:
         span = spans[position]
-        if span.length >= min_chars or len(spans) == 1:
+        partners = [n for n in (position + 1, position - 1) if 0 <= n < len(spans) and spans[n].label == span.label]
+        if span.length >= min_chars or not partners:
             position += 1
             continue
         budget -= 1
-        neighbours = [n for n in (position + 1, position - 1) if 0 <= n < len(spans)]
-        same_column = [n for n in neighbours if spans[n].label == span.label]
-        first, second = sorted((position, (same_column or neighbours)[0]))
+        first, second = sorted((position, partners[0]))
         spans[first : second + 1] = _joined(spans[first], spans[second], full_text, min_chars, max_chars)
         position = first  # look again: a span joined to a short neighbour may still be short
     return spans
 
 
 def _joined(first: _Span, second: _Span, full_text: str, min_chars: int, max_chars: int) -> list[_Span]:
-    labels = {first.label, second.label}
-    label = labels.pop() if len(labels) == 1 else ""
+    label = first.label  # _merge_short joins only spans of one age column
     owner = first.section if first.length >= second.length else second.section
     if second.end - first.start <= max_chars:
         return [_Span(first.start, second.end, label, owner)]
@@ -190,8 +191,8 @@ def _joined(first: _Span, second: _Span, full_text: str, min_chars: int, max_cha
     head = _trimmed(full_text, first.start, cut) or (first.start, cut)
     tail = _trimmed(full_text, cut, second.end) or (cut, second.end)
     return [
-        _Span(*head, first.label if cut <= first.end else label, first.section),
-        _Span(*tail, second.label if cut >= second.start else label, second.section),
+        _Span(*head, label, first.section),
+        _Span(*tail, label, second.section),
     ]
 
 
