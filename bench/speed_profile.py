@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lesson_studio.authoring import generate as generate_module  # noqa: E402
 from lesson_studio.authoring.generate import generate_plan  # noqa: E402
 from lesson_studio.config import Settings  # noqa: E402
+from lesson_studio.errors import StudioError  # noqa: E402
 from lesson_studio.llm import local  # noqa: E402
 from lesson_studio.llm.base import ChatBackend, Message  # noqa: E402
 from lesson_studio.llm.decoding import CallStats, DraftSettings, _common_prefix  # noqa: E402
@@ -295,13 +296,19 @@ def main() -> int:
 
                 load_before = os.getloadavg()[0]
                 CURRENT_HITS[:] = hits
-                result = generate_plan(
-                    request,
-                    backend=recorder,
-                    retriever=lambda _r, hits=hits: hits,
-                    on_progress=on_progress,
-                    check=args.check,
-                )
+                try:
+                    result = generate_plan(
+                        request,
+                        backend=recorder,
+                        retriever=lambda _r, hits=hits: hits,
+                        on_progress=on_progress,
+                        check=args.check,
+                    )
+                except StudioError as error:  # a model failure is a result too: print it and go on
+                    print(f"\n{sentence}\n" + "\n".join(section_table(recorder.calls)))
+                    print(f"  failed: {error}", flush=True)
+                    summary.append({"variant": name, "request": number, "failed": str(error)[:120]})
+                    continue
                 regenerate_s = None
                 if args.regenerate:
                     from lesson_studio.authoring.refine import regenerate_section
@@ -332,7 +339,10 @@ def main() -> int:
 
     print("\nvariant        first content    whole plan      read s   write s  written  regenerate")
     for name in args.variants.split(","):
-        rows = [r for r in summary if r["variant"] == name]
+        failed = [r for r in summary if r["variant"] == name and "failed" in r]
+        if failed:
+            print(f"{name:<14} {len(failed)} plan(s) failed: {failed[0]['failed']}")
+        rows = [r for r in summary if r["variant"] == name and "failed" not in r]
         if not rows:
             continue
         first = [r["first_content_s"] for r in rows]

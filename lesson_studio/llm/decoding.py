@@ -365,7 +365,7 @@ class Decoder:
         max_tokens: int,
         temperature: float,
         repeat_penalty: float,
-        seed: int = 0xC0FFEE,
+        seed: int | None = None,
     ) -> Iterator[str]:
         """Yield the answer's text as it is decoded; `self.last` holds the call's statistics."""
         started = time.perf_counter()
@@ -380,7 +380,9 @@ class Decoder:
             temperature=temperature,
             repeat_penalty=repeat_penalty,
             grammar=self.grammar(json_schema) if json_schema else None,
-            seed=seed,
+            # A fresh draw per call, as create_chat_completion did: a repair attempt or a retry of the
+            # same prompt must not repeat the same unusable answer (measured: a fixed seed did, twice).
+            seed=_random_seed() if seed is None else seed,
         )
         lookup = _Lookup(self.draft_settings) if self.draft_settings and self.draft_settings.tokens else None
         if lookup is not None:
@@ -446,6 +448,12 @@ class Decoder:
             stats.grammar_fallbacks = sampler.fallbacks
             sampler.close()
             stats.completion_s = time.perf_counter() - started - stats.prompt_s
+
+
+def _random_seed() -> int:
+    import llama_cpp
+
+    return llama_cpp.LLAMA_DEFAULT_SEED  # llama.cpp draws a random seed for this value
 
 
 def _is_end(vocab: Any, token: int) -> bool:
