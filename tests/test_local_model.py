@@ -64,6 +64,12 @@ def test_a_second_call_reads_only_what_the_first_did_not(backend):
     assert call.read_tokens < call.prompt_tokens - 100
 
 
+def test_measured_speed_comes_from_the_calls_made(backend):
+    ask(backend, "给小熊做帽子，请给出一个点子和一种材料。")
+    speed = local.measured_speed()
+    assert speed is not None and speed.tokens_per_s > 0 and speed.calls >= 1
+
+
 def test_a_warmed_system_prompt_is_not_read_again(backend):
     other = {"role": "system", "content": "你是一个会讲故事的助手。" * 30}
     warmed = backend.warm([other])
