@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)  # needs no database
         from lesson_studio.studio import Studio
 
-        studio = Studio(settings)
+        studio = Studio(settings, use_library=not getattr(args, "no_library", False))
         user = studio.store.ensure_user(CLI_USERNAME, role="admin", display_name="命令行")
         if args.command == "rubric":
             return _rubric(studio, user, args)
@@ -158,8 +158,6 @@ def _generate(studio, user, args) -> int:  # type: ignore[no-untyped-def]
             raise InvalidInput(f"无法读取请求文件 {args.request}：{_reason(error)} / Cannot read request file") from error
     if not args.no_library:
         studio.ensure_starter_library()
-    else:
-        studio.jobs.retriever = None
     started = time.monotonic()
     job_id = studio.submit_generation(user, request, idempotency_key=uuid.uuid4().hex, backend_id=args.backend)
     view = studio.jobs.wait(user, job_id)

@@ -6,9 +6,12 @@ serves every entry point: request -> scaffold -> generate -> validate -> version
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from lesson_studio.accounts import Account, Accounts, SignedIn
 from lesson_studio.authoring.alignment import align_plan
@@ -16,18 +19,18 @@ from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_sour
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
 from lesson_studio.authoring.merge import MergeResult, merge_edits
 from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
-from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text
+from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text, split_materials
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, NotFound, StudioError
-from lesson_studio.jobs import JobRunner
+from lesson_studio.jobs import JobRunner, JobView
 from lesson_studio.library.chunker import chunk_version
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
 from lesson_studio.review import Reviews
-from lesson_studio.store import RefinementRecord, Store
+from lesson_studio.store import DraftSummary, JobRecord, RefinementRecord, Store, WorkingCopy
 from lesson_studio.usage import record_retrieval
 
 if TYPE_CHECKING:
@@ -39,10 +42,21 @@ SYSTEM_USERNAME = "system"
 # Adapting writes a whole new plan, so it follows the generate route.
 REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
 MAX_PASSAGES_PER_DOCUMENT = 2
+# The request form's fields as a teacher reads them (for messages that name the field).
+FIELD_NAMES = {
+    "age_band": "年龄段",
+    "domain": "领域",
+    "topic": "活动主题",
+    "minutes": "时长",
+    "materials": "现有材料",
+    "cps_focus": "CPS 重点",
+    "notes": "备注",
+}
 
 
 class Studio:
-    def __init__(self, settings: Settings, *, library: Library | None = None):
+    def __init__(self, settings: Settings, *, library: Library | None = None, use_library: bool = True):
+        """use_library=False: plans are written without library passages (the CLI's --no-library)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.db_url)
@@ -54,7 +68,7 @@ class Studio:
         self.jobs = JobRunner(
             self.store,
             self.backend,
-            self.retrieve,
+            self.retrieve if use_library else None,
             self._refine,
             queue_for=self._queue_for,
             finish=self.align,
@@ -201,6 +215,95 @@ class Studio:
 
     def load_plan(self, user: User, version_id: int) -> LessonPlan:
         return self.store.get_version(user, version_id)[1]
+
+    # --- what pages read (pages call the Studio only) ----------------------------------------
+
+    def list_plans(self, user: User) -> list[DraftSummary]:
+        """A teacher's own plans; a lead's or admin's view includes every teacher's, newest first."""
+        return self.store.list_drafts(user)
+
+    def open_version(self, user: User, version_id: int) -> tuple[VersionInfo, LessonPlan]:
+        return self.store.get_version(user, version_id)
+
+    def versions(self, user: User, draft_id: int) -> list[VersionInfo]:
+        return self.store.list_versions(user, draft_id)
+
+    def plan_request(self, user: User, draft_id: int) -> LessonRequest | None:
+        """The request a plan was generated from (None for a plan made another way)."""
+        return self.store.draft_request(user, draft_id)
+
+    def recent_jobs(self, user: User, limit: int = 5) -> list[tuple[JobRecord, LessonRequest]]:
+        return self.store.recent_jobs(user, limit)
+
+    def job_request(self, user: User, job_id: int) -> LessonRequest:
+        return self.store.get_request(user, self.store.get_job(user, job_id).request_id)
+
+    def job_view(self, user: User, job_id: int) -> JobView:
+        return self.jobs.view(user, job_id)
+
+    def cancel_job(self, user: User, job_id: int) -> None:
+        self.jobs.cancel(user, job_id)
+
+    def refinement_view(self, user: User, refinement_id: int) -> JobView:
+        return self.jobs.refinement_view(user, refinement_id)
+
+    def cancel_refinement(self, user: User, refinement_id: int) -> None:
+        self.jobs.cancel_refinement(user, refinement_id)
+
+    def refinement_base(self, user: User, refinement_id: int) -> LessonPlan:
+        """The version a model proposal was made from (what its diff is against)."""
+        return self.load_plan(user, self.store.get_refinement(user, refinement_id).base_version_id)
+
+    # --- working copies: one per browser tab ---
+
+    def working_copy(self, user: User, draft_id: int, tab_id: str) -> tuple[int, LessonPlan] | None:
+        return self.store.get_working_copy(user, draft_id, tab_id=tab_id)
+
+    def unsaved_elsewhere(self, user: User, draft_id: int, tab_id: str) -> list[WorkingCopy]:
+        """Edits another (perhaps closed) tab left unsaved, newest first."""
+        return [copy for copy in self.store.working_copies(user, draft_id) if copy.tab_id != tab_id]
+
+    def keep_working_copy(self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan, tab_id: str) -> None:
+        self.store.put_working_copy(user, draft_id, base_version_id, plan, tab_id=tab_id)
+
+    def adopt_working_copy(self, user: User, draft_id: int, *, from_tab: str, to_tab: str) -> None:
+        self.store.adopt_working_copy(user, draft_id, from_tab=from_tab, to_tab=to_tab)
+
+    def discard_working_copy(self, user: User, draft_id: int, tab_id: str) -> None:
+        self.store.discard_working_copy(user, draft_id, tab_id=tab_id)
+
+    # --- requests from the pages' forms ---
+
+    @staticmethod
+    def idempotency_key(session: str, *parts: object) -> str:
+        """Same browser session + same action on the same thing = same key: a double click, a rerun
+        or a second submit never starts a second model call."""
+        return hashlib.sha256("|".join(map(str, (session, *parts))).encode()).hexdigest()
+
+    @staticmethod
+    def request_from_form(fields: dict[str, object]) -> LessonRequest:
+        """The 新建教案 form as a request; a bad field is an InvalidInput naming it."""
+        values = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+        if isinstance(values.get("materials"), str):
+            values["materials"] = split_materials(values["materials"])
+        if "minutes" in values:
+            values["minutes"] = int(values["minutes"])  # type: ignore[call-overload]
+        try:
+            return LessonRequest.model_validate(values)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            field = ".".join(str(part) for part in problem["loc"]) or "request"
+            label = FIELD_NAMES.get(field.split(".")[0], field)
+            raise InvalidInput(f"请检查“{label}”：{problem['msg']} / Please check '{field}': {problem['msg']}") from error
+
+    def adapt_request(self, user: User, draft_id: int, version_id: int, *, age_band: str, minutes: int, materials: str) -> LessonRequest:
+        """The request to adapt a saved plan to another band, duration or materials: the plan's own
+        request changed, or (a plan made another way) one built from the plan itself."""
+        request = self.store.draft_request(user, draft_id)
+        plan = self.load_plan(user, version_id)
+        base = request.model_dump() if request else {"domain": plan.domain, "topic": plan.title.split("：")[-1]}
+        base.update(age_band=age_band, minutes=int(minutes), materials=split_materials(materials))
+        return self.request_from_form(base)
 
     # --- export ---
 

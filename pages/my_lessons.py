@@ -11,7 +11,7 @@ user = require_user()
 studio = get_studio()
 st.title(t("page_mine"))
 
-drafts = [draft for draft in studio.store.list_drafts(user) if draft.head_version_id is not None]
+drafts = [draft for draft in studio.list_plans(user) if draft.head_version_id is not None]
 if not drafts:
     st.info(t("no_drafts"))
     st.stop()
@@ -24,7 +24,7 @@ labels = {
 owners = {draft.id: draft for draft in drafts}
 versions = {draft.id: draft.head_version_id for draft in drafts}
 chosen = st.selectbox(t("page_mine"), list(labels), format_func=labels.get, label_visibility="collapsed")
-version, plan = studio.store.get_version(user, versions[chosen])
+version, plan = studio.open_version(user, versions[chosen])
 template_id, cover = export_buttons(user, version.id, plan, key="export")
 
 with st.expander(t("export_several")):

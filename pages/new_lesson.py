@@ -1,12 +1,9 @@
 """新建教案: one sentence or the form -> a saved request -> a job -> the plan appears -> Word."""
 
-import hashlib
 import uuid
 
 import streamlit as st
-from pydantic import ValidationError
 
-from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.remedies import CONTACT_ADMIN, CONTINUE, REGENERATE, REPHRASE, RETRY_LATER
 from lesson_studio.models import AGE_BANDS, DOMAINS, LessonRequest
@@ -56,7 +53,7 @@ job_id = st.session_state.get("job_id")
 
 if job_id is None:
     # After a reload the session is new: offer the teacher's unfinished or failed jobs again.
-    for job, old_request in studio.store.recent_jobs(user, limit=3):
+    for job, old_request in studio.recent_jobs(user, limit=3):
         if job.status in ("queued", "running", "failed", "cancelled"):
             left, right = st.columns([4, 1])
             left.caption(f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {md(old_request.topic)}")
@@ -65,14 +62,14 @@ if job_id is None:
                 st.rerun()
             if job.status in ("failed", "cancelled") and job.partial_json and right.button(t("resume"), key=f"resume_{job.id}"):
                 try:
-                    key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{job.id}".encode()).hexdigest()
+                    key = studio.idempotency_key(st.session_state["nonce"], "resume", job.id)
                     st.session_state["job_id"] = studio.resume_generation(user, job.id, idempotency_key=key)
                     st.rerun()
                 except StudioError as error:
                     show_error(error)
             if job.status in ("failed", "cancelled") and right.button(t("retry"), key=f"retry_{job.id}"):
                 try:
-                    key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{job.id}".encode()).hexdigest()
+                    key = studio.idempotency_key(st.session_state["nonce"], "retry", job.id)
                     st.session_state["job_id"] = studio.retry_generation(user, job.id, idempotency_key=key)
                     st.rerun()
                 except StudioError as error:
@@ -108,36 +105,18 @@ if job_id is None:
             if st.form_submit_button(t("adapt"), type="primary"):
                 try:
                     prefilled = studio.library_lesson_request(user, chosen).model_dump()
-                    request = LessonRequest.model_validate(
-                        {**prefilled, "age_band": band, "minutes": int(minutes), "materials": split_materials(materials_text)}
-                    )
-                    key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
+                    request = studio.request_from_form({**prefilled, "age_band": band, "minutes": minutes, "materials": materials_text})
+                    key = studio.idempotency_key(st.session_state["nonce"], request.model_dump_json())
                     st.session_state["job_id"] = studio.adapt_library_lesson(user, request, idempotency_key=key)
                     st.rerun()
-                except ValidationError as error:
-                    st.error(f"{t('materials')}：{md(error.errors()[0]['msg'])}")
                 except StudioError as error:
                     show_error(error)
 
     if submitted:
-        materials = split_materials(st.session_state["req_materials"])
         try:
-            request = LessonRequest(
-                age_band=st.session_state["req_age_band"],
-                domain=st.session_state["req_domain"],
-                topic=st.session_state["req_topic"].strip(),
-                minutes=int(st.session_state["req_minutes"]),
-                materials=materials,
-                cps_focus=st.session_state["req_cps_focus"].strip(),
-                notes=st.session_state["req_notes"].strip(),
-            )
-        except ValidationError as error:
-            field = ".".join(str(part) for part in error.errors()[0]["loc"])
-            st.error(md(f"请检查“{t(field) if field in FIELDS else field}”：{error.errors()[0]['msg']} / Please check '{field}'"))
-            st.stop()
-        # Same session + same request = same key: a double click or rerun never starts a second job.
-        key = hashlib.sha256((st.session_state["nonce"] + request.model_dump_json()).encode()).hexdigest()
-        try:
+            request = studio.request_from_form({name: st.session_state[f"req_{name}"] for name in FIELDS})
+            # Same session + same request = same key: a double click or rerun never starts a second job.
+            key = studio.idempotency_key(st.session_state["nonce"], request.model_dump_json())
             st.session_state["job_id"] = studio.submit_generation(user, request, idempotency_key=key)
         except StudioError as error:
             show_error(error)
@@ -148,7 +127,7 @@ if job_id is None:
 
 @st.fragment(run_every=1.0)
 def poll_job() -> None:
-    view = studio.jobs.view(user, st.session_state["job_id"])
+    view = studio.job_view(user, st.session_state["job_id"])
     if view.status not in ("queued", "running"):
         st.rerun()  # a full run shows the result once; the fragment (and its polling) stops there
     if view.status == "queued":
@@ -159,13 +138,13 @@ def poll_job() -> None:
     if view.progress:
         render_progress(view.progress)
     if not view.cancelling and st.button(t("cancel")):
-        studio.jobs.cancel(user, view.id)
+        studio.cancel_job(user, view.id)
         st.rerun()  # say so at once
 
 
 def show_finished(view) -> None:  # type: ignore[no-untyped-def]
     if view.status == "done" and view.version_id is not None:
-        version, plan = studio.store.get_version(user, view.version_id)
+        version, plan = studio.open_version(user, view.version_id)
         st.success(t("saved", number=version.number))
         export_buttons(user, version.id, plan, key="new_export")
         if st.button(t("open_workspace"), key="open_workspace"):
@@ -184,16 +163,16 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
         if partial is not None:
             st.info(t("partial_kept"))
         if CONTINUE in view.offers and st.button(t("resume"), key="resume_current", type="primary"):
-            key = hashlib.sha256(f"{st.session_state['nonce']}|resume|{view.id}".encode()).hexdigest()
+            key = studio.idempotency_key(st.session_state["nonce"], "resume", view.id)
             st.session_state["job_id"] = studio.resume_generation(user, view.id, idempotency_key=key)
             st.rerun()
         again = next((offer for offer in view.offers if offer in (REGENERATE, RETRY_LATER)), None)
         if again and st.button(t("retry" if again == REGENERATE else "retry_later"), key="retry_current"):
-            key = hashlib.sha256(f"{st.session_state['nonce']}|retry|{view.id}".encode()).hexdigest()
+            key = studio.idempotency_key(st.session_state["nonce"], "retry", view.id)
             st.session_state["job_id"] = studio.retry_generation(user, view.id, idempotency_key=key)
             st.rerun()
         if REPHRASE in view.offers and st.button(t("rephrase"), key="rephrase_current"):
-            fill_form(studio.store.get_request(user, studio.store.get_job(user, view.id).request_id))
+            fill_form(studio.job_request(user, view.id))
             del st.session_state["job_id"]
             st.rerun()
         if partial is not None:
@@ -204,7 +183,7 @@ def show_finished(view) -> None:  # type: ignore[no-untyped-def]
         st.rerun()
 
 
-current = studio.jobs.view(user, st.session_state["job_id"])
+current = studio.job_view(user, st.session_state["job_id"])
 if current.status in ("queued", "running"):
     poll_job()
 else:

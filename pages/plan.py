@@ -2,7 +2,6 @@
 hand), compare versions side by side, restore, adapt. Model edits come back as proposals shown as
 a diff; only 保存 writes a version."""
 
-import hashlib
 import uuid
 
 import streamlit as st
@@ -11,7 +10,6 @@ from pydantic import ValidationError
 from lesson_studio.authoring.diff import diff_plans
 from lesson_studio.authoring.merge import field_label
 from lesson_studio.authoring.refine import section_ids, section_label
-from lesson_studio.authoring.request_parser import split_materials
 from lesson_studio.errors import StaleVersion, StudioError
 from lesson_studio.models import AGE_BANDS, LessonPlan
 from studio_ui import (
@@ -34,7 +32,7 @@ user = require_user()
 studio = get_studio()
 st.title(t("page_plan"))
 
-drafts = studio.store.list_drafts(user)
+drafts = studio.list_plans(user)
 if not drafts:
     st.info(t("no_drafts"))
     st.stop()
@@ -43,8 +41,8 @@ default = list(labels).index(st.session_state["open_draft"]) if st.session_state
 draft_id = st.selectbox(t("page_mine"), list(labels), index=default, format_func=labels.get, key="plan_draft")
 draft = next(d for d in drafts if d.id == draft_id)
 head_id = draft.head_version_id
-head, plan = studio.store.get_version(user, head_id)
-request = studio.store.draft_request(user, draft_id)
+head, plan = studio.open_version(user, head_id)
+request = studio.plan_request(user, draft_id)
 st.session_state.setdefault("nonce", uuid.uuid4().hex)
 # Each browser tab is its own session: its own working copy, so two tabs never overwrite each other.
 tab_id = st.session_state.setdefault("tab_id", uuid.uuid4().hex)
@@ -56,7 +54,7 @@ if not can_edit:
 
 def key_for(*parts: object) -> str:
     """Same session + same action on the same version = same key: reruns never repeat a model call."""
-    return hashlib.sha256("|".join(map(str, (st.session_state["nonce"], *parts))).encode()).hexdigest()
+    return studio.idempotency_key(st.session_state["nonce"], *parts)
 
 
 def start(kind: str, payload: dict) -> None:
@@ -104,7 +102,7 @@ def resolve_conflict(conflict: StaleVersion, mine: LessonPlan, save, key: str) -
     if discard_button.button(t("discard_mine"), key=f"{key}_discard"):
         st.session_state.pop(key, None)
         if key == "edit_conflict":
-            studio.store.discard_working_copy(user, draft_id, tab_id=tab_id)
+            studio.discard_working_copy(user, draft_id, tab_id)
             st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
         else:
             st.session_state.pop("refinement", None)
@@ -113,7 +111,7 @@ def resolve_conflict(conflict: StaleVersion, mine: LessonPlan, save, key: str) -
 
 @st.fragment(run_every=1.0)
 def poll_refinement() -> None:
-    view = studio.jobs.refinement_view(user, st.session_state["refinement"])
+    view = studio.refinement_view(user, st.session_state["refinement"])
     if view.status not in ("queued", "running"):
         st.rerun()  # a full run shows the proposal once; polling stops there
     if view.queue_position:
@@ -125,12 +123,12 @@ def poll_refinement() -> None:
     if view.progress:
         render_writing(view.progress)
     if not view.cancelling and st.button(t("cancel"), key="cancel_refinement"):
-        studio.jobs.cancel_refinement(user, view.id)
+        studio.cancel_refinement(user, view.id)
         st.rerun()
 
 
 def show_refinement() -> None:
-    view = studio.jobs.refinement_view(user, st.session_state["refinement"])
+    view = studio.refinement_view(user, st.session_state["refinement"])
     if view.status in ("queued", "running"):
         poll_refinement()
         return
@@ -145,7 +143,7 @@ def show_refinement() -> None:
 
             resolve_conflict(conflict, view.proposal, save_proposal, "refinement_conflict")
             return
-        base = studio.load_plan(user, studio.store.get_refinement(user, view.id).base_version_id)
+        base = studio.refinement_base(user, view.id)
         st.markdown(f"**{t('proposal')}**")
         show_diff(diff_plans(base, view.proposal), t("before"), t("after"))
         accept, discard = st.columns(2)
@@ -236,24 +234,24 @@ def refine_controls() -> None:
 
 
 def edit_controls() -> None:
-    working = studio.store.get_working_copy(user, draft_id, tab_id=tab_id)
+    working = studio.working_copy(user, draft_id, tab_id)
     if working is None:
         # A tab that was closed (or reloaded) left an unsaved edit: offer it instead of losing it.
-        left_behind = [copy for copy in studio.store.working_copies(user, draft_id) if copy.tab_id != tab_id]
+        left_behind = studio.unsaved_elsewhere(user, draft_id, tab_id)
         if left_behind:
             newest = left_behind[0]
             st.info(t("other_unsaved", when=f"{newest.updated_at:%m-%d %H:%M}"))
             adopt, drop = st.columns(2)
             if adopt.button(t("adopt_unsaved"), key="adopt_unsaved"):
-                studio.store.adopt_working_copy(user, draft_id, from_tab=newest.tab_id, to_tab=tab_id)
+                studio.adopt_working_copy(user, draft_id, from_tab=newest.tab_id, to_tab=tab_id)
                 st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
                 st.rerun()
             if drop.button(t("discard_unsaved"), key="discard_unsaved"):
-                studio.store.discard_working_copy(user, draft_id, tab_id=newest.tab_id)
+                studio.discard_working_copy(user, draft_id, newest.tab_id)
                 st.rerun()
     base_id, editing = working if working else (head_id, plan)
     if base_id != head_id:
-        base_number = next((v.number for v in studio.store.list_versions(user, draft_id) if v.id == base_id), "?")
+        base_number = next((v.number for v in studio.versions(user, draft_id) if v.id == base_id), "?")
         st.warning(t("edit_on_old_version", number=base_number))
     # The widgets' keys change whenever what they show is replaced (another version, an adopted or
     # discarded edit): Streamlit keeps a widget's old value for as long as its key lives.
@@ -265,7 +263,7 @@ def edit_controls() -> None:
         data = edited_data()
         change(data)
         try:
-            studio.store.put_working_copy(user, draft_id, base_id, LessonPlan.model_validate(data), tab_id=tab_id)
+            studio.keep_working_copy(user, draft_id, base_id, LessonPlan.model_validate(data), tab_id)
         except (ValidationError, StudioError) as error:
             st.session_state["edit_error"] = str(error)
         st.session_state["edit_round"] = st.session_state.get("edit_round", 0) + 1
@@ -361,7 +359,7 @@ def edit_controls() -> None:
     try:
         current = edited_plan()
         if current != editing:
-            studio.store.put_working_copy(user, draft_id, base_id, current, tab_id=tab_id)
+            studio.keep_working_copy(user, draft_id, base_id, current, tab_id)
     except ValidationError as error:
         problem = error.errors()[0]
         st.error(md(f"{'.'.join(str(part) for part in problem['loc'])}：{problem['msg']}"))
@@ -405,10 +403,12 @@ def adapt_controls() -> None:
         minutes = st.number_input(t("minutes"), 5, 60, plan.minutes)
         materials = st.text_input(t("materials"), "、".join(m.name for m in plan.preparation.materials))
         if st.form_submit_button(t("adapt")):
-            base = (request.model_dump() if request else {"domain": plan.domain, "topic": plan.title.split("：")[-1]})
-            base.update(age_band=band, minutes=int(minutes), materials=split_materials(materials))
-            start("adapt", {"request": base})
-            st.rerun()
+            try:
+                adapted = studio.adapt_request(user, draft_id, head_id, age_band=band, minutes=int(minutes), materials=materials)
+                start("adapt", {"request": adapted.model_dump()})
+                st.rerun()
+            except StudioError as error:
+                show_error(error)
 
 
 if can_edit:
@@ -420,7 +420,7 @@ if can_edit:
         adapt_controls()
 
 with versions_tab:
-    history = studio.store.list_versions(user, draft_id)
+    history = studio.versions(user, draft_id)
     names = {v.id: f"v{v.number} · {v.created_at:%m-%d %H:%M} · {v.note}" for v in history}
     for version in reversed(history):
         left, right = st.columns([4, 1])

@@ -40,7 +40,7 @@ with queue_tab:
         chosen = st.selectbox(t("review_choose"), list(labels), format_func=labels.get, key="review_chosen")
         review = next(r for r in waiting if r.id == chosen)
         plan = studio.load_plan(user, review.version_id)
-        report = studio.rubric(user, plan, studio.store.draft_request(user, review.draft_id))
+        report = studio.rubric(user, plan, studio.plan_request(user, review.draft_id))
         verdict = f":green[{t('rubric_all_pass')}]" if report.passed else f":orange[{t('rubric_needs_work')}]"
         st.markdown(f"**{t('rubric')}**：{report.passed_count}/15 · {verdict}")
         for result in report.failed:
