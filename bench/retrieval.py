@@ -605,6 +605,19 @@ def report_latency(cache: VectorCache, function: Any, work: Path, model_path: st
         embeddings.QUERY_THREADS = threads
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"  quiet, {label:40} {percentiles(timed_searches(library, texts))}  [load before: {load}]")
+    embeddings.QUERY_THREADS = 1
+    parts = {"query embedding alone (one thread)": [], "the rest: Chroma + BM25 + fusion": []}
+    for text in texts:
+        started = time.perf_counter()
+        vector = library.embedding_function.embed_query([text])
+        embedded = time.perf_counter()
+        library._collection.query(query_embeddings=vector, n_results=index.MIN_CANDIDATES * index.PIECES_PER_CHUNK)
+        view = library._current_view()
+        library._keyword_ranking(view, index.analyse(text), view.mask(None, None, None, None), index.MIN_CANDIDATES)
+        parts["query embedding alone (one thread)"].append((embedded - started) * 1000)
+        parts["the rest: Chroma + BM25 + fusion"].append((time.perf_counter() - embedded) * 1000)
+    for label, values in parts.items():
+        print(f"    quiet, {label:38} {percentiles(values)}")
     if not model_path or not Path(model_path).is_file():
         print(f"  under generation: skipped (no local model file at {model_path!r}; pass --model)")
     else:
