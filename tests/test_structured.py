@@ -63,3 +63,16 @@ def test_a_raw_line_break_inside_a_string_is_accepted_not_a_failure():
         text: str
 
     assert parse_answer(Note, '{"text": "第一行\n第二行"}').text == "第一行\n第二行"
+
+
+def test_a_fence_written_inside_a_string_does_not_break_valid_json():
+    from pydantic import BaseModel
+
+    from lesson_studio.llm.structured import parse_answer
+
+    class Step(BaseModel):
+        teacher: str
+
+    answer = '{"teacher": "请小朋友把办法写在 ``` 这样的框里，再说一说。"}'
+    assert parse_answer(Step, answer).teacher.startswith("请小朋友")
+    assert parse_answer(Step, "```json\n" + answer + "\n```").teacher.startswith("请小朋友")

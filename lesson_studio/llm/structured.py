@@ -64,7 +64,13 @@ def parse_answer(output_type: type[T], text: str) -> T:
     """Validate a model's JSON answer. A raw line break inside a string is accepted (strict=False)
     and kept as a line break: the embedded model wrote one in 活动名称与目标 twice in a row with its
     grammar on (bench/generate.py), and strict JSON turned a readable answer into a failure."""
-    return output_type.model_validate(json.loads(_extract_json(text), strict=False))
+    try:
+        # A whole answer that parses is taken as it is: a ``` the model wrote inside a string (it
+        # did, reproducibly) must not make the fence-stripping below cut the JSON apart.
+        data = json.loads(text.strip(), strict=False)
+    except json.JSONDecodeError:
+        data = json.loads(_extract_json(text), strict=False)
+    return output_type.model_validate(data)
 
 
 def _extract_json(text: str) -> str:
