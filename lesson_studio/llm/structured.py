@@ -75,7 +75,8 @@ def parse_answer(output_type: type[T], text: str) -> T:
 
 def _extract_json(text: str) -> str:
     """Tolerate a model that wraps its JSON in a ``` fence or adds a sentence around it."""
-    fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
+    # A fence around the whole answer (anchored at both ends, so a ``` inside a string stays).
+    fenced = re.match(r"^\s*```(?:json)?\s*(.*)```\s*$", text, re.S) or re.search(r"```(?:json)?\s*(.*?)```", text, re.S)
     if fenced:
         text = fenced.group(1)
     start, end = text.find("{"), text.rfind("}")
