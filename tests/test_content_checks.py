@@ -24,10 +24,18 @@ CANDLE = LessonRequest(
     age_band="大班", domain="科学", topic="点燃蜡烛，再想办法让蜡烛熄灭", minutes=30, materials=["蜡烛", "打火机"]
 )
 BRIDGE = LessonRequest(  # the request sample_plan() answers
-    age_band="大班", domain="科学", topic="给小鸭搭座桥", minutes=30, materials=["纸杯", "雪花片积木", "安全剪刀", "浅水盆"]
+    age_band="大班",
+    domain="科学",
+    topic="给小鸭搭座桥",
+    minutes=30,
+    materials=["纸杯", "雪花片积木", "安全剪刀", "浅水盆"],
 )
-BEADS = LessonRequest(age_band="小班", domain="艺术", topic="给妈妈串一条项链", minutes=15, materials=["小珠子", "绳子"])
-KNIFE = LessonRequest(age_band="小班", domain="健康", topic="自己切水果做水果拼盘", minutes=15, materials=["小刀", "水果"])
+BEADS = LessonRequest(
+    age_band="小班", domain="艺术", topic="给妈妈串一条项链", minutes=15, materials=["小珠子", "绳子"]
+)
+KNIFE = LessonRequest(
+    age_band="小班", domain="健康", topic="自己切水果做水果拼盘", minutes=15, materials=["小刀", "水果"]
+)
 
 # Passages the retriever gave the ping-pong request (chunks of the starter library): its own sample
 # plan, and three about other activities.
@@ -94,18 +102,20 @@ def test_words_from_a_sample_plan_about_another_activity_are_flagged(field, text
     assert found == borrowed
 
 
-HAT = LessonRequest(age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", minutes=20, materials=["旧报纸", "毛线"])
+HAT = LessonRequest(
+    age_band="中班", domain="艺术", topic="给小熊做一顶戴得住的帽子", minutes=20, materials=["旧报纸", "毛线"]
+)
 # Two method cards the retriever gave the hat request (bench r02): each mixes a hat example with
 # examples of other problems.
 WHAT_IF = Passage(
-    "\"如果……会怎样？\"：打开想象的提问卡",
+    '"如果……会怎样？"：打开想象的提问卡',
     "- 如果教室里的水龙头都没有水了，会发生什么事？我们可以怎么办？\n"
     "- 如果小熊的帽子是用报纸做的，下雨了会怎样？怎么让它不怕雨？\n"
     "这时可以请孩子画下自己想到的样子，老师在旁边帮忙记下孩子口述的一两个关键词，画面以孩子的符号为主。",
     heading="中班：改变一样东西，想两步",
 )
 FINDING = Passage(
-    "发现问题：把\"遇到麻烦了\"变成\"我们怎样才能……？\"",
+    '发现问题：把"遇到麻烦了"变成"我们怎样才能……？"',
     '- 好的说法："我们怎样才能给小熊做一顶戴得稳的帽子？"\n- 好的说法："我们怎样才能让洗手的时候不挤？"',
 )
 
@@ -126,7 +136,9 @@ def test_another_problems_example_on_a_method_card_is_not_this_activity(field, t
 
 
 def test_the_writing_instructions_pasted_into_a_steps_intent_are_flagged():
-    intent = "通过情境、故事或实物呈现一个真实的小麻烦，问\u201c你看到了什么？\u201d，把问题说成\u201c我们怎样才能……？\u201d"
+    intent = (
+        "通过情境、故事或实物呈现一个真实的小麻烦，问\u201c你看到了什么？\u201d，把问题说成\u201c我们怎样才能……？\u201d"
+    )
     assert "parroted" in kinds(plan_with_step({"intent": intent}, index=0), facts(HAT))
     assert "parroted" not in kinds(sample_plan(), facts(HAT))  # "把问题说成'我们怎样才能……'" in its own words
 
@@ -181,7 +193,9 @@ def test_a_step_that_never_names_the_activity_is_off_topic():
     balls = dict(hats, key_questions=["你的乒乓球是怎样过河的？", "谁会用你的办法？"])
     off_topic = [d.section for d in check_plan(plan_with_step(hats, 4), facts(PINGPONG)) if d.kind == "off_topic"]
     assert "step:4" in off_topic
-    assert "step:4" not in [d.section for d in check_plan(plan_with_step(balls, 4), facts(PINGPONG)) if d.kind == "off_topic"]
+    assert "step:4" not in [
+        d.section for d in check_plan(plan_with_step(balls, 4), facts(PINGPONG)) if d.kind == "off_topic"
+    ]
 
 
 # --- visible text defects --------------------------------------------------------------------------
@@ -224,7 +238,7 @@ def test_a_line_cut_mid_sentence_is_cut_back_to_its_last_full_sentence(name, wri
     [
         "教师记录每个点子，不评判",  # complete without a full stop
         "幼儿按自己的想法折、卷、团、撕，用胶带固定，给小熊试戴。",
-        "想办法的约定：不说\"不行\"；点子越多越好。",
+        '想办法的约定：不说"不行"；点子越多越好。',
     ],
 )
 def test_a_whole_line_is_not_cut(line):
@@ -254,7 +268,11 @@ def test_words_that_are_not_chinese_are_flagged_where_chinese_is_expected(text, 
 
 def test_an_english_request_is_not_held_to_chinese_or_to_its_english_words():
     request = LessonRequest(
-        age_band="中班", domain="科学", topic="send a message across the room", materials=["paper cups", "string"], language="en"
+        age_band="中班",
+        domain="科学",
+        topic="send a message across the room",
+        materials=["paper cups", "string"],
+        language="en",
     )
     found = kinds(plan_with_step({"teacher": "Let us try the straws."}), facts(request))
     assert not found & {"not_chinese", "off_topic", "material_missing", "material_unlisted"}
@@ -288,6 +306,12 @@ def test_copied_writing_instructions_are_flagged():
 def pingpong_plan(*items: MaterialItem) -> LessonPlan:
     plan = sample_plan()
     return plan.model_copy(update={"preparation": plan.preparation.model_copy(update={"materials": list(items)})})
+
+
+def test_a_kind_the_teacher_listed_covers_its_members():
+    request = KNIFE.model_copy(update={"materials": ["水果"]})  # bench r04: 水果 listed, 苹果 and 香蕉 prepared
+    plan = pingpong_plan(MaterialItem(name="苹果", quantity="每组2个"), MaterialItem(name="香蕉", quantity="每组2根"))
+    assert not kinds(plan, facts(request)) & {"material_missing", "material_unlisted"}
 
 
 def test_a_listed_material_left_out_is_added_with_a_quantity():
@@ -344,10 +368,45 @@ def test_the_safe_alternative_may_join_the_teachers_list():
         (BEADS, "children", "幼儿用大颗粒的木珠串项链。", False),  # the table's own safe alternative
         (KNIFE, "children", "幼儿用小刀把香蕉切成小块。", True),  # knives for 小班
         (KNIFE, "children", "幼儿把老师切好的香蕉摆成自己喜欢的样子。", False),
+        # bench r03/r05: the children's ideas are words, not actions; the teacher's "we" is the class
+        (CANDLE, "teacher", "你看到了什么？我们怎样才能让蜡烛熄灭？", False),
+        (CANDLE, "children", "有的孩子可能会说：我可以用打火机，把蜡烛点着后盖子再关掉。", False),
+        (CANDLE, "teacher", "我们用蜡烛和打火机来熄灭它。首先，你们可以想一想有哪些办法？", True),
+        (CANDLE, "children", "还有的孩子可能会用水杯盖住蜡烛的口。", True),
+        (BEADS, "children", "有的孩子说可以用绳子串珠子。", False),
+        (BEADS, "children", "有的孩子选择使用绳子和珠子。", True),
     ],
 )
 def test_children_never_handle_what_the_scaffold_made_teacher_only(request_, field, text, unsafe):
     assert ("unsafe" in kinds(plan_with_step({field: text}), facts(request_))) is unsafe
+
+
+def with_overview_and_closing(**changes) -> LessonPlan:
+    plan = sample_plan()
+    objectives = [
+        o.model_copy(update={"text": changes.pop("objective")})
+        if o.dimension == "认知" and "objective" in changes
+        else o
+        for o in plan.objectives
+    ]
+    extension = plan.extension.model_copy(update={k: v for k, v in changes.items() if k in ("area", "home")})
+    return plan.model_copy(update={"objectives": objectives, "extension": extension})
+
+
+@pytest.mark.parametrize(
+    ("request_", "field", "text", "section"),
+    [
+        (CANDLE, "objective", "能尝试用打火机、酒精灯等明火点燃蜡烛", "overview"),  # bench r03
+        (CANDLE, "area", "科学区：投放蜡烛、打火机和点燃，幼儿尝试让蜡烛熄灭。", "closing"),  # bench r03
+        (KNIFE, "home", "引导幼儿尝试用小刀切水果，做一个水果拼盘。", "closing"),  # bench r04
+    ],
+)
+def test_objectives_and_the_extension_never_have_children_handle_it_either(request_, field, text, section):
+    plan = with_overview_and_closing(**{field: text})
+    known = facts(request_)
+    assert section in [d.section for d in check_plan(plan, known) if d.kind == "unsafe"]
+    repaired, _ = validate_plan(plan, known, rewrite=lambda current, section, fix: current)
+    assert "unsafe" not in kinds(repaired, known)
 
 
 def test_an_unsafe_step_the_model_cannot_fix_becomes_the_teacher_operating():

@@ -152,6 +152,7 @@ COMMON_PHRASES = "\n".join(
         "遇到困难的孩子，提前完成的孩子，请做成的同伴当小老师",
     ]
 )
+_MEASURED = re.compile(r"^[个只张把根条块支盒份颗粒次一二两三四五六七八九十几]")
 SOURCE_PLAN = "原教案："  # the title refine.adapt_plan gives the plan it adapts
 _GUIDELINES = re.compile(r"指南|纲要|评估|规程|标准")
 _TITLE_PREFIX = re.compile(r"^((小班|中班|大班|混龄)(健康|语言|社会|科学|艺术)?|健康|语言|社会|科学|艺术)[：:]")
@@ -277,7 +278,11 @@ class CheckFacts:
                     continue
                 counts[word] += passage.text.count(word) + (3 if word in named else 0)
                 self.foreign.setdefault(word, passage.title)
-        self.foreign = {word: title for word, title in self.foreign.items() if counts[word] >= 2}
+        self.foreign = {
+            word: title
+            for word, title in self.foreign.items()
+            if counts[word] >= 2 and not _MEASURED.match(word)  # "个球" is jieba's cut of "5个球"
+        }
         # Sentences that must not be copied: another activity's sample plan (six characters
         # copied are its content), another problem's example on a method card (eight: a card's
         # shorter phrases are there to be reused).
@@ -680,13 +685,29 @@ def off_topic(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     for i, step in enumerate(plan.steps):
         if not names_content("\n".join([step.teacher, step.children, *step.key_questions]), facts):
             defects.append(
-                Defect("off_topic", f"step:{i}", "step", f"活动过程第{i + 1}步没有说到本活动的问题或材料（如{example}）。")
+                Defect(
+                    "off_topic", f"step:{i}", "step", f"活动过程第{i + 1}步没有说到本活动的问题或材料（如{example}）。"
+                )
             )
     return defects
 
 
+# A listed material that names a kind covers its members (the teacher listed 水果; the plan
+# prepares 苹果 and 香蕉).
+MATERIAL_KINDS: dict[str, tuple[str, ...]] = {
+    "水果": ("苹果", "香蕉", "橘子", "橙子", "葡萄", "梨", "西瓜", "草莓", "猕猴桃", "芒果", "桃", "哈密瓜", "火龙果"),
+    "蔬菜": ("胡萝卜", "萝卜", "黄瓜", "西红柿", "番茄", "白菜", "青菜", "土豆", "南瓜", "茄子", "青椒"),
+    "积木": ("木块", "雪花片", "乐高", "积塑"),
+    "纸": ("卡纸", "彩纸", "皱纹纸", "报纸", "纸板", "白纸"),
+}
+
+
 def _matches(name: str, wanted: str) -> bool:
-    return bool(name and wanted) and (wanted in name or (len(name) >= 2 and name in wanted))
+    if not (name and wanted):
+        return False
+    if wanted in name or (len(name) >= 2 and name in wanted):
+        return True
+    return any(kind in wanted and any(member in name for member in members) for kind, members in MATERIAL_KINDS.items())
 
 
 def allowed_extra(name: str, facts: CheckFacts) -> bool:
@@ -758,6 +779,8 @@ _HANDLING = (
     "烧",
     "捏",
     "放进",
+    "放置",
+    "实验",
     "串",
     "插",
     "操作",
@@ -770,11 +793,11 @@ _HANDLING = (
     "吃",
     "含",
     "塞",
-    "熄灭",
     "吹灭",
 )
-_HANDED_OUT = ("每人", "每组", "人手", "发给", "分发", "分给", "自己拿", "自取")
-_CHILD_ACTORS = ("幼儿", "孩子", "小朋友", "你们", "大家", "每人", "每组", "各组", "自己", "请你")
+_HANDED_OUT = ("每人", "每组", "人手", "发给", "分发", "分给", "自己拿", "自取", "投放", "提供给")
+_CHILD_ACTORS = ("幼儿", "孩子", "小朋友", "你们", "我们", "大家", "每人", "每组", "各组", "自己", "请你")
+_SPEECH = re.compile(r"[“\"][^”\"]*[”\"]|(说|回答|答)[：:][^。；;\n]*|(说|回答)[^，,。；;\n]*")
 # Sentences in which children only watch, keep away, or say an idea (the safe variant itself).
 _SAFE_ROLE = (
     "观察",
@@ -820,36 +843,53 @@ _SAFE_ROLE = (
 
 
 def unsafe_sentences(text: str, words: list[str], *, children_field: bool) -> list[tuple[str, str]]:
-    """(sentence, word) for each sentence in which children handle one of `words`."""
+    """(sentence, word) for each sentence in which children handle one of `words`. What children
+    say ("我可以用打火机") is an idea, not an action: in a children's line, speech is left out."""
+    if children_field:
+        text = _SPEECH.sub("", text)
     found = []
-    for sentence in re.split(r"(?<=[。！？!?；;\n，,])", text):
-        word = next((w for w in words if w in sentence), None)
-        if word is None or any(marker in sentence for marker in _SAFE_ROLE):
-            continue
-        handed = any(marker in sentence for marker in _HANDED_OUT)
-        handles = any(verb in sentence for verb in _HANDLING)
-        if handed or (handles and (children_field or any(actor in sentence for actor in _CHILD_ACTORS))):
-            found.append((sentence.strip("，,；;。 "), word))
+    for whole in re.split(r"(?<=[。！？!?；;\n])", text):
+        if whole.strip().endswith(("？", "?")):
+            continue  # a question asks for ideas ("我们怎样才能让蜡烛熄灭？")
+        for sentence in re.split(r"(?<=[，,])", whole):
+            word = next((w for w in words if w in sentence), None)
+            if word is None or any(marker in sentence for marker in _SAFE_ROLE):
+                continue
+            handed = any(marker in sentence for marker in _HANDED_OUT)
+            handles = any(verb in sentence for verb in _HANDLING)
+            if handed or (handles and (children_field or any(actor in sentence for actor in _CHILD_ACTORS))):
+                found.append((sentence.strip("，,；;。 "), word))
     return found
 
 
+# Where a plan has children act: objectives, key points and the children's lines have the child as
+# subject; an area corner is where children play on their own; the teacher's lines and the home
+# task say who acts.
+CHILD_FIELDS = ("objective", "key_point", "difficult_point", "children", "area")
+ACTOR_FIELDS = ("teacher", "home", "question")
+
+
 @check
-def unsafe_steps(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+def unsafe_text(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for section, name, text in plan_fields(plan):
+        kind = name.split(":")[0]
+        if kind in CHILD_FIELDS or kind in ACTOR_FIELDS:
+            for sentence, word in unsafe_sentences(text, facts.hazard_words, children_field=kind in CHILD_FIELDS):
+                found.setdefault(section, []).append((name, sentence, word))
     defects = []
-    for i, step in enumerate(plan.steps):
-        found = unsafe_sentences(step.children, facts.hazard_words, children_field=True)
-        found += unsafe_sentences(step.teacher, facts.hazard_words, children_field=False)
-        if found:
-            words = tuple(dict.fromkeys(word for _, word in found))
-            defects.append(
-                Defect(
-                    "unsafe",
-                    f"step:{i}",
-                    "children" if found[0][0] in step.children else "teacher",
-                    f"活动过程第{i + 1}步让幼儿自己接触\u201c{'、'.join(words)}\u201d：\u201c{found[0][0][:30]}\u201d。",
-                    words,
-                )
+    for section, rows in found.items():
+        words = tuple(dict.fromkeys(word for _, _, word in rows))
+        name, sentence, _ = rows[0]
+        defects.append(
+            Defect(
+                "unsafe",
+                section,
+                name,
+                f"{section_name(section)}让幼儿自己接触\u201c{'、'.join(words)}\u201d：\u201c{sentence[:30]}\u201d。",
+                words,
             )
+        )
     for i, item in enumerate(plan.preparation.materials):
         word = next((w for w in facts.hazard_words if w in item.name), None)
         if word and item.for_whom == "幼儿" and not any(m in item.name for m in ("电子", "LED")):
@@ -981,7 +1021,45 @@ def last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFacts) -> L
     preparation = [d for d in defects if d.kind == "unsafe" and d.section == "preparation"]
     if preparation:
         plan = tidy(plan, facts, ["preparation"])
+    if any(d.kind == "unsafe" and d.section in ("overview", "closing") for d in defects):
+        plan = without_unsafe_clauses(plan, facts)
     return plan
+
+
+def without_unsafe_clauses(plan: LessonPlan, facts: CheckFacts) -> LessonPlan:
+    """Objectives, key points and the extension without the clauses that have children handle a
+    dangerous material; a line left with nothing says what children do instead."""
+
+    def safe(text: str, kind: str, instead: str) -> str:
+        risky = {
+            sentence for sentence, _ in unsafe_sentences(text, facts.hazard_words, children_field=kind in CHILD_FIELDS)
+        }
+        if not risky:
+            return text
+        kept = "".join(c for c in re.split(r"(?<=[，,；;。])", text) if c.strip("，,；;。 ") not in risky)
+        return kept.strip("，,；; ") if len(_plain(kept)) >= 6 else instead
+
+    named = "、".join(facts.teacher_only) or "危险材料"
+    watch = f"能在安全距离外观看教师操作{named}，说出自己想到的办法"
+    objectives = [o.model_copy(update={"text": safe(o.text, "objective", watch)}) for o in plan.objectives]
+    extension = plan.extension.model_copy(
+        update={
+            "area": safe(
+                plan.extension.area,
+                "area",
+                f"科学区：投放安全替代材料（{'；'.join(facts.alternatives) or '图片和模型'}），幼儿继续想办法。",
+            ),
+            "home": safe(plan.extension.home, "home", "和家人一起说说家里哪些东西只能由大人操作，为什么。"),
+        }
+    )
+    return plan.model_copy(
+        update={
+            "objectives": objectives,
+            "key_point": safe(plan.key_point, "key_point", watch),
+            "difficult_point": safe(plan.difficult_point, "difficult_point", watch),
+            "extension": extension,
+        }
+    )
 
 
 def teacher_operates(step, facts: CheckFacts):  # noqa: ANN001, ANN201 - a ProcessStep
