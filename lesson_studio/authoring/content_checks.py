@@ -707,7 +707,9 @@ def _matches(name: str, wanted: str) -> bool:
         return False
     if wanted in name or (len(name) >= 2 and name in wanted):
         return True
-    return any(kind in wanted and any(member in name for member in members) for kind, members in MATERIAL_KINDS.items())
+    return any(
+        wanted.endswith(kind) and any(member in name for member in members) for kind, members in MATERIAL_KINDS.items()
+    )
 
 
 def allowed_extra(name: str, facts: CheckFacts) -> bool:
