@@ -5,6 +5,7 @@ Run on SQLite + embedded Chroma by default, and on PostgreSQL + a Chroma server 
 
 import os
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import create_engine, inspect, update
 
 from lesson_studio.config import Settings
 from lesson_studio.library import Library
+from lesson_studio.library.index import VIEW_RECHECK_S
 from lesson_studio.store import Store
 from lesson_studio.store import jobs as jobs_table
 from lesson_studio.studio import Studio
@@ -40,6 +42,7 @@ def test_an_import_by_a_cli_command_is_searchable_in_both_replicas_without_a_res
     source.write_text("# 运球过河\n\n孩子们用纸杯和吸管想办法让乒乓球过小河，比一比哪种办法又稳又快。\n", encoding="utf-8")
     cli = replica(settings)  # `python -m lesson_studio library ingest` beside the two apps
     assert cli.library.ingest(lead, [source]).added
+    time.sleep(VIEW_RECHECK_S + 0.1)  # another process's import is noticed within this interval, by design
     for app in (first, second):
         hits = app.library.search(lead, "纸杯 吸管 乒乓球 小河")
         assert hits and hits[0].citation.document_title == "运球过河"
