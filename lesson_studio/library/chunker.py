@@ -114,7 +114,8 @@ def split(
         spans.extend(_Span(start, end, label, number) for start, end, label in _pack(sentences, full_text, max_chars))
         section_start += len(section.text) + len(SECTION_SEPARATOR)
     chunks: list[Chunk] = []
-    for span in _merge_short(spans, full_text, min(min_chars, max_chars // 2), max_chars):
+    tops = [_top_heading(section.heading_path, document.title) for section in document.sections]
+    for span in _merge_short(spans, full_text, min(min_chars, max_chars // 2), max_chars, tops):
         section = document.sections[span.section]
         heading_path = _without_title(section.heading_path, document.title)
         heading = HEADING_JOINER.join(heading_path)
@@ -149,19 +150,40 @@ class _Span:
         return self.end - self.start
 
 
-def _merge_short(spans: list[_Span], full_text: str, min_chars: int, max_chars: int) -> list[_Span]:
+def _top_heading(heading_path: list[str], title: str) -> str:
+    path = _without_title(heading_path, title)
+    return path[0] if path else ""
+
+
+def _same_part(top: str, other: str) -> bool:
+    # Text before the first heading (a date line, a newspaper's name) belongs to what follows it.
+    return top == other or not top or not other
+
+
+def _merge_short(
+    spans: list[_Span], full_text: str, min_chars: int, max_chars: int, tops: list[str] | None = None
+) -> list[_Span]:
     """Join every span shorter than min_chars to a neighbour, so no chunk is too small to answer
     anything (a date and a newspaper's name ranked first for a question once): the next span,
     else the previous one, across a heading if it must, but only one of the same age column
     (both labelled 4～5岁, or both unlabelled): the wrong age column is the commonest retrieval
     error (DESIGN.md), worse than a short passage whose embedded heading says what it is about.
+    Nor across two top-level headings (`tops`, per section): a plan's short 活动延伸 joined to its
+    活动过程 would lose the heading that says which part of the plan it is; such a chunk keeps its
+    heading in its embedded text, which says what it is about.
     A pair that would pass max_chars is cut again at the sentence boundary that leaves both
     halves longest (in the middle of a sentence only when no boundary leaves both long enough)."""
     spans = list(spans)
     position, budget = 0, 3 * len(spans)  # every step joins two spans or lengthens one: a guard only
     while position < len(spans) and budget > 0:
         span = spans[position]
-        partners = [n for n in (position + 1, position - 1) if 0 <= n < len(spans) and spans[n].label == span.label]
+        partners = [
+            n
+            for n in (position + 1, position - 1)
+            if 0 <= n < len(spans)
+            and spans[n].label == span.label
+            and (tops is None or _same_part(tops[spans[n].section], tops[span.section]))
+        ]
         if span.length >= min_chars or not partners:
             position += 1
             continue
