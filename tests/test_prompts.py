@@ -11,12 +11,12 @@ from lesson_studio.prompts import render, variables
 
 def test_missing_variable_fails_loudly():
     with pytest.raises(KeyError, match="missing"):
-        render("lesson_system")
+        render("lesson_step")
 
 
 def test_unexpected_variable_fails_loudly():
     with pytest.raises(KeyError, match="unexpected"):
-        render("lesson_system", age_band="中班", extra="x")
+        render("lesson_system", extra="x")
 
 
 def test_every_prompt_file_is_rendered_with_all_its_variables(monkeypatch, hat_request):

@@ -238,10 +238,11 @@ def build_context(scaffold: Scaffold, hits: list[Hit]) -> str:
 
 
 def section_messages(scaffold: Scaffold, context: str, instruction: str) -> list[Message]:
-    # The system prompt and context are identical for every section, so llama.cpp reuses their
-    # evaluated prefix and only reads the short instruction anew.
+    # The system prompt is the same for every request (the context names the age band), so the
+    # one warmed when the model loads serves them all; the context is identical for every section
+    # of a plan, so llama.cpp reuses their evaluated prefix and reads only the short instruction.
     return [
-        {"role": "system", "content": render("lesson_system", age_band=scaffold.request.age_band)},
+        {"role": "system", "content": render("lesson_system")},
         {"role": "user", "content": context + "\n\n【任务】\n" + instruction},
     ]
 
@@ -292,7 +293,12 @@ def generate_plan(
     hits = list(resume.hits) if resume is not None else (retriever(request) if retriever else [])
     progress = PlanProgress(
         scaffold=scaffold,
-        citations=[hit.citation.model_copy(update={"number": n}) for n, hit in enumerate(hits, start=1)],
+        # A citation keeps the excerpt the model read, so a later regeneration builds the very same
+        # context (llama.cpp reuses it instead of reading the passages again) and the checks see it.
+        citations=[
+            hit.citation.model_copy(update={"number": n, "excerpt": excerpt(defuse(hit.text))})
+            for n, hit in enumerate(hits, start=1)
+        ],
         steps=list(resume.steps) if resume is not None else [None] * len(scaffold.steps),
         overview=resume.overview if resume is not None else None,
         preparation=resume.preparation if resume is not None else None,

@@ -240,12 +240,11 @@ def uses_embedded_model(settings: Settings) -> bool:
 
 
 def system_prefix() -> list[Message]:
-    """What every lesson-section prompt starts with: the lesson system prompt (warmed at load).
-    While the prompt names the age band, the part before the band is what every request shares."""
-    from lesson_studio.prompts import render, variables
+    """What every lesson-section prompt starts with: the lesson system prompt (warmed at load; the
+    same for every request)."""
+    from lesson_studio.prompts import render
 
-    values = {"age_band": "中班"} if "age_band" in variables("lesson_system") else {}
-    return [{"role": "system", "content": render("lesson_system", **values)}]
+    return [{"role": "system", "content": render("lesson_system")}]
 
 
 def preload(settings: Settings, *, warm: list[Message] | None = None) -> threading.Thread | None:
