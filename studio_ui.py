@@ -327,6 +327,10 @@ def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
             page = f"，第{citation.page}页" if citation.page else ""
             heading = f" › {md(citation.heading)}" if citation.heading else ""
             st.caption(f"\\[{citation.number}\\] 《{md(citation.document_title)}》{heading}{page}")
+            if citation.reason:  # "中文 / English": the half in the page's language
+                zh, _, en = citation.reason.partition(" / ")
+                shown = en if en and st.session_state.get("language", "zh") == "en" else zh
+                st.caption(f"\u3000{md(shown)}")
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

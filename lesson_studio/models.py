@@ -109,6 +109,7 @@ class Citation(BaseModel):
     page: int | None = None
     excerpt: str = ""
     score: float = 0.0
+    reason: str = ""  # why it was given to the model (library.selection), shown to the teacher
 
 
 class LessonPlan(BaseModel):

@@ -26,6 +26,7 @@ from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, NotFound, StudioError
 from lesson_studio.jobs import JobRunner, JobView
 from lesson_studio.library.chunker import chunk_version
+from lesson_studio.library.selection import passages_for_request
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
@@ -41,7 +42,6 @@ SYSTEM_USERNAME = "system"
 # Which configured route (resources/backends.toml [routes]) each kind of model edit follows.
 # Adapting writes a whole new plan, so it follows the generate route.
 REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
-MAX_PASSAGES_PER_DOCUMENT = 2
 # The request form's fields as a teacher reads them (for messages that name the field).
 FIELD_NAMES = {
     "age_band": "年龄段",
@@ -147,27 +147,19 @@ class Studio:
         return hits
 
     def _passages_for(self, user: User, request: LessonRequest) -> list[Hit]:
-        """Passages for a request: at most two per document, so one sample plan cannot crowd out
-        the method cards (measured: without the cap all four passages came from one plan). A plan
-        adapted from a library lesson reads that lesson first: its intent and its process."""
+        """Passages for a request, each citation carrying the reason it was chosen
+        (library.selection: sample plans on the same problem in any band, unrelated plans never,
+        the 《指南》 for the band, method cards). A plan adapted from a library lesson reads that
+        lesson first: its intent and its process."""
         k = self.settings.retrieval_k
         if request.source_document_id:
             source = self.library.document_passages(user, request.source_document_id)
             intent = [hit for hit in source if hit.citation.heading.startswith("设计意图")][:1]
             process = [hit for hit in source if hit.citation.heading.startswith("活动过程")]
-            return (intent + process)[:k] or source[:k]
-        query = " ".join(part for part in (request.topic, request.cps_focus, request.domain) if part)
-        candidates = self.library.search(user, query, k=k * 8, age_band=request.age_band)
-        chosen: list[Hit] = []
-        per_document: dict[str, int] = {}
-        for hit in candidates:
-            document = hit.citation.document_id
-            if per_document.get(document, 0) < MAX_PASSAGES_PER_DOCUMENT:
-                chosen.append(hit)
-                per_document[document] = per_document.get(document, 0) + 1
-            if len(chosen) == k:
-                break
-        return chosen
+            reason = "改编的原教案 / The plan being adapted"
+            return [_with_reason(hit, reason) for hit in ((intent + process)[:k] or source[:k])]
+        selection = passages_for_request(self.library, user, request, k)
+        return [_with_reason(passage.hit, passage.reason) for passage in selection.passages]
 
     def submit_generation(
         self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str | None = None
@@ -544,3 +536,7 @@ class Studio:
             return chat_edit(plan, payload["message"], request=request, **common)
         new_request = LessonRequest.model_validate(payload["request"])
         return adapt_plan(plan, new_request, retriever=lambda req: self.retrieve(user, req), **common).plan
+
+
+def _with_reason(hit: Hit, reason: str) -> Hit:
+    return hit.model_copy(update={"citation": hit.citation.model_copy(update={"reason": reason})})

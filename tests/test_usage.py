@@ -24,9 +24,13 @@ def seeded(settings, tmp_path, fake_backend, hat_request):
     studio = Studio(settings, library=library)
     lead = studio.store.ensure_user("zhao", role="lead")
     teacher = studio.store.ensure_user("wang")
-    for name, tags in (("帽子.md", "age_band=中班; domain=艺术"), ("过河.md", "age_band=大班; domain=科学"), ("规则.md", "")):
+    for name, tags in (
+        ("帽子.md", "resource_type=活动案例; age_band=中班; domain=艺术"),
+        ("过河.md", "resource_type=活动案例; age_band=大班; domain=科学"),
+        ("规则.md", "resource_type=方法卡"),  # a method card is given whatever the sample plans' fit
+    ):
         path = tmp_path / name
-        path.write_text(f"# {name[:-3]}\n<!-- tags: resource_type=活动案例; {tags} -->\n\n小熊的帽子，纸杯过河，想办法的约定。\n", encoding="utf-8")
+        path.write_text(f"# {name[:-3]}\n<!-- tags: {tags} -->\n\n小熊的帽子，纸杯过河，想办法的约定。\n", encoding="utf-8")
         library.ingest(lead, [path])
     studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="k"), timeout=20)
     documents = {d.title: d.document_id for d in library.list_documents(lead)}
@@ -73,3 +77,13 @@ def test_the_insights_page_draws_the_heat_map_for_a_lead(tmp_path, monkeypatch, 
     assert len(at.get("vega_lite_chart")) == 1
     assert any("待补充" in m.value for m in at.markdown)
     studio_ui.get_studio.clear()
+
+
+def test_a_generated_plan_says_why_each_passage_was_given(seeded):
+    studio, _, teacher, _ = seeded
+    generated = [d for d in studio.store.list_drafts(teacher) if studio.store.draft_request(teacher, d.id) is not None]
+    (draft,) = generated
+    plan = studio.load_plan(teacher, studio.store.list_versions(teacher, draft.id)[-1].id)
+    # Both sample plans are unrelated to the hat under the fake embedder's similarity: only the card.
+    assert [c.document_title for c in plan.citations] == ["规则"]
+    assert plan.citations[0].reason.startswith("方法与提示（规则）")
