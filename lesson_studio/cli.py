@@ -361,6 +361,8 @@ def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
         print(f"updated   {doc.document_id}  v{doc.version}  {doc.title}  ({doc.chunks} chunks)")
     for doc in report.unchanged:
         print(f"unchanged {doc.document_id}  v{doc.version}  {doc.title}")
+    for doc in report.retagged:  # known content uploaded again with other tags
+        print(f"retagged  {doc.document_id}  v{doc.version}  {doc.title}  {doc.tags}")
     for skipped in report.skipped:
         print(f"skipped   {skipped.path}: {' '.join(skipped.reason.split())}", file=sys.stderr)
     for warning in report.warnings:  # e.g. hidden text that was dropped
@@ -368,7 +370,8 @@ def _library_ingest(library, user, args) -> int:  # type: ignore[no-untyped-def]
     if (report.added or report.updated) and not args.no_wait:
         _wait_for_vectors(library, user)
     print(
-        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.retagged)} retagged, "
+        f"{len(report.unchanged)} unchanged, "
         f"{len(report.skipped)} skipped",
         file=sys.stderr,
     )

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import chromadb
 import numpy as np
@@ -35,6 +35,7 @@ from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, NotFoun
 from lesson_studio.library import checks, chunker, keyword, sandbox
 from lesson_studio.library.catalogue import GUIDE_RESOURCE_TYPE, Catalogue, parse_catalogue
 from lesson_studio.library.config import LibraryConfig
+from lesson_studio.library.curation import CurationMixin
 from lesson_studio.library.embeddings import make_embedding_function
 from lesson_studio.library.loaders import LoadedDocument
 from lesson_studio.library.query import Query, analyse
@@ -115,6 +116,8 @@ class IngestReport:
     added: list[DocInfo] = field(default_factory=list)
     updated: list[DocInfo] = field(default_factory=list)  # a new (or restored) version of a document
     unchanged: list[DocInfo] = field(default_factory=list)
+    # Content already in the library uploaded again with other tags: the tags were updated.
+    retagged: list[DocInfo] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     warnings: list[FileWarning] = field(default_factory=list)  # files added or updated with a caveat
 
@@ -154,6 +157,7 @@ class VersionInfo:
     chunks: int
     error: str
     created_at: Any
+    uploaded_by: str = ""  # the display name of who uploaded it
 
 
 def document_id_for(sha256: str) -> str:
@@ -171,6 +175,8 @@ class _View:
         document_ids = sorted(self.documents)
         document_index = {document_id: position for position, document_id in enumerate(document_ids)}
         self.enabled = np.array([self.documents[d].enabled for d in document_ids] or [False], dtype=bool)
+        # A passage a lead disabled on its own (the rest of its document stays searchable).
+        self.chunk_enabled = np.array([not getattr(row, "disabled", False) for row in rows], dtype=bool)
         self.doc_of = np.array([document_index.get(row.document_id, 0) for row in rows], dtype=np.int64)
         self.age_band = np.array([row.age_band or "" for row in rows], dtype=object)
         self.domain = np.array([row.domain or "" for row in rows], dtype=object)
@@ -188,7 +194,7 @@ class _View:
         resource_types: list[str] | None,
         document_ids: list[str] | None,
     ) -> np.ndarray:
-        mask = self.enabled[self.doc_of] if self.size else np.zeros(0, dtype=bool)
+        mask = self.enabled[self.doc_of] & self.chunk_enabled if self.size else np.zeros(0, dtype=bool)
         if age_band in BANDS:
             # Another band's passage goes; one for every age (通用, 混龄, untagged) stays.
             mask &= np.isin(self.age_band, [age_band, *GENERAL_TAGS])
@@ -202,7 +208,21 @@ class _View:
         return mask
 
 
-class Library:
+@dataclass(frozen=True)
+class RankedHit:
+    """A hit as hit testing shows it: the fused score and where each side ranked the passage
+    (1 = first; None = that side did not find it among its candidates)."""
+
+    hit: Hit
+    dense_rank: int | None
+    keyword_rank: int | None
+
+    @property
+    def score(self) -> float:
+        return self.hit.score
+
+
+class Library(CurationMixin):
     """The shared course library: registry in the Store, vectors in embedded Chroma or a server."""
 
     def __init__(
@@ -296,11 +316,14 @@ class Library:
         tags: dict[str, str] | None = None,
         *,
         on_file: Callable[[Path], None] | None = None,
+        on_stage: Callable[[Path, str], None] | None = None,
     ) -> IngestReport:
         """Add files; a file that fails is reported in skipped (with the reason) and changes nothing.
 
         A file with the name of a document already in the library becomes its new version (the
-        old one is retired and kept); content already in the library is not stored twice.
+        old one is retired and kept); content already in the library is not stored twice, but
+        tags given with it replace that document's (report.retagged). on_stage(path, stage) is
+        told each file's step: check, parse, index (the upload page's per-file progress).
         """
         _require_curator(user, "导入资料", "add documents")
         tags = check_tags(tags or {})  # a bad tag refuses the whole call, before any file is read
@@ -310,9 +333,11 @@ class Library:
             if on_file:
                 on_file(path)
             try:
-                self._ingest_one(user, path, dict(tags or {}), report)
+                self._ingest_one(user, path, dict(tags or {}), report, on_stage)
             except StudioError as error:
                 report.skipped.append(Skipped(path, str(error)))
+        if report.retagged and not (report.added or report.updated):
+            self._invalidate()  # tags are what search filters on; no new chunks need vectors
         if report.added or report.updated:
             self._invalidate()
             if self.background:
@@ -388,6 +413,8 @@ class Library:
             version_id = matches[0]
         hits = []
         for row in self.store.library_chunks_of(version_id):
+            if row.disabled:  # a passage a lead disabled is never handed to generation
+                continue
             citation = Citation(
                 chunk_id=row.id,
                 document_id=document_id,
@@ -400,8 +427,9 @@ class Library:
 
     def versions(self, user: User, document_id: str) -> list[VersionInfo]:
         _require_user(user)
+        authors = self.store.library_version_authors(document_id)
         return [
-            VersionInfo(v.number, v.status, v.sha256, v.chunks, v.error, v.created_at)
+            VersionInfo(v.number, v.status, v.sha256, v.chunks, v.error, v.created_at, authors.get(v.number, ""))
             for v in self.store.library_versions(document_id)
         ]
 
@@ -456,6 +484,36 @@ class Library:
             lines[expectation.age_band].add(expectation.text)
         return lines
 
+    @overload
+    def search(
+        self,
+        user: User,
+        query: str,
+        *,
+        k: int = ...,
+        age_band: str | None = ...,
+        domain: str | None = ...,
+        resource_types: list[str] | None = ...,
+        document_ids: list[str] | None = ...,
+        mode: str = ...,
+        with_ranks: Literal[False] = ...,
+    ) -> list[Hit]: ...
+
+    @overload
+    def search(
+        self,
+        user: User,
+        query: str,
+        *,
+        k: int = ...,
+        age_band: str | None = ...,
+        domain: str | None = ...,
+        resource_types: list[str] | None = ...,
+        document_ids: list[str] | None = ...,
+        mode: str = ...,
+        with_ranks: Literal[True],
+    ) -> list[RankedHit]: ...
+
     def search(
         self,
         user: User,
@@ -467,12 +525,15 @@ class Library:
         resource_types: list[str] | None = None,
         document_ids: list[str] | None = None,
         mode: str = "hybrid",
-    ) -> list[Hit]:
+        with_ranks: bool = False,
+    ) -> list[Hit] | list[RankedHit]:
         """Hybrid retrieval (dense + BM25, fused), over enabled documents and the given filters.
 
         age_band (小班/中班/大班) drops passages tagged for another band and ranks its own band
         above passages for every age; domain drops passages of another domain; resource_types
-        and document_ids keep only those. mode: hybrid | dense | keyword.
+        and document_ids keep only those. mode: hybrid | dense | keyword. with_ranks: RankedHits,
+        each with the rank its passage had on the dense and on the keyword side (hit testing);
+        the ranking itself is the same.
         """
         _require_user(user)
         query = query.strip()
@@ -505,7 +566,14 @@ class Library:
         else:
             scored = self._fused(view, dense, sparse, age_band, asked.band)
         scored.sort(key=lambda item: item[1], reverse=True)
-        return [_hit(view, position, score) for position, score in scored[:k]]
+        if not with_ranks:
+            return [_hit(view, position, score) for position, score in scored[:k]]
+        dense_rank = {position: rank for rank, (position, _) in enumerate(dense, start=1)}
+        keyword_rank = {position: rank for rank, (position, _) in enumerate(sparse, start=1)}
+        return [
+            RankedHit(_hit(view, position, score), dense_rank.get(position), keyword_rank.get(position))
+            for position, score in scored[:k]
+        ]
 
     def _fused(
         self,
@@ -634,20 +702,40 @@ class Library:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _ingest_one(self, user: User, path: Path, tags: dict[str, str], report: IngestReport) -> None:
+    def _ingest_one(
+        self,
+        user: User,
+        path: Path,
+        tags: dict[str, str],
+        report: IngestReport,
+        on_stage: Callable[[Path, str], None] | None = None,
+    ) -> None:
+        def stage(name: str) -> None:
+            if on_stage:
+                on_stage(path, name)
+
+        stage("check")
         kind = checks.inspect_file(path, max_bytes=int(self.config.max_file_mb * 1024 * 1024))
         sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
         known = self.store.library_find_sha256(sha256)
         if known is not None:
-            if known.status == "active":
-                report.unchanged.append(self._info(known.document_id))
-            else:  # an earlier version of a document uploaded again: restore it
+            if known.status != "active":  # an earlier version of a document uploaded again: restore it
                 self.store.library_rollback(user, known.document_id, known.number)
+            # Tags given with known content are what the lead wants now: before, they were dropped
+            # and the upload reported "unchanged" with the old tags.
+            retagged = bool(tags) and self._retag(user, known.document_id, tags)
+            if known.status != "active":
                 report.updated.append(self._info(known.document_id))
+            elif retagged:
+                report.retagged.append(self._info(known.document_id))
+            else:
+                report.unchanged.append(self._info(known.document_id))
             return
+        stage("parse")
         document = sandbox.parse_file(
             path, kind, timeout_s=self.config.parse_timeout_s, memory_mb=self.config.parse_memory_mb
         )
+        stage("index")
         self._add_document(user, document, path.name, sha256, tags, report)
         report.warnings.extend(FileWarning(path, message) for message in document.warnings)
 

@@ -6,6 +6,7 @@ registry and the audit log (SQLAlchemy 2 Core), split by aggregate:
 - plans.py    requests, drafts, versions and per-tab working copies
 - jobs.py     generation jobs and refinements, with their owner process and heartbeat
 - library.py  the course library's documents, versions and chunks
+- curation.py what leads change in the library (tags, single chunks), upload batches, hit tests
 - records.py  the plain records these return
 
 SQLite in the data folder by default; any SQLAlchemy URL (PostgreSQL for a district) through
@@ -17,6 +18,7 @@ and a fresh test database is ready in milliseconds.
 """
 
 from lesson_studio.store.base import StoreBase
+from lesson_studio.store.curation import LibraryCurationMixin
 from lesson_studio.store.jobs import JobsMixin
 from lesson_studio.store.library import LibraryRegistryMixin
 from lesson_studio.store.plans import PlansMixin
@@ -53,7 +55,7 @@ from lesson_studio.store.schema import (
 )
 
 
-class Store(PlansMixin, JobsMixin, LibraryRegistryMixin, StoreBase):
+class Store(PlansMixin, JobsMixin, LibraryRegistryMixin, LibraryCurationMixin, StoreBase):
     """One database: every aggregate's methods on one object, as callers have always used it."""
 
 

@@ -262,6 +262,9 @@ library_chunks = Table(
     Column("resource_type", String(32), nullable=False, default=""),
     Column("tokens", Text, nullable=False, default=""),  # jieba tokens, space-separated
     Column("embedded", Boolean, nullable=False, default=False),
+    # Added by 010_library_curation: a lead took this one passage out of retrieval (the rest of
+    # the document stays searchable); it is kept and shown on the document's page.
+    Column("disabled", Boolean, nullable=False, default=False),
     Index("ix_library_chunks_version", "version_id", "idx"),
     Index("ix_library_chunks_embedded", "embedded"),
 )
@@ -417,3 +420,66 @@ def _m008_backend_settings(conn: Connection) -> None:
 @migration("009_retrievals")
 def _m009_retrievals(conn: Connection) -> None:
     metadata.create_all(conn, tables=[retrievals])
+
+
+# Uploads from the 资源库管理 page: one batch per submit (its idempotency key makes a double click
+# or a rerun the same batch), one item per file with the stage it reached. Kept in the store, not
+# the browser session, so progress survives a reload and other leads see it.
+library_upload_batches = Table(
+    "library_upload_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("tags_json", Text, nullable=False, default="{}"),
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+library_upload_items = Table(
+    "library_upload_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("batch_id", Integer, ForeignKey("library_upload_batches.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("file_name", String(300), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    # queued | checking | parsing | indexing | searchable (keyword search works; dense vectors
+    # follow in the background) | unchanged | retagged | refused
+    Column("state", String(16), nullable=False),
+    Column("message", Text, nullable=False, default=""),  # the refusal or warning, in words a lead can act on
+    Column("document_id", String(32), nullable=True),
+    Column("version_id", Integer, nullable=True),  # the version it made (dense progress is read from its chunks)
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_library_upload_items_batch", "batch_id", "position"),
+)
+
+
+@migration("010_library_curation")
+def _m010_library_curation(conn: Connection) -> None:
+    """Chunks a lead disabled; upload batches with per-file progress."""
+    _add_missing_columns(conn, library_chunks, ["disabled"])
+    metadata.create_all(conn, tables=[library_upload_batches, library_upload_items])
+
+
+# 检索测试: a question a lead saved with the passage it should find (the lead's regression check).
+# The passage is kept by chunk id and by its document and text, so a new version of the document
+# whose passage reads the same still counts as found.
+library_hit_tests = Table(
+    "library_hit_tests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("age_band", String(16), nullable=False, default=""),
+    Column("domain", String(16), nullable=False, default=""),
+    Column("resource_type", String(32), nullable=False, default=""),
+    Column("expected_chunk_id", String(80), nullable=False),
+    Column("expected_document_id", String(32), nullable=False),
+    Column("expected_text", Text, nullable=False),
+    Column("created_by", Integer, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@migration("011_hit_tests")
+def _m011_hit_tests(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[library_hit_tests])
