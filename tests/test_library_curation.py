@@ -56,7 +56,11 @@ def test_a_batch_with_one_refused_file_lands_the_others_and_names_the_refusal(li
     batch = upload(
         library,
         lead,
-        [("bridge.md", md(BRIDGE)), ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), ("ants.docx", docx_bytes(["观察蚂蚁搬运食物"]))],
+        [
+            ("bridge.md", md(BRIDGE)),
+            ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600),
+            ("ants.docx", docx_bytes(["观察蚂蚁搬运食物"])),
+        ],
         {"domain": "科学"},
     )
     assert [item.file_name for item in batch.items] == ["bridge.md", "old.doc", "ants.docx"]
@@ -148,7 +152,9 @@ def test_a_disabled_chunk_is_never_retrieved_and_comes_back_when_enabled(library
     old = next(chunk for chunk in library.document_chunks(lead, doc.document_id) if "过时" in chunk.text)
     library.set_chunk_enabled(lead, old.chunk_id, False)
     for mode in ("hybrid", "dense", "keyword"):
-        assert old.chunk_id not in [hit.chunk_id for hit in library.search(teacher, "波浪形 过时的说法", k=10, mode=mode)]
+        assert old.chunk_id not in [
+            hit.chunk_id for hit in library.search(teacher, "波浪形 过时的说法", k=10, mode=mode)
+        ]
     assert old.chunk_id not in [hit.chunk_id for hit in library.document_passages(teacher, doc.document_id)]
     assert next(c for c in library.document_chunks(lead, doc.document_id) if c.chunk_id == old.chunk_id).disabled
     library.set_chunk_enabled(lead, old.chunk_id, True)
@@ -165,7 +171,16 @@ def test_chunks_are_shown_as_the_retriever_holds_them(library, lead):
 
 
 def test_the_document_list_has_every_state_and_filters(library, lead):
-    upload(library, lead, [("bridge.md", md(BRIDGE)), ("ants.md", md(ANTS)), ("guide.md", md("<!-- tags: resource_type=指南 -->\n" + BRIDGE))], {"domain": "科学"})
+    upload(
+        library,
+        lead,
+        [
+            ("bridge.md", md(BRIDGE)),
+            ("ants.md", md(ANTS)),
+            ("guide.md", md("<!-- tags: resource_type=指南 -->\n" + BRIDGE)),
+        ],
+        {"domain": "科学"},
+    )
     rows = {row.title: row for row in library.documents_overview(lead)}
     bridge = rows["纸桥承重"]
     library.set_enabled(lead, rows["观察蚂蚁"].document_id, False)
@@ -187,7 +202,10 @@ def test_versions_say_who_uploaded_them_and_rollback_restores_one(library, lead)
     upload(library, lead, [("bridge.md", md(BRIDGE.replace("硬币", "积木")))], key="b")
     (doc,) = library.list_documents(lead)
     versions = library.versions(lead, doc.document_id)
-    assert [(v.number, v.status, v.uploaded_by) for v in versions] == [(1, "retired", "赵组长"), (2, "active", "赵组长")]
+    assert [(v.number, v.status, v.uploaded_by) for v in versions] == [
+        (1, "retired", "赵组长"),
+        (2, "active", "赵组长"),
+    ]
     library.rollback(lead, doc.document_id, 1)
     assert "硬币" in library.search(lead, "纸桥", k=1)[0].text
 
@@ -195,7 +213,9 @@ def test_versions_say_who_uploaded_them_and_rollback_restores_one(library, lead)
 def test_hit_testing_gives_each_sides_rank_through_the_same_retriever(library, lead):
     upload(library, lead, [("bridge.md", md(BRIDGE)), ("ants.md", md(ANTS))], {"domain": "科学"})
     ranked = library.hit_test(lead, "纸桥能承受多少硬币", k=5, domain="科学")
-    assert [r.hit.chunk_id for r in ranked] == [h.chunk_id for h in library.search(lead, "纸桥能承受多少硬币", k=5, domain="科学")]
+    assert [r.hit.chunk_id for r in ranked] == [
+        h.chunk_id for h in library.search(lead, "纸桥能承受多少硬币", k=5, domain="科学")
+    ]
     top = ranked[0]
     assert "纸桥" in top.hit.text and top.dense_rank == 1 and top.keyword_rank == 1 and top.score > 0
 
@@ -215,7 +235,12 @@ def test_saved_questions_report_whether_their_passage_is_in_the_top_five(library
 
 
 def test_cited_passages_that_were_retired_are_named(library, lead, teacher):
-    upload(library, lead, [("bridge.md", md(TWO_PARTS)), ("ants.md", md(ANTS)), ("song.md", md("# 歌\n\n跟着音乐拍手。\n"))], key="a")
+    upload(
+        library,
+        lead,
+        [("bridge.md", md(TWO_PARTS)), ("ants.md", md(ANTS)), ("song.md", md("# 歌\n\n跟着音乐拍手。\n"))],
+        key="a",
+    )
     docs = {doc.title: doc for doc in library.list_documents(lead)}
     cite = {title: library.document_passages(teacher, doc.document_id)[0].citation for title, doc in docs.items()}
     assert citation_notices(library.store, teacher, cite.values()) == {}
@@ -247,7 +272,20 @@ def test_cited_passages_that_were_retired_are_named(library, lead, teacher):
         lambda lib, who, doc, chunk: lib.save_hit_test(who, "纸桥", chunk),
         lambda lib, who, doc, chunk: lib.check_hit_tests(who),
     ],
-    ids=["upload", "progress", "tags", "chunk", "chunks", "list", "rollback", "disable", "remove", "hit", "save", "check"],
+    ids=[
+        "upload",
+        "progress",
+        "tags",
+        "chunk",
+        "chunks",
+        "list",
+        "rollback",
+        "disable",
+        "remove",
+        "hit",
+        "save",
+        "check",
+    ],
 )
 def test_a_teacher_cannot_curate_the_library(library, lead, teacher, action):
     upload(library, lead, [("bridge.md", md(BRIDGE))])

@@ -139,7 +139,9 @@ def citation_notices(store: Store, user: User, citations: Iterable[Citation]) ->
         elif not document[0]:
             notices[citation.chunk_id] = "来源资料已停用 / The source document was disabled"
         elif chunk is None:
-            notices[citation.chunk_id] = "来源资料已更新，这段已不在资源库中 / The source was replaced; this passage is gone"
+            notices[citation.chunk_id] = (
+                "来源资料已更新，这段已不在资源库中 / The source was replaced; this passage is gone"
+            )
         elif chunk.version_status != "active":
             notices[citation.chunk_id] = (
                 f"引用的是第 {chunk.version_number} 版，资源库现用第 {document[1]} 版 / Cites version "

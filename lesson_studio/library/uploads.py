@@ -115,7 +115,9 @@ class Uploads:
         except OSError as error:
             for item in record.items:
                 self.store.upload_item_set(
-                    item.id, "refused", message=f"无法保存上传的文件（{error}）/ Could not keep the uploaded file ({error})"
+                    item.id,
+                    "refused",
+                    message=f"无法保存上传的文件（{error}）/ Could not keep the uploaded file ({error})",
                 )
             shutil.rmtree(self.folder / str(batch_id), ignore_errors=True)
             return batch_id

@@ -135,7 +135,9 @@ class LibraryCurationMixin(StoreBase):
             conn.execute(
                 update(library_documents).where(library_documents.c.id == row.document_id).values(updated_at=_now())
             )
-            self._audit(conn, user, "library_chunk_disable" if disabled else "library_chunk_enable", f"chunk:{chunk_id}")
+            self._audit(
+                conn, user, "library_chunk_disable" if disabled else "library_chunk_enable", f"chunk:{chunk_id}"
+            )
         return row.document_id
 
     def library_chunk_statuses(self, chunk_ids: list[str]) -> dict[str, ChunkStatusRecord]:
@@ -155,7 +157,8 @@ class LibraryCurationMixin(StoreBase):
                 .where(library_chunks.c.id.in_(set(chunk_ids)))
             ).all()
         return {
-            row.id: ChunkStatusRecord(row.id, row.document_id, row.number, row.status, bool(row.disabled)) for row in rows
+            row.id: ChunkStatusRecord(row.id, row.document_id, row.number, row.status, bool(row.disabled))
+            for row in rows
         }
 
     def library_document_states(self, document_ids: list[str]) -> dict[str, tuple[bool, int | None]]:
@@ -333,14 +336,18 @@ class LibraryCurationMixin(StoreBase):
                 .outerjoin(users, users.c.id == library_upload_batches.c.created_by)
                 .order_by(library_upload_batches.c.id.desc())
             )
-            query = query.where(library_upload_batches.c.id.in_(batch_ids)) if batch_ids is not None else query.limit(limit)
+            query = (
+                query.where(library_upload_batches.c.id.in_(batch_ids)) if batch_ids is not None else query.limit(limit)
+            )
             batches = conn.execute(query).all()
             ids = [batch.id for batch in batches]
             chunk_counts = (
                 select(
                     library_chunks.c.version_id,
                     func.count().label("total"),
-                    func.coalesce(func.sum(case((library_chunks.c.embedded.is_(True), 1), else_=0)), 0).label("embedded"),
+                    func.coalesce(func.sum(case((library_chunks.c.embedded.is_(True), 1), else_=0)), 0).label(
+                        "embedded"
+                    ),
                 )
                 .group_by(library_chunks.c.version_id)
                 .subquery()
