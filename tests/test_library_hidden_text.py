@@ -17,7 +17,6 @@ from docx.oxml.ns import qn
 from docx.shared import RGBColor
 from library_fakes import HashEmbeddingFunction
 
-from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput
 from lesson_studio.library import Library
 from lesson_studio.library.loaders import load
@@ -206,10 +205,8 @@ def test_a_document_that_is_all_hidden_text_is_refused(tmp_path: Path) -> None:
         load(write_docx(tmp_path / "secret.docx", build))
 
 
-def test_the_ingest_report_names_the_file_and_what_was_dropped(tmp_path: Path) -> None:
-    library = Library(
-        Settings(data_dir=tmp_path / "data"), embedding_function=HashEmbeddingFunction(), background=False
-    )
+def test_the_ingest_report_names_the_file_and_what_was_dropped(settings, tmp_path: Path) -> None:
+    library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     try:
         path = write_docx(tmp_path / "规则卡.docx", direct("w:vanish"))
         report = library.ingest(User(id=1, username="lead", role="lead"), [path])

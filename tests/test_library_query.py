@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from library_fakes import HashEmbeddingFunction
 
-from lesson_studio.config import Settings
 from lesson_studio.library import Library, index
 from lesson_studio.library.chunker import sentence_pieces
 from lesson_studio.library.query import analyse, band_named
@@ -57,8 +56,8 @@ GOALS = (
 
 
 @pytest.fixture
-def library(tmp_path: Path):
-    opened = Library(Settings(data_dir=tmp_path / "data"), embedding_function=HashEmbeddingFunction(), background=False)
+def library(settings, tmp_path: Path):
+    opened = Library(settings, embedding_function=HashEmbeddingFunction(), background=False)
     (tmp_path / "goals.md").write_text(GOALS, encoding="utf-8")
     opened.ingest(LEAD, [tmp_path / "goals.md"])
     yield opened
