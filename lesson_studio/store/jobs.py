@@ -81,12 +81,12 @@ class JobsMixin(StoreBase):
         return _job_record(row)
 
     def recent_jobs(self, user: User, limit: int = 5) -> list[tuple[JobRecord, LessonRequest]]:
-        """The user's latest generation jobs with their requests (to resume or retry after a reload)."""
+        """The user's latest lesson-plan generation jobs with their requests (to resume or retry after a reload)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(jobs, lesson_requests.c.request_json)
                 .join(lesson_requests, lesson_requests.c.id == jobs.c.request_id)
-                .where(jobs.c.user_id == user.id)
+                .where((jobs.c.user_id == user.id) & (lesson_requests.c.resource_type == "lesson_plan"))
                 .order_by(jobs.c.id.desc())
                 .limit(limit)
             ).all()

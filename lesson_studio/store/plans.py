@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from sqlalchemy import (
     func,
     insert,
@@ -31,7 +32,9 @@ from lesson_studio.store.schema import (
 class PlansMixin(StoreBase):
     # --- requests ------------------------------------------------------------------------------
 
-    def save_request(self, user: User, request: LessonRequest, idempotency_key: str) -> int:
+    def save_request(
+        self, user: User, request: BaseModel, idempotency_key: str, *, resource_type: str = "lesson_plan"
+    ) -> int:
         """Save the request before any model call; the same key returns the same request id."""
         with self._write() as conn:
             existing = conn.execute(
@@ -48,6 +51,7 @@ class PlansMixin(StoreBase):
                         user_id=user.id,
                         idempotency_key=idempotency_key,
                         request_json=request.model_dump_json(),
+                        resource_type=resource_type,
                         created_at=_now(),
                     )
                 )
@@ -59,19 +63,27 @@ class PlansMixin(StoreBase):
             return request_id
 
     def get_request(self, user: User, request_id: int) -> LessonRequest:
+        """A lesson plan's request (another type's: request_of)."""
+        resource_type, request_json = self.request_of(user, request_id)
+        if resource_type != "lesson_plan":
+            raise NotFound(f"请求 {request_id} 不是教案的请求 / Request {request_id} is not a lesson plan's")
+        return LessonRequest.model_validate_json(request_json)
+
+    def request_of(self, user: User, request_id: int) -> tuple[str, str]:
+        """(resource type, request JSON) of any saved request; the resource type reads the JSON."""
         with self.engine.connect() as conn:
             row = conn.execute(select(lesson_requests).where(lesson_requests.c.id == request_id)).first()
         if row is None:
             raise NotFound(f"找不到请求 {request_id} / Request {request_id} not found")
         self._require_reader(user, row.user_id)
-        return LessonRequest.model_validate_json(row.request_json)
+        return row.resource_type, row.request_json
 
     # --- drafts and versions -------------------------------------------------------------------
 
     def save_version(
         self,
         user: User,
-        plan: LessonPlan,
+        plan: BaseModel,
         *,
         draft_id: int | None = None,
         request_id: int | None = None,
@@ -81,6 +93,7 @@ class PlansMixin(StoreBase):
         source_version_id: int | None = None,
         base_version_id: int | None = None,
         tab_id: str | None = None,
+        resource_type: str = "lesson_plan",
     ) -> VersionInfo:
         """Every save is a new version row and a new head, in one transaction.
 
@@ -88,7 +101,8 @@ class PlansMixin(StoreBase):
         no longer the newest raises StaleVersion instead of silently writing over what someone
         saved in between; saving exactly the newest content again (a double click) returns the
         newest version rather than a duplicate. With tab_id, that tab's working copy is the one
-        that became a version and is removed; other tabs' copies stay."""
+        that became a version and is removed; other tabs' copies stay. `plan` is any resource
+        type's document with a title; a new draft records its resource_type."""
         for attempt in range(3):
             try:
                 with self._write() as conn:
@@ -104,6 +118,7 @@ class PlansMixin(StoreBase):
                         source_version_id=source_version_id,
                         base_version_id=base_version_id,
                         tab_id=tab_id,
+                        resource_type=resource_type,
                     )
             except IntegrityError:
                 # The (draft, number) constraint caught a writer that slipped past the row lock (a
@@ -119,7 +134,7 @@ class PlansMixin(StoreBase):
         self,
         conn: Connection,
         user: User,
-        plan: LessonPlan,
+        plan: BaseModel,
         *,
         draft_id: int | None,
         request_id: int | None,
@@ -129,16 +144,18 @@ class PlansMixin(StoreBase):
         source_version_id: int | None,
         base_version_id: int | None = None,
         tab_id: str | None = None,
+        resource_type: str = "lesson_plan",
     ) -> VersionInfo:
         now = _now()
+        title = str(plan.title)  # type: ignore[attr-defined]  # every resource type has a title
         content = plan.model_dump_json()
         if draft_id is None:
             draft_id = conn.execute(
                 insert(drafts).values(
                     owner_id=user.id,
                     request_id=request_id,
-                    resource_type="lesson_plan",
-                    title=plan.title,
+                    resource_type=resource_type,
+                    title=title,
                     created_at=now,
                     updated_at=now,
                 )
@@ -184,7 +201,7 @@ class PlansMixin(StoreBase):
         conn.execute(
             update(drafts)
             .where(drafts.c.id == draft_id)
-            .values(head_version_id=version_id, title=plan.title, updated_at=now)
+            .values(head_version_id=version_id, title=title, updated_at=now)
         )
         if tab_id is not None:
             # This tab's working copy is now a version; another tab's unsaved edit stays.
@@ -208,12 +225,13 @@ class PlansMixin(StoreBase):
             source_version_id=source_version_id,
         )
 
-    def list_drafts(self, user: User) -> list[DraftSummary]:
-        """A teacher sees her own drafts; leads and admins see everyone's."""
+    def list_drafts(self, user: User, resource_type: str = "lesson_plan") -> list[DraftSummary]:
+        """A teacher sees her own drafts of the type; leads and admins see everyone's."""
         query = (
             select(drafts, versions.c.number, users.c.display_name.label("owner_name"))
             .join(versions, versions.c.id == drafts.c.head_version_id, isouter=True)
             .join(users, users.c.id == drafts.c.owner_id)
+            .where(drafts.c.resource_type == resource_type)
             .order_by(drafts.c.updated_at.desc())
         )
         if user.role == "teacher":
@@ -246,16 +264,24 @@ class PlansMixin(StoreBase):
         return [_version_info(row) for row in rows]
 
     def get_version(self, user: User, version_id: int) -> tuple[VersionInfo, LessonPlan]:
+        """A lesson plan's version (another type's: get_document)."""
+        version, resource_type, content_json = self.get_document(user, version_id)
+        if resource_type != "lesson_plan":
+            raise NotFound(f"版本 {version_id} 不是教案 / Version {version_id} is not a lesson plan")
+        return version, LessonPlan.model_validate_json(content_json)
+
+    def get_document(self, user: User, version_id: int) -> tuple[VersionInfo, str, str]:
+        """(version, resource type, content JSON) of any resource type's version."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(versions, drafts.c.owner_id)
+                select(versions, drafts.c.owner_id, drafts.c.resource_type)
                 .join(drafts, drafts.c.id == versions.c.draft_id)
                 .where(versions.c.id == version_id)
             ).first()
         if row is None:
             raise NotFound(f"找不到版本 {version_id} / Version {version_id} not found")
         self._require_reader(user, row.owner_id)
-        return _version_info(row), LessonPlan.model_validate_json(row.content_json)
+        return _version_info(row), row.resource_type, row.content_json
 
     # --- working copies -------------------------------------------------------------------------
 

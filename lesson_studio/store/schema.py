@@ -66,6 +66,9 @@ lesson_requests = Table(
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("request_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Added by 012_request_resource_type: what the request asks for (lesson_plan, parent_letter, …),
+    # so its JSON is read as that type's request; the draft it makes carries the same type.
+    Column("resource_type", String(32), nullable=False, default="lesson_plan"),
 )
 drafts = Table(
     "drafts",
@@ -78,6 +81,8 @@ drafts = Table(
     Column("head_version_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Added by 013_drafts_by_type: each list (我的教案, 家长信, …) is one owner's drafts of one type.
+    Index("ix_drafts_owner_type", "owner_id", "resource_type"),
 )
 versions = Table(
     "versions",
@@ -483,3 +488,15 @@ library_hit_tests = Table(
 @migration("011_hit_tests")
 def _m011_hit_tests(conn: Connection) -> None:
     metadata.create_all(conn, tables=[library_hit_tests])
+
+
+@migration("012_request_resource_type")
+def _m012_request_resource_type(conn: Connection) -> None:
+    """Requests name their resource type; every request made before is a lesson plan's."""
+    _add_missing_columns(conn, lesson_requests, ["resource_type"])
+
+
+@migration("013_drafts_by_type")
+def _m013_drafts_by_type(conn: Connection) -> None:
+    """An index for listing one owner's drafts of one type."""
+    next(index for index in drafts.indexes if index.name == "ix_drafts_owner_type").create(conn, checkfirst=True)
