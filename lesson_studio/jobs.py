@@ -8,6 +8,9 @@ can only run one at a time anyway); waiting jobs know their place in the queue.
 
 Two kinds of job share the machinery: a generation (request -> first version, saved when done)
 and a refinement (a saved version -> a proposal the teacher reviews as a diff, saved on accept).
+What a job does is its `work`, given at submit (lesson_studio.pipeline makes it): the runner knows
+no resource type and calls nothing back; it saves the request, queues, runs, reports progress,
+cancels and records the outcome.
 
 Each job row names the process that runs it ("host:pid:token") and that process touches its jobs'
 heartbeat every HEARTBEAT_S. Another process (a CLI command, a second app replica) fails a job only
@@ -28,18 +31,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, PlanSections, generate_plan
+from pydantic import BaseModel
+
+from lesson_studio.authoring.generate import Cancelled, GenerationResult, PlanProgress, PlanSections
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.llm.notices import Notice, notices_to
 from lesson_studio.llm.remedies import CONTINUE, REGENERATE, RETRY_LATER, remedy_for
 from lesson_studio.llm.routing import sticky_route
-from lesson_studio.models import Hit, LessonPlan, LessonRequest, User
+from lesson_studio.models import LessonPlan, User
+from lesson_studio.pipeline import Generated, JobContext
 from lesson_studio.progress import ProgressFigures, SectionTimes, figures
 from lesson_studio.store import RefinementRecord, Store
 
-# (user, record, backend, on_progress, cancel) -> the proposed plan
-Refiner = Callable[[User, RefinementRecord, ChatBackend, Callable[[PlanProgress], None], threading.Event], LessonPlan]
+GenerationWork = Callable[[JobContext], Generated]  # saves the version it made
+RefinementWork = Callable[[JobContext], BaseModel]  # returns the proposal
 FINISHED = ("done", "failed", "cancelled")
 logger = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
@@ -112,22 +118,18 @@ class JobRunner:
         self,
         store: Store,
         backend_for: Callable[[str], ChatBackend],
-        retriever: Callable[[User, LessonRequest], list[Hit]] | None = None,
-        refiner: Refiner | None = None,
+        *,
         queue_for: Callable[[str], str] | None = None,
-        finish: Callable[[User, LessonPlan], LessonPlan] | None = None,
         workers_for: Callable[[str], int] | None = None,
     ):
+        """backend_for, queue_for and workers_for come from the backend registry
+        (llm.registry.Backends): which model a job calls, which queue it waits in, how many run."""
         self.store = store
         self.backend_for = backend_for
-        # Code's last word on a plan the model wrote (the 《指南》 lines), before it is saved or proposed.
-        self.finish = finish or (lambda user, plan: plan)
         self.queue_for = queue_for or (lambda backend_id: backend_id)
         # Jobs a model runs at once: 1 for the embedded model (two generations on two cores thrash),
         # a remote backend's `concurrency` setting for a provider that serves many.
         self.workers_for = workers_for or (lambda queue: 1)
-        self.retriever = retriever
-        self.refiner = refiner
         self._lock = threading.Lock()
         self._live: dict[str, _LiveJob] = {}
         self._queues: dict[str, list[str]] = {}
@@ -169,19 +171,21 @@ class JobRunner:
     def submit(
         self,
         user: User,
-        request: LessonRequest,
+        request: BaseModel,
         *,
         idempotency_key: str,
         backend_id: str,
-        resume: PlanSections | None = None,
+        work: GenerationWork,
+        resource_type: str = "lesson_plan",
+        kept: PlanSections | None = None,
     ) -> int:
         """Save the request, then start its job once; later calls return the same job id.
-        With `resume`, the job writes only the sections a failed run did not finish."""
-        request_id = self.store.save_request(user, request, idempotency_key)
+        `kept`: the sections a failed run finished, which the work continues from (继续生成)."""
+        request_id = self.store.save_request(user, request, idempotency_key, resource_type=resource_type)
         with self._lock:
             job, created = self.store.create_job(user, request_id, backend_id, owner=self.owner)
             if created:
-                self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request, request_id, resume))
+                self._start(f"generation:{job.id}", user, backend_id, lambda live: self._generate(live, job.id, request_id, work, kept))
         return job.id
 
     def view(self, user: User, job_id: int) -> JobView:
@@ -221,8 +225,7 @@ class JobRunner:
         progress = live.progress
         if progress is None or not live.started_at:
             return None
-        total = 3 + len(progress.scaffold.steps)  # overview, preparation, each step, closing
-        done = progress.sections().count()
+        total, done = progress.sections_total(), progress.sections_done()
         # The time left is estimated from what this run wrote, not from what a continued job kept.
         estimate = figures(
             done - live.kept_at_start, total - live.kept_at_start, live.started_at,
@@ -253,7 +256,9 @@ class JobRunner:
         kind: str,
         payload: dict,
         backend_id: str,
+        work: Callable[[RefinementRecord], RefinementWork],
     ) -> int:
+        """Save the refinement, then start its job once. work(record) is the job's work."""
         record, created = self.store.create_refinement(
             user,
             idempotency_key=idempotency_key,
@@ -266,7 +271,7 @@ class JobRunner:
         )
         if created:
             with self._lock:
-                self._start(f"refinement:{record.id}", user, backend_id, lambda live: self._refine(live, record))
+                self._start(f"refinement:{record.id}", user, backend_id, lambda live: self._refine(live, record.id, work(record)))
         return record.id
 
     def refinement_view(self, user: User, refinement_id: int) -> JobView:
@@ -397,15 +402,10 @@ class JobRunner:
                 offers = tuple(offer for offer in offers if offer != CONTINUE) or (REGENERATE,)
         return {"offers": ",".join(offers)}
 
-    def _generate(
-        self, live: _LiveJob, job_id: int, request: LessonRequest, request_id: int, resume: PlanSections | None
-    ) -> None:
-        def on_progress(progress: PlanProgress) -> None:
-            live.progress = progress
+    def _context(self, live: _LiveJob, job_id: int, request_id: int | None = None) -> JobContext:
+        def on_progress(progress: object) -> None:
+            live.progress = progress  # type: ignore[assignment]
             live.notice = None  # text flows again: the fault the notice spoke of is over
-
-        def on_notice(notice: Notice) -> None:
-            live.notice = notice
 
         def on_section(sections: PlanSections) -> None:
             # After every section, so a failure, a cancel or a restart keeps what had arrived.
@@ -416,47 +416,35 @@ class JobRunner:
                 self.section_times.add(live.queue, now - live.last_section_at)
             live.last_section_at = now
 
-        live.started_at = live.last_section_at = time.monotonic()
-        if resume is not None:
-            on_section(resume)
-            live.last_section_at = time.monotonic()
-            live.kept_at_start = resume.count()
-        retriever = self.retriever
-        # sticky_route: a plan is several calls; once one backend has written, the rest is its too.
-        with notices_to(on_notice), sticky_route():
-            result = generate_plan(
-                request,
-                backend=self.backend_for(live.backend_id),
-                retriever=(lambda req: retriever(live.user, req)) if retriever else None,
-                on_progress=on_progress,
-                on_section=on_section,
-                cancel=live.cancel,
-                resume=resume,
-            )
-        result.plan = self.finish(live.user, result.plan)
-        version = self.store.save_version(
-            live.user,
-            result.plan,
+        return JobContext(
+            user=live.user,
+            backend=self.backend_for(live.backend_id),
+            cancel=live.cancel,
+            on_progress=on_progress,
+            on_section=on_section,
+            job_id=job_id,
             request_id=request_id,
-            backend=result.backend_id,
-            prompt_hash=result.prompt_hash,
-            note="模型生成 / generated",
         )
-        live.result = result
-        self.store.update_job(job_id, status="done", draft_id=version.draft_id, version_id=version.id)
-        if result.link_rejections:
-            # Counted where an admin can find it: sections the model wrote with links or images
-            # nobody asked for (a library document may be steering it).
-            self.store.record_event(live.user, "links_rejected", f"job:{job_id}:{result.link_rejections}")
 
-    def _refine(self, live: _LiveJob, record: RefinementRecord) -> None:
-        if self.refiner is None:
-            raise StudioError("没有配置修改功能 / Refinement is not configured")
+    def _generate(
+        self, live: _LiveJob, job_id: int, request_id: int, work: GenerationWork, kept: PlanSections | None
+    ) -> None:
+        def on_notice(notice: Notice) -> None:
+            live.notice = notice
 
-        def on_progress(progress: PlanProgress) -> None:
-            live.progress = progress
-            live.notice = None
+        job = self._context(live, job_id, request_id)
+        live.started_at = live.last_section_at = time.monotonic()
+        if kept is not None:
+            job.on_section(kept)
+            live.last_section_at = time.monotonic()
+            live.kept_at_start = kept.count()
+        # sticky_route: a document is several calls; once one backend has written, the rest is its too.
+        with notices_to(on_notice), sticky_route():
+            generated = work(job)
+        live.result = generated.result
+        self.store.update_job(job_id, status="done", draft_id=generated.version.draft_id, version_id=generated.version.id)
 
+    def _refine(self, live: _LiveJob, refinement_id: int, work: RefinementWork) -> None:
         rejected_links = 0
 
         def on_notice(notice: Notice) -> None:
@@ -464,10 +452,13 @@ class JobRunner:
             live.notice = notice
             rejected_links += notice.kind == "links_rejected"
 
-        backend = self.backend_for(live.backend_id)
+        job = self._context(live, refinement_id)
+        job.on_section = lambda sections: None  # a proposal is kept whole or not at all
         with notices_to(on_notice), sticky_route():
-            proposal = self.finish(live.user, self.refiner(live.user, record, backend, on_progress, live.cancel))
+            proposal = work(job)
         if rejected_links:
-            self.store.record_event(live.user, "links_rejected", f"refinement:{record.id}:{rejected_links}")
+            self.store.record_event(live.user, "links_rejected", f"refinement:{refinement_id}:{rejected_links}")
         # The version will name the backend that really answered, not the task's route ("task:refine").
-        self.store.update_refinement(record.id, status="done", result_json=proposal.model_dump_json(), backend=backend.id)
+        self.store.update_refinement(
+            refinement_id, status="done", result_json=proposal.model_dump_json(), backend=job.backend.id
+        )

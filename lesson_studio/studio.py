@@ -1,38 +1,38 @@
-"""The composition root: settings, store, library, backends and the job runner, wired once.
+"""The composition root: settings, store, library, backends, the pipeline and the job runner, wired once.
 
 Pages (through a cached resource) and the CLI both go through a Studio, so the same core path
-serves every entry point: request -> scaffold -> generate -> validate -> version -> export.
+serves every entry point: lesson_studio.pipeline (request -> scaffold -> retrieve -> generate
+sections -> code's rules -> content checks -> version), run as jobs by lesson_studio.jobs, then
+export. The Studio only wires: it hands the job runner the pipeline's work, never its own methods.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from lesson_studio.accounts import Account, Accounts, SignedIn
-from lesson_studio.authoring.alignment import align_plan
 from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
 from lesson_studio.authoring.merge import MergeResult, merge_edits
-from lesson_studio.authoring.refine import adapt_plan, chat_edit, fix_failures, regenerate_section
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text, split_materials
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.config import Settings
-from lesson_studio.errors import InvalidInput, NotFound, StudioError
+from lesson_studio.errors import InvalidInput, NotFound
+from lesson_studio.grounding import Grounding
 from lesson_studio.jobs import JobRunner, JobView
 from lesson_studio.library.chunker import chunk_version
-from lesson_studio.library.selection import passages_for_request
+from lesson_studio.llm.backends import Backends
 from lesson_studio.llm.base import ChatBackend
-from lesson_studio.llm.registry import get_backend, route_ids, task_backend_id
+from lesson_studio.llm.registry import task_backend_id
 from lesson_studio.models import AGE_BANDS, DOMAINS, Hit, LessonPlan, LessonRequest, User, VersionInfo
+from lesson_studio.pipeline import Pipeline
+from lesson_studio.resource_types import resource_type
 from lesson_studio.review import Reviews
-from lesson_studio.store import DraftSummary, JobRecord, RefinementRecord, Store, WorkingCopy
-from lesson_studio.usage import record_retrieval
+from lesson_studio.store import DraftSummary, JobRecord, Store, WorkingCopy
 
 if TYPE_CHECKING:
     from lesson_studio.export import Cover, SchoolTemplates  # --- export ---
@@ -62,17 +62,14 @@ class Studio:
         self.store = Store(settings.db_url)
         self.accounts = Accounts(self.store)
         self.reviews = Reviews(self.store, lambda: self.library)
-        self._library = library
-        self._library_lock = threading.Lock()
-        self._backends: dict[str, ChatBackend] = {}
+        self.grounding = Grounding(settings, self.store, library=library, use_library=use_library)
+        self.backends = Backends(settings)
+        self.pipeline = Pipeline(self.store, self.grounding)
         self.jobs = JobRunner(
             self.store,
-            self.backend,
-            self.retrieve if use_library else None,
-            self._refine,
-            queue_for=self._queue_for,
-            finish=self.align,
-            workers_for=self._workers_for,
+            self.backends.backend,
+            queue_for=self.backends.queue_for,
+            workers_for=self.backends.workers_for,
         )
         # Only jobs whose process is gone: a CLI command started beside the app leaves its jobs alone.
         self.jobs.fail_orphans()
@@ -81,35 +78,10 @@ class Studio:
 
     @property
     def library(self) -> Library:
-        with self._library_lock:
-            if self._library is None:
-                from lesson_studio.library import Library  # chromadb is heavy; load it on first use
-
-                self._library = Library(self.settings, store=self.store)
-            return self._library
+        return self.grounding.library
 
     def backend(self, backend_id: str | None = None) -> ChatBackend:
-        chosen = backend_id or task_backend_id("generate")
-        if chosen not in self._backends:
-            self._backends[chosen] = get_backend(self.settings, chosen)
-        return self._backends[chosen]
-
-    def _queue_for(self, backend_id: str) -> str:
-        """Jobs wait per model: the first backend of the route (tasks routed to one model share it)."""
-        try:
-            return route_ids(self.settings, backend_id)[0]
-        except StudioError:
-            return backend_id  # an unknown id fails in the job itself, with its message
-
-    def _workers_for(self, queue: str) -> int:
-        """One job at a time on the embedded model; a remote provider as many as its `concurrency`."""
-        from lesson_studio.llm.catalog import load_catalog
-
-        try:
-            spec = load_catalog(self.settings).backends.get(queue)
-        except StudioError:
-            return 1
-        return 1 if spec is None or spec.kind == "embedded" else spec.concurrency
+        return self.backends.backend(backend_id)
 
     def system_user(self) -> User:
         return self.store.ensure_user(SYSTEM_USERNAME, role="admin", display_name="系统")
@@ -142,30 +114,30 @@ class Studio:
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
         """The passages generation is given for a request, recorded for the lead's usage figures."""
-        hits = self._passages_for(user, request)
-        record_retrieval(self.store, user, hits)
-        return hits
-
-    def _passages_for(self, user: User, request: LessonRequest) -> list[Hit]:
-        """Passages for a request, each citation carrying the reason it was chosen
-        (library.selection: sample plans on the same problem in any band, unrelated plans never,
-        the 《指南》 for the band, method cards). A plan adapted from a library lesson reads that
-        lesson first: its intent and its process."""
-        k = self.settings.retrieval_k
-        if request.source_document_id:
-            source = self.library.document_passages(user, request.source_document_id)
-            intent = [hit for hit in source if hit.citation.heading.startswith("设计意图")][:1]
-            process = [hit for hit in source if hit.citation.heading.startswith("活动过程")]
-            reason = "改编的原教案 / The plan being adapted"
-            return [_with_reason(hit, reason) for hit in ((intent + process)[:k] or source[:k])]
-        selection = passages_for_request(self.library, user, request, k)
-        return [_with_reason(passage.hit, passage.reason) for passage in selection.passages]
+        return self.grounding.retrieve(user, request)
 
     def submit_generation(
         self, user: User, request: LessonRequest, *, idempotency_key: str, backend_id: str | None = None
     ) -> int:
+        """A lesson plan through the pipeline, as a job (saved as version 1 when done)."""
+        return self.submit_resource(
+            user, "lesson_plan", request, idempotency_key=idempotency_key, backend_id=backend_id
+        )
+
+    def submit_resource(
+        self, user: User, kind: str, request: object, *, idempotency_key: str, backend_id: str | None = None
+    ) -> int:
+        """Any resource type's request through the one pipeline, as a job."""
+        resource = resource_type(kind)
+        if not isinstance(request, resource.request_model):
+            raise InvalidInput(f"请求与资源类型不符：{resource.label} / The request is not a {resource.label}'s")
         return self.jobs.submit(
-            user, request, idempotency_key=idempotency_key, backend_id=backend_id or task_backend_id("generate")
+            user,
+            request,
+            idempotency_key=idempotency_key,
+            backend_id=backend_id or task_backend_id("generate"),
+            work=self.pipeline.generation(resource, request),
+            resource_type=resource.kind,
         )
 
     def retry_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
@@ -186,7 +158,14 @@ class Studio:
         if kept is None or not kept.kept_anything():
             raise InvalidInput("这个任务还没有完成任何部分，请点“重新生成” / Nothing was kept; regenerate instead")
         request = self.store.get_request(user, job.request_id)
-        return self.jobs.submit(user, request, idempotency_key=idempotency_key, backend_id=job.backend, resume=kept)
+        return self.jobs.submit(
+            user,
+            request,
+            idempotency_key=idempotency_key,
+            backend_id=job.backend,
+            work=self.pipeline.generation(resource_type("lesson_plan"), request, resume=kept),
+            kept=kept,
+        )
 
     def partial_progress(self, user: User, job_id: int) -> PlanProgress | None:
         """What a job that did not finish had written, in the scaffold's structure, for the page."""
@@ -408,16 +387,13 @@ class Studio:
 
     def align(self, user: User, plan: LessonPlan) -> LessonPlan:
         """The plan's 《指南》 lines chosen by code from the imported catalogue (verbatim, its band)."""
-        if self._library is None and not self.settings.data_dir.joinpath("chroma").exists():
-            return plan
-        return align_plan(plan, self.library.catalogue(user))
+        from lesson_studio.authoring.alignment import align_plan
+
+        return align_plan(plan, self.grounding.catalogue(user))
 
     def catalogue_lines(self, user: User) -> dict[str, set[str]] | None:
         """Band -> verbatim 《指南》 lines, from the catalogue a lead imported (None: not imported)."""
-        if self._library is None and not self.settings.data_dir.joinpath("chroma").exists():
-            return None
-        catalogue = getattr(self.library, "catalogue_lines", None)
-        return catalogue(user) if catalogue else None
+        return self.grounding.catalogue_lines(user)
 
     def submit_refinement(
         self,
@@ -444,6 +420,7 @@ class Studio:
             kind=kind,
             payload=payload,
             backend_id=backend_id or task_backend_id(REFINEMENT_TASKS[kind]),
+            work=self.pipeline.refinement,
         )
 
     def accept_refinement(
@@ -509,34 +486,3 @@ class Studio:
 
     def diff_versions(self, user: User, before_version_id: int, after_version_id: int) -> list[SectionDiff]:
         return diff_plans(self.load_plan(user, before_version_id), self.load_plan(user, after_version_id))
-
-    def _refine(
-        self,
-        user: User,
-        record: RefinementRecord,
-        backend: ChatBackend,
-        on_progress: Callable[[PlanProgress], None],
-        cancel: threading.Event,
-    ) -> LessonPlan:
-        _, plan = self.store.get_version(user, record.base_version_id)
-        request = self.store.draft_request(user, record.draft_id)
-        payload = record.payload
-        common = {"backend": backend, "on_progress": on_progress, "cancel": cancel}
-        if record.kind == "section":
-            return regenerate_section(plan, payload["section"], payload.get("instruction", ""), request=request, **common)
-        if record.kind == "fix":
-            return fix_failures(
-                plan,
-                self.rubric(user, plan, request),
-                request=request,
-                check=lambda candidate: self.rubric(user, candidate, request),
-                **common,
-            )
-        if record.kind == "chat":
-            return chat_edit(plan, payload["message"], request=request, **common)
-        new_request = LessonRequest.model_validate(payload["request"])
-        return adapt_plan(plan, new_request, retriever=lambda req: self.retrieve(user, req), **common).plan
-
-
-def _with_reason(hit: Hit, reason: str) -> Hit:
-    return hit.model_copy(update={"citation": hit.citation.model_copy(update={"reason": reason})})

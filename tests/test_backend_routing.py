@@ -7,9 +7,9 @@ import socket
 import pytest
 from fake_openai_server import FakeOpenAIServer
 from fakes import ScriptedBackend
+from test_jobs import LessonJobs
 
 from lesson_studio.errors import BackendUnreachable, ContentFiltered, IncompleteStream, NeedsKey
-from lesson_studio.jobs import JobRunner
 from lesson_studio.llm.catalog import BackendSpec
 from lesson_studio.llm.notices import notices_to
 from lesson_studio.llm.openai_compatible import OpenAICompatibleBackend
@@ -97,7 +97,7 @@ def test_only_missing_keys_reports_the_missing_key(server):
 def test_a_cut_stream_is_never_saved_as_a_version(server, store, teacher, hat_request):
     backend = remote(server.base_url)
     server.fail_next("ok", "cut:after=3")  # the overview arrives, the preparation breaks off
-    jobs = JobRunner(store, lambda backend_id: backend)
+    jobs = LessonJobs(store, lambda backend_id: backend)
     job_id = jobs.submit(teacher, hat_request, idempotency_key="cut", backend_id="primary")
     view = jobs.wait(teacher, job_id, timeout=30)
     assert view.status == "failed" and "中途断开" in view.error
@@ -106,7 +106,7 @@ def test_a_cut_stream_is_never_saved_as_a_version(server, store, teacher, hat_re
 
 
 def test_an_unreachable_backend_fails_the_job_and_keeps_the_request(store, teacher, hat_request):
-    jobs = JobRunner(store, lambda backend_id: remote(closed_url()))
+    jobs = LessonJobs(store, lambda backend_id: remote(closed_url()))
     job_id = jobs.submit(teacher, hat_request, idempotency_key="refused", backend_id="primary")
     view = jobs.wait(teacher, job_id, timeout=30)
     assert view.status == "failed" and "连接不上" in view.error and "请求已保存" in view.error
@@ -115,7 +115,7 @@ def test_an_unreachable_backend_fails_the_job_and_keeps_the_request(store, teach
 
 
 def test_a_full_plan_generates_over_http(server, store, teacher, hat_request):
-    jobs = JobRunner(store, lambda backend_id: remote(server.base_url))
+    jobs = LessonJobs(store, lambda backend_id: remote(server.base_url))
     job_id = jobs.submit(teacher, hat_request, idempotency_key="ok", backend_id="primary")
     view = jobs.wait(teacher, job_id, timeout=30)
     assert view.status == "done", view.error

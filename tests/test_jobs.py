@@ -3,10 +3,37 @@ import threading
 from fakes import ScriptedBackend
 
 from lesson_studio.jobs import JobRunner
+from lesson_studio.pipeline import Pipeline
+from lesson_studio.resource_types import resource_type
 
 
-def runner(store, backend, retriever=None):
-    return JobRunner(store, lambda backend_id: backend, retriever)
+class NoLibrary:
+    """Grounding without a library: no passages, no 《指南》 catalogue."""
+
+    def retriever(self, user):
+        return None
+
+    def catalogue(self, user):
+        return None
+
+    def catalogue_lines(self, user):
+        return None
+
+
+class LessonJobs(JobRunner):
+    """The job runner given lesson-plan generation as its work, as the Studio wires it."""
+
+    def __init__(self, store, backend_for):
+        super().__init__(store, backend_for)
+        self.pipeline = Pipeline(store, NoLibrary())
+
+    def submit(self, user, request, *, idempotency_key, backend_id):
+        work = self.pipeline.generation(resource_type("lesson_plan"), request)
+        return super().submit(user, request, idempotency_key=idempotency_key, backend_id=backend_id, work=work)
+
+
+def runner(store, backend):
+    return LessonJobs(store, lambda backend_id: backend)
 
 
 def test_finished_job_saves_one_version(store, teacher, hat_request):
@@ -108,7 +135,7 @@ def test_a_second_studio_on_the_same_data_folder_leaves_the_first_ones_job_alone
     hold = threading.Event()
     fake_backend.hold = hold
     app = Studio(settings)
-    app.jobs.retriever = None
+    app.grounding.use_library = False
     job_id = app.submit_generation(teacher, hat_request, idempotency_key="k", backend_id="fake")
     Studio(settings)  # `python -m lesson_studio users list` while the app generates
     assert app.store.get_job(teacher, job_id).status in ("queued", "running")

@@ -22,7 +22,7 @@ def workspace(tmp_path, monkeypatch, fake_backend, hat_request):
     studio_ui._starter_library_ready.clear()
     studio = studio_ui.get_studio()
     teacher = studio.store.ensure_user("wang")
-    studio.jobs.retriever = None  # no library needed here
+    studio.grounding.use_library = False  # no library needed here
     view = studio.jobs.wait(teacher, studio.submit_generation(teacher, hat_request, idempotency_key="seed"), timeout=10)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     sign_in_session(at, teacher)

@@ -120,7 +120,7 @@ def test_a_field_both_changed_is_named_and_keeps_the_teachers_edit():
 
 
 def test_a_proposal_made_before_another_save_is_not_saved_over_it(studio, teacher, draft, fake_backend):
-    studio.jobs.retriever = None
+    studio.grounding.use_library = False
     refinement = studio.submit_refinement(
         teacher, draft_id=draft.draft_id, base_version_id=draft.id, kind="chat", payload={"message": "更有趣"}, idempotency_key="k"
     )

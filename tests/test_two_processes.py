@@ -52,7 +52,7 @@ def test_a_job_owned_by_one_replica_is_neither_failed_nor_run_by_the_other(setti
     hold = threading.Event()
     fake_backend.hold = hold
     first = replica(settings)
-    first.jobs.retriever = None
+    first.grounding.use_library = False
     teacher = first.store.ensure_user("wang")
     job_id = first.submit_generation(teacher, hat_request, idempotency_key="k", backend_id="fake")
     second = replica(settings)  # starts while the first generates

@@ -1,9 +1,11 @@
 """Content by model: fill the scaffold section by section, grounded in retrieved passages.
 
-request -> scaffold (code) -> retrieve -> prompt (files, fenced passages) -> backend.stream
--> validate (one repair) -> no links or images the teacher did not give (one rewrite, then removed)
--> assemble into a LessonPlan whose structure the code decided -> content checks (authoring.
-content_checks: repaired by code, or the section written again with the problem named).
+The lesson plan's parts of the pipeline (lesson_studio.pipeline puts them in order): a section is
+prompt (files, fenced passages) -> backend.stream -> validate (one repair) -> no links or images
+the teacher did not give (one rewrite, then removed); LessonWriter writes every section and builds
+the plan as the model wrote it (plan_from_sections); code's rules come next (authoring.rules), then
+the content checks (authoring.content_checks: repaired by code, or the section written again with
+the problem named).
 """
 
 from __future__ import annotations
@@ -24,17 +26,11 @@ from lesson_studio.authoring.content_checks import (
     CheckReport,
     Passage,
     nouns,
-    strip_labels,
     validate_plan,
 )
 from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
-from lesson_studio.authoring.scaffold import (
-    Scaffold,
-    brainstorm_rules_sentence,
-    build_scaffold,
-    has_tiers,
-    mentions_rules,
-)
+from lesson_studio.authoring.rules import apply_code_rules, objective_text  # noqa: F401 - objective_text: its old home
+from lesson_studio.authoring.scaffold import Scaffold
 from lesson_studio.authoring.untrusted import FENCE_CLOSE, FENCE_OPEN, Fenced, defuse, links_in, without_links
 from lesson_studio.errors import ContextTooLong, StudioError, Truncated
 from lesson_studio.llm.base import ChatBackend, Message
@@ -54,8 +50,6 @@ from lesson_studio.models import (
 from lesson_studio.prompts import render
 
 Retriever = Callable[[LessonRequest], list[Hit]]
-
-OBJECTIVE_ORDER = ("认知", "能力", "情感")
 
 
 class Cancelled(StudioError):
@@ -121,6 +115,12 @@ class PlanProgress:
             cut_text=self.cut_text,
             link_rejections=self.link_rejections,
         )
+
+    def sections_total(self) -> int:
+        return 3 + len(self.scaffold.steps)  # overview, preparation, each step, closing
+
+    def sections_done(self) -> int:
+        return self.sections().count()
 
     def partial_fields(self) -> dict[str, str]:
         """Completed "key": "value" pairs of the section being written, for a live preview."""
@@ -271,62 +271,101 @@ def step_instruction(scaffold: Scaffold, index: int) -> str:
     )
 
 
-def generate_plan(
-    request: LessonRequest,
-    *,
-    backend: ChatBackend,
-    retriever: Retriever | None = None,
-    on_progress: Callable[[PlanProgress], None] | None = None,
-    on_section: Callable[[PlanSections], None] | None = None,
-    cancel: threading.Event | None = None,
-    resume: PlanSections | None = None,
-    check: bool = True,
-) -> GenerationResult:
-    """Generate a full plan. Progress is reported after every piece; cancel is checked as often;
-    on_section gets what has arrived after each finished section. With `resume`, the passages and
-    sections a failed run kept are reused and only the missing sections are written. The content
-    checks then run on the assembled plan and repair what they find (check=False skips them: the
-    quality bench measures a plan before and after)."""
-    scaffold = build_scaffold(request)
-    if resume is not None and len(resume.steps) != len(scaffold.steps):
-        resume = None  # the structure changed since (a code update): start over rather than mix
-    hits = list(resume.hits) if resume is not None else (retriever(request) if retriever else [])
-    progress = PlanProgress(
-        scaffold=scaffold,
-        # A citation keeps the excerpt the model read, so a later regeneration builds the very same
-        # context (llama.cpp reuses it instead of reading the passages again) and the checks see it.
-        citations=[
-            hit.citation.model_copy(update={"number": n, "excerpt": excerpt(defuse(hit.text))})
-            for n, hit in enumerate(hits, start=1)
-        ],
-        steps=list(resume.steps) if resume is not None else [None] * len(scaffold.steps),
-        overview=resume.overview if resume is not None else None,
-        preparation=resume.preparation if resume is not None else None,
-        closing=resume.closing if resume is not None else None,
-        hits=hits,
-        cut_section=resume.cut_section if resume is not None else "",
-        cut_text=resume.cut_text if resume is not None else "",
-        link_rejections=resume.link_rejections if resume is not None else 0,
-    )
-    context = build_context(scaffold, hits)
-    given = teacher_words(request)
-    prompt_digest = hashlib.sha256(context.encode("utf-8"))
+class LessonWriter:
+    """Writes a plan's sections with the model, inside the scaffold and from the passages given:
+    the "generate sections" step of the pipeline for lesson plans (lesson_studio.pipeline).
 
-    def report() -> None:
-        if on_progress:
-            on_progress(progress)
+    Progress is reported after every piece and cancel is checked as often; on_section gets what
+    has arrived after each finished section. With `resume`, the sections a failed run kept are
+    reused and only the missing ones are written."""
 
-    def section_done() -> None:
-        report()
-        if on_section:
-            on_section(progress.sections())
+    def __init__(
+        self,
+        scaffold: Scaffold,
+        hits: list[Hit],
+        *,
+        backend: ChatBackend,
+        on_progress: Callable[[PlanProgress], None] | None = None,
+        on_section: Callable[[PlanSections], None] | None = None,
+        cancel: threading.Event | None = None,
+        resume: PlanSections | None = None,
+    ):
+        if resume is not None and len(resume.steps) != len(scaffold.steps):
+            resume = None  # the structure changed since (a code update): start over rather than mix
+        self.scaffold = scaffold
+        self.backend = backend
+        self.on_progress = on_progress
+        self.on_section = on_section
+        self.cancel = cancel
+        self.progress = PlanProgress(
+            scaffold=scaffold,
+            # A citation keeps the excerpt the model read, so a later regeneration builds the very
+            # same context (llama.cpp reuses it instead of reading the passages again) and the
+            # checks see it.
+            citations=[
+                hit.citation.model_copy(update={"number": n, "excerpt": excerpt(defuse(hit.text))})
+                for n, hit in enumerate(hits, start=1)
+            ],
+            steps=list(resume.steps) if resume is not None else [None] * len(scaffold.steps),
+            overview=resume.overview if resume is not None else None,
+            preparation=resume.preparation if resume is not None else None,
+            closing=resume.closing if resume is not None else None,
+            hits=hits,
+            cut_section=resume.cut_section if resume is not None else "",
+            cut_text=resume.cut_text if resume is not None else "",
+            link_rejections=resume.link_rejections if resume is not None else 0,
+        )
+        self.context = build_context(scaffold, hits)
+        self.given = teacher_words(scaffold.request)
+        self.prompt_digest = hashlib.sha256(self.context.encode("utf-8"))
 
-    def run_section(key: str, name: str, instruction: str, output_type: type[Draft], max_tokens: int) -> Draft:
-        nonlocal context
+    @staticmethod
+    def kept_passages(resume: PlanSections | None) -> list[Hit] | None:
+        """The passages a continued generation was written from (None: retrieve them)."""
+        return list(resume.hits) if resume is not None else None
+
+    def report(self) -> None:
+        if self.on_progress:
+            self.on_progress(self.progress)
+
+    def write_sections(self) -> None:
+        """Every section the plan still lacks, in order: overview, preparation, steps, closing."""
+        progress = self.progress
+        self.report()  # the scaffold and the citations are visible before the model says anything
+        if progress.overview is None:
+            progress.overview = self.run_section(*section_task(self.scaffold, "overview"))
+            self._section_done()
+        if progress.preparation is None:
+            progress.preparation = self.run_section(*section_task(self.scaffold, "preparation"))
+            self._section_done()
+        for index in range(len(self.scaffold.steps)):
+            if progress.steps[index] is None:
+                progress.steps[index] = self.run_section(*section_task(self.scaffold, f"step:{index}"))
+                self._section_done()
+        if progress.closing is None:
+            progress.closing = self.run_section(*section_task(self.scaffold, "closing"))
+            self._section_done()
+        self.idle()
+
+    def idle(self) -> None:
+        self.progress.current_section, self.progress.current_text = "", ""
+        self.report()
+
+    def _section_done(self) -> None:
+        self.report()
+        if self.on_section:
+            self.on_section(self.progress.sections())
+
+    def draft(self) -> LessonPlan:
+        """The plan as the model wrote it (code's rules are the pipeline's next step)."""
+        return plan_from_sections(self.progress)
+
+    def run_section(self, key: str, name: str, instruction: str, output_type: type[Draft], max_tokens: int) -> Draft:
+        progress, backend, cancel = self.progress, self.backend, self.cancel
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         progress.current_section, progress.current_text = name, ""
-        prompt_digest.update(instruction.encode("utf-8"))
+        self.prompt_digest.update(instruction.encode("utf-8"))
 
         def on_text(text: str) -> None:
             if cancel is not None and cancel.is_set():
@@ -335,10 +374,10 @@ def generate_plan(
                 progress.first_content_s = time.monotonic() - progress.started_at
             progress.pieces += 1
             progress.current_text = text
-            report()
+            self.report()
 
         def attempt(extra: str = "") -> Draft:
-            messages = section_messages(scaffold, context, instruction + (f"\n{extra}" if extra else ""))
+            messages = section_messages(self.scaffold, self.context, instruction + (f"\n{extra}" if extra else ""))
             if progress.cut_section == key and progress.cut_text:
                 # 继续生成 after a length cut: write on from the text that came, not from scratch.
                 cut_text, progress.cut_section, progress.cut_text = progress.cut_text, "", ""
@@ -369,61 +408,77 @@ def generate_plan(
                 if progress.sections().count() == 0:
                     progress.hits = kept
                     progress.citations = progress.citations[: len(kept)]
-                context = build_context(scaffold, kept)
+                self.context = build_context(self.scaffold, kept)
                 draft = attempt()
         except Truncated as cut:
             progress.cut_section, progress.cut_text = key, cut.partial
-            if on_section:
-                on_section(progress.sections())  # kept for 继续生成, even across a restart
+            if self.on_section:
+                self.on_section(progress.sections())  # kept for 继续生成, even across a restart
             raise
-        draft, rejected = without_unasked_links(draft, given, attempt, backend.id)
+        draft, rejected = without_unasked_links(draft, self.given, attempt, backend.id)
         progress.link_rejections += rejected
         return draft
 
-    report()  # the scaffold and the citations are visible before the model says anything
-    if progress.overview is None:
-        progress.overview = run_section(*section_task(scaffold, "overview"))
-        section_done()
-    if progress.preparation is None:
-        progress.preparation = run_section(*section_task(scaffold, "preparation"))
-        section_done()
-    for index in range(len(scaffold.steps)):
-        if progress.steps[index] is None:
-            progress.steps[index] = run_section(*section_task(scaffold, f"step:{index}"))
-            section_done()
-    if progress.closing is None:
-        progress.closing = run_section(*section_task(scaffold, "closing"))
-        section_done()
-    progress.current_section, progress.current_text = "", ""
-    report()
+    def rewrite(self, current: LessonPlan, section: str, fix: str) -> LessonPlan:
+        """A section written again with a problem named (the content checks' repair)."""
+        key, name, instruction, output_type, max_tokens = section_task(self.scaffold, section)
+        try:
+            draft = self.run_section(key, f"检查后重写：{name}", f"{instruction}\n{fix}", output_type, max_tokens)
+        except Cancelled:
+            raise
+        except StudioError:
+            self.progress.cut_section, self.progress.cut_text = "", ""
+            return current  # a failed repair keeps the section as it was; the check still reports it
+        return merge_section(current, section, draft, self.scaffold)
 
-    plan = assemble_plan(progress)
-    checks = None
-    if check:
+    def validate(self, plan: LessonPlan) -> tuple[LessonPlan, CheckReport]:
+        """The content checks on the assembled plan, repaired by code or by rewriting a section."""
+        facts = CheckFacts(scaffold=self.scaffold, passages=passages_read(self.progress.hits))
+        checked = validate_plan(plan, facts, self.rewrite)
+        self.idle()
+        return checked
 
-        def rewrite(current: LessonPlan, section: str, fix: str) -> LessonPlan:
-            key, name, instruction, output_type, max_tokens = section_task(scaffold, section)
-            try:
-                draft = run_section(key, f"检查后重写：{name}", f"{instruction}\n{fix}", output_type, max_tokens)
-            except Cancelled:
-                raise
-            except StudioError:
-                progress.cut_section, progress.cut_text = "", ""
-                return current  # a failed repair keeps the section as it was; the check still reports it
-            return merge_section(current, section, draft, scaffold)
+    def result(self, plan: LessonPlan, checks: CheckReport | None) -> GenerationResult:
+        progress = self.progress
+        return GenerationResult(
+            plan=plan,
+            backend_id=self.backend.id,
+            prompt_hash=self.prompt_digest.hexdigest()[:16],
+            seconds=time.monotonic() - progress.started_at,
+            first_content_s=progress.first_content_s,
+            pieces=progress.pieces,
+            link_rejections=progress.link_rejections,
+            checks=checks,
+        )
 
-        plan, checks = validate_plan(plan, CheckFacts(scaffold=scaffold, passages=passages_read(progress.hits)), rewrite)
-        progress.current_section, progress.current_text = "", ""
-        report()
-    return GenerationResult(
-        plan=plan,
-        backend_id=backend.id,
-        prompt_hash=prompt_digest.hexdigest()[:16],
-        seconds=time.monotonic() - progress.started_at,
-        first_content_s=progress.first_content_s,
-        pieces=progress.pieces,
-        link_rejections=progress.link_rejections,
-        checks=checks,
+
+def generate_plan(
+    request: LessonRequest,
+    *,
+    backend: ChatBackend,
+    retriever: Retriever | None = None,
+    on_progress: Callable[[PlanProgress], None] | None = None,
+    on_section: Callable[[PlanSections], None] | None = None,
+    cancel: threading.Event | None = None,
+    resume: PlanSections | None = None,
+    check: bool = True,
+) -> GenerationResult:
+    """A full plan through the pipeline's steps, without saving it (tests, benches, adapt_plan):
+    lesson_studio.pipeline.write with the lesson-plan resource type. check=False skips the content
+    checks (the quality bench measures a plan before and after)."""
+    from lesson_studio.pipeline import write  # the pipeline composes this module's parts
+    from lesson_studio.resource_types.lesson_plan import LESSON_PLAN
+
+    return write(
+        LESSON_PLAN,
+        request,
+        backend=backend,
+        retrieve=retriever,
+        on_progress=on_progress,
+        on_section=on_section,
+        cancel=cancel,
+        resume=resume,
+        check=check,
     )
 
 
@@ -454,65 +509,27 @@ def section_task(scaffold: Scaffold, section: str) -> SectionTask:
     return f"step:{index}", name, step_instruction(scaffold, index), StepDraft, 400
 
 
-# "……，提高/培养/发展……能力/思维/意识" closing an objective: the vague tail teachers' guides warn
-# against (DOMAIN.md rubric item 2). The embedded model added one to most plans (bench/rubric.py).
-_VAGUE_TAIL = re.compile(
-    r"[，,；;]\s*(并|从而|以)?(培养|提高|发展|提升|增强)[^，。；]{0,16}(能力|素质|意识|思维|精神)[。]?$"
-)
-
-
-OBJECTIVE_CHARS = 40  # the prompt's and the rubric's limit (the grammar allows 60 as a backstop)
-
-
-def objective_text(text: str) -> str:
-    """An objective without a vague closing clause, and within 40 characters by dropping whole
-    trailing clauses, as long as what is left still says something."""
-    text = text.strip()
-    trimmed = _VAGUE_TAIL.sub("", text)
-    trimmed = trimmed if len(trimmed) >= 6 else text
-    clauses = re.split(r"(?<=[，；,;])", trimmed)
-    while len(trimmed) > OBJECTIVE_CHARS and len(clauses) > 1 and len("".join(clauses[:-1])) >= 10:
-        clauses = clauses[:-1]
-        trimmed = "".join(clauses).rstrip("，；,;")
-    return trimmed
-
-
-def assemble_plan(progress: PlanProgress) -> LessonPlan:
-    """Put model content into the code-decided structure; code has the last word on rules."""
+def plan_from_sections(progress: PlanProgress) -> LessonPlan:
+    """The model's sections in the code-decided structure, as the model wrote them; code's rules
+    (authoring.rules.apply_code_rules) are applied after, by the pipeline."""
     scaffold, request = progress.scaffold, progress.scaffold.request
     overview, preparation, closing = progress.overview, progress.preparation, progress.closing
     if overview is None or preparation is None or closing is None or any(step is None for step in progress.steps):
-        raise ValueError("assemble_plan needs every section")
-
-    prefix = f"{request.age_band}{request.domain}："
-    title = overview.title if overview.title.startswith(request.age_band) else prefix + overview.title
-    # The scaffold decides the three dimensions and their order; the model only writes the words.
-    objectives = [
-        Objective(dimension=dimension, text=objective_text(draft.text))
-        for dimension, draft in zip(OBJECTIVE_ORDER, overview.objectives, strict=False)
-    ]
-    materials = materials_of(preparation, scaffold)
+        raise ValueError("plan_from_sections needs every section")
     steps = []
     for slot, draft in zip(scaffold.steps, progress.steps, strict=True):
         assert draft is not None
-        steps.append(
-            ProcessStep(
-                phase=slot.phase,
-                cps_stage=slot.cps_stage,
-                minutes=slot.minutes,
-                **step_fields(draft, slot.cps_stage, scaffold),  # type: ignore[arg-type]
-            )
-        )
+        steps.append(ProcessStep(phase=slot.phase, cps_stage=slot.cps_stage, minutes=slot.minutes, **step_fields(draft)))
     return LessonPlan(
-        title=title[:40],
+        title=overview.title,
         age_band=request.age_band,
         domain=request.domain,
         minutes=request.minutes,
         design_intent=overview.design_intent,
-        objectives=objectives,
+        objectives=objectives_of(overview),
         key_point=overview.key_point,
         difficult_point=overview.difficult_point,
-        preparation=Preparation(experience=list(preparation.experience), materials=materials),
+        preparation=Preparation(experience=list(preparation.experience), materials=materials_of(preparation)),
         steps=steps,
         extension=Extension(area=closing.area, home=closing.home),
         safety_notes=scaffold.safety_notes,
@@ -541,70 +558,55 @@ def setting_line(scaffold: Scaffold) -> str:
 
 
 def merge_section(plan: LessonPlan, section_id: str, draft: BaseModel, scaffold: Scaffold) -> LessonPlan:
-    """The plan with one section replaced by a new draft; code keeps the structure and the rules
-    (dimensions, teacher-only materials, the brainstorming rules, the support and the challenge)."""
+    """The plan with one section replaced by a new draft, then code's rules applied to that
+    section (authoring.rules.apply_code_rules, the same function generation uses)."""
     if isinstance(draft, OverviewDraft):
-        prefix = f"{plan.age_band}{plan.domain}："
-        title = draft.title if draft.title.startswith(plan.age_band) else prefix + draft.title
-        objectives = [
-            Objective(dimension=dimension, text=objective_text(item.text))
-            for dimension, item in zip(OBJECTIVE_ORDER, draft.objectives, strict=False)
-        ]
-        return plan.model_copy(
+        merged = plan.model_copy(
             update={
-                "title": title[:40],
+                "title": draft.title,
                 "design_intent": draft.design_intent,
-                "objectives": objectives,
+                "objectives": objectives_of(draft),
                 "key_point": draft.key_point,
                 "difficult_point": draft.difficult_point,
             }
         )
-    if isinstance(draft, PreparationDraft):
+    elif isinstance(draft, PreparationDraft):
         preparation = plan.preparation.model_copy(
-            update={"experience": list(draft.experience), "materials": materials_of(draft, scaffold)}
+            update={"experience": list(draft.experience), "materials": materials_of(draft)}
         )
-        return plan.model_copy(update={"preparation": preparation})
-    if isinstance(draft, StepDraft):
+        merged = plan.model_copy(update={"preparation": preparation})
+    elif isinstance(draft, StepDraft):
         index = int(section_id.split(":", 1)[1])
-        step = plan.steps[index]
         steps = list(plan.steps)
-        steps[index] = step.model_copy(update=step_fields(draft, step.cps_stage, scaffold))
-        return plan.model_copy(update={"steps": steps})
-    if isinstance(draft, ClosingDraft):
-        return plan.model_copy(
+        steps[index] = steps[index].model_copy(update=step_fields(draft))
+        merged = plan.model_copy(update={"steps": steps})
+    elif isinstance(draft, ClosingDraft):
+        merged = plan.model_copy(
             update={
                 "extension": Extension(area=draft.area, home=draft.home),
                 "observation_points": list(draft.observation_points),
             }
         )
-    raise TypeError(f"unknown draft {type(draft).__name__}")
+    else:
+        raise TypeError(f"unknown draft {type(draft).__name__}")
+    return apply_code_rules(merged, scaffold, sections=[section_id])
 
 
-def materials_of(draft: PreparationDraft, scaffold: Scaffold) -> list[MaterialItem]:
-    return [
-        MaterialItem(
-            name=item.name,
-            quantity=item.quantity,
-            # A banned material never goes to the children, whatever the model wrote.
-            for_whom="教师" if any(word in item.name for word in scaffold.teacher_only_materials) else item.for_whom,  # type: ignore[arg-type]
-        )
-        for item in draft.materials
-    ]
+def objectives_of(draft: OverviewDraft) -> list[Objective]:
+    return [Objective(dimension=item.dimension, text=item.text) for item in draft.objectives]
 
 
-def step_fields(draft: StepDraft, stage: str, scaffold: Scaffold) -> dict[str, object]:
-    """A step's content from its draft, with the rules put in front of 想办法 and the support and
-    challenge added to 试一试改一改 when the model left them out."""
-    teacher = strip_labels("teacher", draft.teacher)
-    if stage == "想办法" and not mentions_rules(teacher, scaffold):
-        teacher = brainstorm_rules_sentence(scaffold) + teacher
-    if stage == "试一试改一改" and scaffold.tiers and not has_tiers(teacher + draft.children):
-        teacher = teacher[: 300 - len(scaffold.tiers)] + scaffold.tiers
+def materials_of(draft: PreparationDraft) -> list[MaterialItem]:
+    return [MaterialItem(name=item.name, quantity=item.quantity, for_whom=item.for_whom) for item in draft.materials]  # type: ignore[arg-type]
+
+
+def step_fields(draft: StepDraft) -> dict[str, object]:
+    """A step's content as the model wrote it (its structure is the scaffold's)."""
     return {
         "title": draft.title,
-        "teacher": teacher[:300],
+        "teacher": draft.teacher,
         "key_questions": list(draft.key_questions),
-        "children": strip_labels("children", draft.children),
+        "children": draft.children,
         "intent": draft.intent,
     }
 

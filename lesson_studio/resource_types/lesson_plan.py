@@ -1,0 +1,49 @@
+"""教案 (lesson plan) as a resource type: the CPS collective activity of DOMAIN.md §2.1."""
+
+from __future__ import annotations
+
+from lesson_studio.authoring.alignment import align_plan
+from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.generate import LessonWriter, PlanSections
+from lesson_studio.authoring.rules import apply_code_rules
+from lesson_studio.authoring.scaffold import Scaffold, build_scaffold
+from lesson_studio.models import Hit, LessonPlan, LessonRequest
+from lesson_studio.pipeline import ResourceType
+
+
+def _validate(writer: LessonWriter, plan: LessonPlan) -> tuple[LessonPlan, CheckReport]:
+    return writer.validate(plan)
+
+
+def _export_docx(plan: LessonPlan, cover: object) -> bytes:
+    from lesson_studio.export import plan_docx  # python-docx loads on first export
+
+    return plan_docx(plan, cover, None)  # type: ignore[arg-type]
+
+
+def _resumed_passages(resume: PlanSections, scaffold: Scaffold) -> list[Hit] | None:
+    # A structure that changed since (a code update) starts over rather than mix.
+    return list(resume.hits) if len(resume.steps) == len(scaffold.steps) else None
+
+
+LESSON_PLAN = ResourceType(
+    kind="lesson_plan",
+    label="教案 / lesson plan",
+    request_model=LessonRequest,
+    document_model=LessonPlan,
+    prompts=(
+        "lesson_system",
+        "lesson_context",
+        "lesson_overview",
+        "lesson_preparation",
+        "lesson_step",
+        "lesson_closing",
+    ),
+    build_scaffold=build_scaffold,
+    writer=LessonWriter,
+    apply_rules=apply_code_rules,
+    validate=_validate,
+    export_docx=_export_docx,
+    align=align_plan,
+    resumed_passages=_resumed_passages,
+)
