@@ -71,13 +71,22 @@ def test_band_named_in_the_heading_marks_the_chunk_but_one_mentioned_in_passing_
     assert plain.age_band == ""
 
 
-def test_a_short_part_of_a_plan_keeps_its_own_heading():
-    """A plan's short 活动延伸 is not joined to its 活动过程: the heading says which part it is."""
-    doc = document(Section(["纸桥", "活动过程", "想办法"], SENTENCE * 2), Section(["纸桥", "活动延伸"], "建构区继续投放纸杯。"))
+def test_a_short_last_part_of_a_plan_keeps_its_own_heading():
+    """A plan's short closing 活动延伸 is not joined to its 活动过程: the heading says which part it
+    is; a short part in the middle still joins a neighbour (no chunk too short to answer)."""
+    doc = document(
+        Section(["纸桥", "活动过程", "想办法"], SENTENCE * 2), Section(["纸桥", "活动延伸"], "建构区继续投放纸杯。")
+    )
     chunks = split(doc, "doc1", min_chars=20)
     assert [(chunk.heading, chunk.text) for chunk in chunks][-1] == ("活动延伸", "建构区继续投放纸杯。")
+    middle = document(
+        Section(["纸桥", "活动延伸"], "建构区继续投放纸杯。"), Section(["纸桥", "活动反思"], SENTENCE * 2)
+    )
+    assert all(len(chunk.text) >= 20 for chunk in split(middle, "doc1", min_chars=20))
     (front, body) = (Section(["纸桥"], "2012-10-16 晨报"), Section(["纸桥", "正文"], SENTENCE * 3))
-    assert len(split(document(front, body), "doc1", min_chars=20)) == 1  # text before the first heading joins what follows
+    assert (
+        len(split(document(front, body), "doc1", min_chars=20)) == 1
+    )  # text before the first heading joins what follows
 
 
 def test_a_chunk_id_names_its_document_version():
@@ -90,7 +99,10 @@ def test_a_chunk_id_names_its_document_version():
 SHORT_CASES = {
     "a date line before the text": [Section(["报道"], "2012-10-16 晨报"), Section(["报道", "正文"], SENTENCE * 3)],
     "a short tail after packing": [Section(["纸桥"], SENTENCE * 3 + "好。")],
-    "a short last subsection": [Section(["纸桥", "过程", "导入"], SENTENCE * 2), Section(["纸桥", "过程", "结束"], "再见。")],
+    "a short last subsection": [
+        Section(["纸桥", "过程", "导入"], SENTENCE * 2),
+        Section(["纸桥", "过程", "结束"], "再见。"),
+    ],
     "short table rows": [Section(["纸桥", "表"], "甲: 一。\n乙: 二。\n丙: 三。\n" + SENTENCE, kind="table")],
     "short lines of one age column": [
         Section(["指南", "目标1"], "3～4岁: 会跑。\n3～4岁: 会跳。\n3～4岁: 会拍球。\n4～5岁: " + SENTENCE)

@@ -168,22 +168,21 @@ def _merge_short(
     else the previous one, across a heading if it must, but only one of the same age column
     (both labelled 4～5岁, or both unlabelled): the wrong age column is the commonest retrieval
     error (DESIGN.md), worse than a short passage whose embedded heading says what it is about.
-    Nor across two top-level headings (`tops`, per section): a plan's short 活动延伸 joined to its
-    活动过程 would lose the heading that says which part of the plan it is; such a chunk keeps its
-    heading in its embedded text, which says what it is about.
+    A neighbour under the same top-level heading (`tops`, per section) comes first; a document's
+    last span that is a top-level part of its own (a plan's short 活动延伸) is left alone rather than
+    joined to its 活动过程, which would lose the heading that says which part of the plan it is.
     A pair that would pass max_chars is cut again at the sentence boundary that leaves both
     halves longest (in the middle of a sentence only when no boundary leaves both long enough)."""
     spans = list(spans)
     position, budget = 0, 3 * len(spans)  # every step joins two spans or lengthens one: a guard only
     while position < len(spans) and budget > 0:
         span = spans[position]
-        partners = [
-            n
-            for n in (position + 1, position - 1)
-            if 0 <= n < len(spans)
-            and spans[n].label == span.label
-            and (tops is None or _same_part(tops[spans[n].section], tops[span.section]))
-        ]
+        neighbours = [n for n in (position + 1, position - 1) if 0 <= n < len(spans) and spans[n].label == span.label]
+        same_part = [n for n in neighbours if tops is None or _same_part(tops[spans[n].section], tops[span.section])]
+        last = position == len(spans) - 1
+        # A short part of its own (a plan's closing 活动延伸) stays alone only at the document's
+        # end; anywhere else no chunk may be too short, so it joins a neighbour across the heading.
+        partners = same_part or ([] if last else neighbours)
         if span.length >= min_chars or not partners:
             position += 1
             continue
