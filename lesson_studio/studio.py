@@ -486,3 +486,13 @@ class Studio:
 
     def diff_versions(self, user: User, before_version_id: int, after_version_id: int) -> list[SectionDiff]:
         return diff_plans(self.load_plan(user, before_version_id), self.load_plan(user, after_version_id))
+
+    # --- library curation (issue 12): read methods for the lead's pages and a plan's citations ---
+    # Kept apart from the generation path above, which is being refactored separately.
+
+    def retired_citations(self, user: User, plan: LessonPlan) -> dict[str, str]:
+        """chunk id -> why a passage the plan cites is retired (its document removed or disabled,
+        the passage disabled, an older version): the plan still opens and says so."""
+        from lesson_studio.library.curation import citation_notices
+
+        return citation_notices(self.store, user, plan.citations)
