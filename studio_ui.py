@@ -175,6 +175,8 @@ PAGES = (
     ("pages/plan.py", "page_plan", ":material/construction:", ("teacher", "lead", "admin")),
     ("pages/library.py", "page_library", ":material/search:", ("teacher", "lead", "admin")),
     ("pages/templates.py", "page_templates", ":material/description:", ("teacher", "lead", "admin")),
+    ("pages/library_manage.py", "page_library_manage", ":material/library_books:", ("lead", "admin")),
+    ("pages/hit_test.py", "page_hit_test", ":material/manage_search:", ("lead", "admin")),
     ("pages/review.py", "page_review", ":material/fact_check:", ("lead", "admin")),
     ("pages/insights.py", "page_insights", ":material/insights:", ("lead", "admin")),
     ("pages/admin.py", "page_backends", ":material/settings:", ("admin",)),
@@ -188,7 +190,8 @@ def pages_for(user: User) -> list[tuple[str, str, str]]:
     return [(path, title_key, icon) for path, title_key, icon, roles in PAGES if user.role in roles]
 
 
-def render_plan(plan: LessonPlan, *, author: str = "") -> None:
+def render_plan(plan: LessonPlan, *, author: str = "", retired: dict[str, str] | None = None) -> None:
+    """retired: chunk id -> why that cited passage left the library (Studio.retired_citations)."""
     st.subheader(md(plan.title))
     byline = f" · {t('plan_author')}：{md(author)}" if author else ""
     st.caption(f"{value(plan.age_band)} · {value(plan.domain)} · {t('h_minutes', n=plan.minutes)}{byline}")
@@ -220,7 +223,7 @@ def render_plan(plan: LessonPlan, *, author: str = "") -> None:
         st.markdown(f"**{t('h_observation')}**")
         for point in plan.observation_points:
             st.markdown(f"- {md(point)}")
-    _render_citations(plan.citations)
+    _render_citations(plan.citations, retired)
 
 
 def duration(seconds: float) -> str:
@@ -320,17 +323,24 @@ def _render_safety(notes) -> None:  # type: ignore[no-untyped-def]
             st.error(text) if note.severity == "ban" else st.info(text)
 
 
-def _render_citations(citations) -> None:  # type: ignore[no-untyped-def]
+def _render_citations(citations, retired: dict[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
+    retired = retired or {}
     if citations:
         st.markdown(f"**{t('h_references')}**")
         for citation in citations:
             page = f"，第{citation.page}页" if citation.page else ""
             heading = f" › {md(citation.heading)}" if citation.heading else ""
             st.caption(f"\\[{citation.number}\\] 《{md(citation.document_title)}》{heading}{page}")
-            if citation.reason:  # "中文 / English": the half in the page's language
-                zh, _, en = citation.reason.partition(" / ")
-                shown = en if en and st.session_state.get("language", "zh") == "en" else zh
-                st.caption(f"\u3000{md(shown)}")
+            if citation.reason:
+                st.caption(f"\u3000{md(in_language(citation.reason))}")
+            if citation.chunk_id in retired:  # the plan still opens; its source left the library
+                st.caption(f"\u3000:orange[:material/history: {t('source_retired')}：{md(in_language(retired[citation.chunk_id]))}]")
+
+
+def in_language(text: str) -> str:
+    """A core message written "中文 / English": the half in the page's language."""
+    zh, _, en = text.partition(" / ")
+    return en if en and st.session_state.get("language", "zh") == "en" else zh
 
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

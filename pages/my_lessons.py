@@ -52,4 +52,8 @@ with st.expander(t("export_several")):
             mime=DOCX_MIME,
         )
 
-render_plan(plan, author="" if owners[chosen].owner_id == user.id else owners[chosen].owner_name)
+render_plan(
+    plan,
+    author="" if owners[chosen].owner_id == user.id else owners[chosen].owner_name,
+    retired=studio.retired_citations(user, plan),
+)

@@ -217,7 +217,7 @@ with content:
             st.rerun()
         except StudioError as error:
             show_error(error)
-    render_plan(plan, author="" if can_edit else draft.owner_name)
+    render_plan(plan, author="" if can_edit else draft.owner_name, retired=studio.retired_citations(user, plan))
 
 
 def refine_controls() -> None:
