@@ -8,7 +8,7 @@
 lesson plan's 《指南》 lines), then a new version. `Pipeline.refine` is a refinement job's work: a
 model edit of a saved lesson plan, proposed for the teacher to review (saved on accept).
 
-A resource type (教案, 家长信, …) supplies each step's part as a `ResourceType`; the pipeline knows
+A resource type (教案 and every other registered type) supplies each step's part as a `ResourceType`; the pipeline knows
 none of them by name. The job runner (lesson_studio.jobs) only runs this work in its workers, and
 the Studio only wires the parts together.
 """
@@ -49,7 +49,7 @@ class Writer(Protocol):
 class ResourceType:
     """What one kind of teaching resource brings to the pipeline: its schema and a part per step."""
 
-    kind: str  # drafts.resource_type and lesson_requests.resource_type: "lesson_plan", "parent_letter"
+    kind: str  # drafts.resource_type and lesson_requests.resource_type, e.g. "lesson_plan"
     label: str  # "教案 / lesson plan", for messages
     request_model: type[BaseModel]  # what the teacher asks for
     document_model: type[BaseModel]  # the schema of a saved version
@@ -60,6 +60,9 @@ class ResourceType:
     apply_rules: Callable[[Any, Any], Any]  # (document, scaffold) -> document: code has the last word
     validate: Callable[[Any, Any], tuple[Any, Any]]  # (writer, document) -> (document, report): content checks
     export_docx: Callable[[Any, Any], bytes]  # (document, export.Cover) -> .docx, the built-in layout
+    # The request form's fields as a teacher reads them ("班级 / class"), for messages naming a bad field.
+    field_labels: dict[str, str] = field(default_factory=dict)
+    grounded: bool = True  # whether the library's passages are retrieved for it
     # Rules that need the library: (document, 《指南》 catalogue or None) -> document.
     align: Callable[[Any, Any], Any] | None = None
     # A continued generation: (kept sections, scaffold) -> the passages they were written from
@@ -135,7 +138,7 @@ class Pipeline:
             resource,
             request,
             backend=job.backend,
-            retrieve=self.grounding.retriever(user),
+            retrieve=self.grounding.retriever(user) if resource.grounded else None,
             on_progress=job.on_progress,
             on_section=job.on_section,
             cancel=job.cancel,

@@ -9,9 +9,9 @@ export. The Studio only wires: it hands the job runner the pipeline's work, neve
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from lesson_studio.accounts import Account, Accounts, SignedIn
 from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
@@ -139,6 +139,39 @@ class Studio:
             work=self.pipeline.generation(resource, request),
             resource_type=resource.kind,
         )
+
+    @staticmethod
+    def resource_request_from_form(kind: str, fields: dict[str, object]) -> BaseModel:
+        """Any resource type's form as its request: text trimmed, a list field given as one line
+        ("旧报纸、纸盒") split; a bad field is an InvalidInput naming it in Chinese and English."""
+        resource = resource_type(kind)
+        values = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+        for name, info in resource.request_model.model_fields.items():
+            if isinstance(values.get(name), str) and get_origin(info.annotation) is list:
+                values[name] = split_materials(values[name])  # type: ignore[arg-type]
+        try:
+            return resource.request_model.model_validate(values)
+        except ValidationError as error:
+            problem = error.errors()[0]
+            field = str(problem["loc"][0]) if problem["loc"] else "request"
+            zh, _, en = resource.field_labels.get(field, field).partition(" / ")
+            raise InvalidInput(f"请检查“{zh}”：{problem['msg']} / Please check '{en or field}': {problem['msg']}") from error
+
+    def documents(self, user: User, kind: str) -> list[DraftSummary]:
+        """The user's drafts of one resource type (a lead's or admin's view: everyone's), newest first."""
+        return self.store.list_drafts(user, resource_type=resource_type(kind).kind)
+
+    def open_document(self, user: User, version_id: int) -> tuple[VersionInfo, str, BaseModel]:
+        """Any resource type's saved version: (version, kind, document)."""
+        version, kind, content_json = self.store.get_document(user, version_id)
+        return version, kind, resource_type(kind).document_model.model_validate_json(content_json)
+
+    def export_document_docx(self, user: User, version_id: int, *, cover: Cover | None = None) -> bytes:
+        """Any resource type's version as .docx, in its built-in layout."""
+        from lesson_studio.export import Cover
+
+        _, kind, document = self.open_document(user, version_id)
+        return resource_type(kind).export_docx(document, cover or Cover(teacher=user.display_name))
 
     def retry_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
         """A failed, cancelled or interrupted job's request, generated again (the request was kept)."""

@@ -45,6 +45,15 @@ SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
         "home": "和家人一起找找家里的帽子，说说它为什么戴得住",
         "observation_points": ["幼儿想出的点子数量和种类", "幼儿遇到困难时是否坚持尝试"],
     },
+    # 家长信 (resource_types.parent_letter.schema.LetterDraft)
+    frozenset({"title", "what_and_why", "child_part", "family_task", "safety_and_time", "thanks"}): {
+        "title": "请和孩子一起想办法",
+        "what_and_why": "这几周孩子们在想办法给小熊做一顶戴得住的帽子。孩子们自己动手试、试了再改，学着不怕困难。",
+        "child_part": "孩子们用旧报纸和毛线做帽子，试戴以后再想办法让帽子更稳。",
+        "family_task": "请和孩子一起找找家里的帽子，说说它为什么戴得住，再听听孩子的好办法。",
+        "safety_and_time": "请在周五前把收集的材料交给老师，剪刀等工具请家长保管。",
+        "thanks": "谢谢您对班级活动的支持！",
+    },
 }
 
 

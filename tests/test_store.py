@@ -65,3 +65,23 @@ def test_jobs_of_a_gone_process_fail_and_keep_the_request(settings, store, teach
     assert failed == 1
     assert store.get_job(teacher, job.id).status == "failed"
     assert store.get_request(teacher, request_id) == hat_request
+
+
+def test_requests_saved_before_012_read_as_lesson_plan_requests(settings, hat_request):
+    """A database from before requests named their resource type (and before drafts were indexed by it)."""
+    if not settings.db_url.startswith("sqlite"):
+        pytest.skip("the columns are dropped with SQLite's ALTER TABLE")
+    from sqlalchemy import text
+
+    store = Store(settings.db_url)
+    teacher = store.ensure_user("wang")
+    request_id = store.save_request(teacher, hat_request, "old")
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_drafts_owner_type"))
+        conn.execute(text("ALTER TABLE lesson_requests DROP COLUMN resource_type"))
+        conn.execute(text("DELETE FROM schema_migrations WHERE name IN ('012_request_resource_type', '013_drafts_by_type')"))
+    upgraded = Store(settings.db_url)
+    assert upgraded.request_of(teacher, request_id)[0] == "lesson_plan"
+    assert upgraded.get_request(teacher, request_id) == hat_request
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'ix_drafts_owner_type'")).first()

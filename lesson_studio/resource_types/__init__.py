@@ -13,7 +13,10 @@ from lesson_studio.errors import InvalidInput
 from lesson_studio.pipeline import ResourceType
 
 # "module:NAME" of each type, loaded on first use (a type's module imports the pipeline).
-REGISTERED = ("lesson_studio.resource_types.lesson_plan:LESSON_PLAN",)
+REGISTERED = (
+    "lesson_studio.resource_types.lesson_plan:LESSON_PLAN",
+    "lesson_studio.resource_types.parent_letter:PARENT_LETTER",
+)
 
 
 @cache

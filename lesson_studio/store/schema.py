@@ -66,7 +66,7 @@ lesson_requests = Table(
     Column("idempotency_key", String(64), nullable=False, unique=True),
     Column("request_json", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # Added by 012_request_resource_type: what the request asks for (lesson_plan, parent_letter, …),
+    # Added by 012_request_resource_type: what the request asks for (lesson_plan or another registered type),
     # so its JSON is read as that type's request; the draft it makes carries the same type.
     Column("resource_type", String(32), nullable=False, default="lesson_plan"),
 )
@@ -81,7 +81,7 @@ drafts = Table(
     Column("head_version_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    # Added by 013_drafts_by_type: each list (我的教案, 家长信, …) is one owner's drafts of one type.
+    # Added by 013_drafts_by_type: each list (我的教案, and one per resource type) is one owner's drafts of one type.
     Index("ix_drafts_owner_type", "owner_id", "resource_type"),
 )
 versions = Table(
