@@ -53,8 +53,9 @@ if asked:
                 {
                     t("hit_col_rank"): list(range(1, len(ranked) + 1)),
                     t("hit_col_score"): [round(r.score, 4) for r in ranked],
-                    t("hit_col_dense"): [r.dense_rank for r in ranked],
-                    t("hit_col_keyword"): [r.keyword_rank for r in ranked],
+                    # "—": that side did not find the passage among its candidates.
+                    t("hit_col_dense"): [str(r.dense_rank or "—") for r in ranked],
+                    t("hit_col_keyword"): [str(r.keyword_rank or "—") for r in ranked],
                     t("hit_col_document"): [r.hit.citation.document_title for r in ranked],
                     t("hit_col_heading"): [r.hit.citation.heading for r in ranked],
                     t("hit_col_text"): [r.hit.text for r in ranked],

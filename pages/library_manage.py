@@ -16,6 +16,7 @@ from lesson_studio.library.curation import DOCUMENT_STATES, filter_documents
 from lesson_studio.library.tags import AGE_BANDS, CPS_STAGES, DOMAINS
 from studio_ui import ensure_library, get_studio, in_language, md, require_user, show_error, t, value_label
 
+WORKING = ("queued", "checking", "parsing", "indexing")  # upload item states before a file lands
 KEEP, REMOVE = "__keep__", "__remove__"  # bulk edit: leave a tag as it is, or take it off
 CHOICES = {"age_band": AGE_BANDS, "domain": DOMAINS, "cps_stage": CPS_STAGES}
 RESOURCE_TYPES = ["教案", "活动案例", "方法卡", "精品教案", "指南"]
@@ -83,6 +84,12 @@ def upload_progress() -> None:
     for batch in batches:
         with st.container(border=True):
             show_batch(batch)
+    # A file that has landed (or was refused) since the last look: the whole page reads the library
+    # again, so the list and the document view show it without a click.
+    landed = sum(item.state not in WORKING for batch in batches for item in batch.items)
+    if st.session_state.setdefault("lib_landed", landed) != landed:
+        st.session_state["lib_landed"] = landed
+        st.rerun()
 
 
 upload_tab, list_tab, document_tab = st.tabs([t("lib_tab_upload"), t("lib_tab_list"), t("lib_tab_document")])

@@ -210,3 +210,86 @@ def test_untrusted_text_never_makes_the_browser_leave_127_0_0_1(tmp_path, browse
     assert any(urlparse(url).hostname == "127.0.0.1" for url in requests)  # the recorder saw the app itself
     if os.environ.get("LESSON_STUDIO_SCREENSHOTS") is None:
         shutil.rmtree(shots, ignore_errors=True)
+
+
+# --- the lead's walk: upload -> hit test -> approve ----------------------------------------------
+
+SCREENSHOTS_DIR = ROOT / "docs" / "screenshots"
+LEAD_FILES = {
+    "纸桥承重.md": "<!-- tags: resource_type=活动案例 -->\n# 纸桥承重\n\n## 玩法\n\n孩子们用一张纸搭桥，往桥上一枚一枚地放硬币，"
+    "看看纸桥能承受多少硬币。\n\n## 想办法\n\n把纸折一折、卷一卷，试试哪种形状的纸桥更结实。\n",
+    "观察蚂蚁.md": "# 观察蚂蚁\n\n在户外找到蚂蚁的家，用放大镜观察蚂蚁怎样搬运食物，并画下来。\n",
+}
+
+
+def _seed_review(data_dir: Path) -> None:
+    """An admin, a lead and a teacher whose plan waits for review."""
+    studio = Studio(Settings(data_dir=data_dir, starter_library=False))
+    admin = studio.accounts.create_first_admin("boss", PASSWORD, display_name="张园长")
+    teacher = studio.accounts.add_user(admin, "wang", password=PASSWORD, display_name="王老师", must_change_password=False)
+    studio.accounts.add_user(admin, "zhao", role="lead", password=PASSWORD, display_name="赵组长", must_change_password=False)
+    version = studio.store.save_version(teacher, sample_plan())
+    studio.reviews.submit(teacher, version.draft_id, version.id)
+
+
+def _shot(page, shots: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot in the test's folder, and a small copy (64 colours) in docs/screenshots for the README."""
+    from PIL import Image  # Streamlit's own dependency
+
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")  # the script run has finished
+    path = shots / name
+    page.screenshot(path=str(path), full_page=False)
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=64).save(SCREENSHOTS_DIR / name, optimize=True)
+
+
+def test_a_lead_uploads_tests_retrieval_and_approves_a_plan(tmp_path, browser_page, shots):
+    page, requests = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    data_dir = tmp_path / "data"
+    _seed_review(data_dir)
+    files = tmp_path / "files"
+    files.mkdir()
+    for name, text in LEAD_FILES.items():
+        (files / name).write_text(text, encoding="utf-8")
+    (files / "旧教案.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    for url in _serve(data_dir):
+        _sign_in(page, url, "zhao")
+        _open(page, "资源库管理")
+        page.locator("input[type=file]").set_input_files([str(path) for path in sorted(files.iterdir())])
+        page.get_by_text("观察蚂蚁.md", exact=False).first.wait_for()  # the uploader lists the chosen files
+        page.get_by_label("领域 domain").first.click()
+        page.get_by_role("option", name="科学").click()
+        page.get_by_role("button", name="上传并导入").click()
+        # Refused with the reason; the others reach dense vectors while the page stays usable.
+        page.get_by_text("请在 Word 或 WPS 中").first.wait_for()
+        page.get_by_text("纸桥承重.md · 完成").wait_for(timeout=180_000)
+        page.get_by_text("观察蚂蚁.md · 完成").wait_for(timeout=180_000)
+        _shot(page, shots, "lead-1-upload.png")
+        page.get_by_role("tab", name="资料列表").click()
+        page.get_by_text("显示 2 份，共 2 份").wait_for()
+        _shot(page, shots, "lead-2-list.png")
+        page.get_by_role("tab", name="资料详情").click()
+        page.get_by_label("资料", exact=True).click()
+        page.get_by_role("option", name="纸桥承重（纸桥承重.md · 可检索）").click()
+        page.get_by_text("分段（2 段）").wait_for()
+        page.wait_for_timeout(500)
+        _shot(page, shots, "lead-3-document.png")
+
+        _open(page, "检索测试")
+        page.get_by_label("检索问题").fill("纸桥能承受多少硬币")
+        page.get_by_role("button", name="检索", exact=True).click()
+        page.get_by_text("这个问题应该找到的资料").wait_for()
+        page.get_by_role("button", name="保存问题和期望的资料").click()
+        page.get_by_text("已保存：以后每次打开本页都会重新检验").wait_for()
+        page.get_by_text("1 / 1").wait_for()  # the saved question finds its passage in the top 5
+        _shot(page, shots, "lead-4-hit-test.png")
+
+        _open(page, "教案审核")
+        page.get_by_text("大班科学：给小鸭搭座桥").first.wait_for()
+        _shot(page, shots, "lead-5-review.png")
+        page.get_by_role("button", name="通过并收入资源库").click()
+        page.get_by_text("已收入资源库（精品教案）").wait_for(timeout=120_000)
+        _shot(page, shots, "lead-6-approved.png")
+    assert _outside(requests) == []
