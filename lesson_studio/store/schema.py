@@ -493,10 +493,16 @@ def _m011_hit_tests(conn: Connection) -> None:
 @migration("012_request_resource_type")
 def _m012_request_resource_type(conn: Connection) -> None:
     """Requests name their resource type; every request made before is a lesson plan's."""
-    _add_missing_columns(conn, lesson_requests, ["resource_type"])
+    if inspect(conn).has_table(lesson_requests.name):  # a database made before 001's tables (tests' old ones)
+        _add_missing_columns(conn, lesson_requests, ["resource_type"])
 
 
 @migration("013_drafts_by_type")
 def _m013_drafts_by_type(conn: Connection) -> None:
     """An index for listing one owner's drafts of one type."""
-    next(index for index in drafts.indexes if index.name == "ix_drafts_owner_type").create(conn, checkfirst=True)
+    inspector = inspect(conn)
+    columns = (
+        {column["name"] for column in inspector.get_columns(drafts.name)} if inspector.has_table(drafts.name) else set()
+    )
+    if {"owner_id", "resource_type"} <= columns:  # a test's old database may lack them
+        next(index for index in drafts.indexes if index.name == "ix_drafts_owner_type").create(conn, checkfirst=True)
