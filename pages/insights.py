@@ -68,10 +68,11 @@ with coverage_tab:
     if thin:
         st.markdown(f"**{t('insights_to_add')}**")
         for cell in thin:
-            st.markdown(
-                f"- {md(cell.domain)} · {md(cell.age_band)}：{cell.documents} 份资料 — "
-                f"`python -m lesson_studio library ingest 文件 --tag domain={cell.domain} --tag age_band={cell.age_band}`"
-            )
+            left, right = st.columns([4, 1])
+            left.markdown(f"- {md(cell.domain)} · {md(cell.age_band)}：{cell.documents} 份资料")
+            # 资源库管理's upload form starts with this cell's tags (read from the query string).
+            if right.button(t("insights_upload"), key=f"upload_{cell.domain}_{cell.age_band}"):
+                st.switch_page("pages/library_manage.py", query_params={"domain": cell.domain, "age_band": cell.age_band})
     st.markdown(f"**{t('insights_stages')}**")
     st.dataframe(pd.DataFrame({"CPS": list(stages), "资料数": list(stages.values())}), hide_index=True)
     st.download_button(t("insights_csv"), coverage_csv(cells), file_name="资源覆盖情况.csv", mime="text/csv", key="coverage_csv")

@@ -73,9 +73,8 @@ def show_batch(batch) -> None:  # type: ignore[no-untyped-def]
                 st.warning(md(in_language(item.message)))
 
 
-@st.fragment(run_every=2)
 def upload_progress() -> None:
-    """Re-read from the store every 2 s: vectors fill in the background and the page never waits."""
+    """The newest batches, read from the store (so a reload or another lead sees the same)."""
     try:
         batches = library.uploads.batches(user, limit=3)
     except StudioError as error:
@@ -84,11 +83,12 @@ def upload_progress() -> None:
     for batch in batches:
         with st.container(border=True):
             show_batch(batch)
-    # A file that has landed (or was refused) since the last look: the whole page reads the library
-    # again, so the list and the document view show it without a click.
-    landed = sum(item.state not in WORKING for batch in batches for item in batch.items)
-    if st.session_state.setdefault("lib_landed", landed) != landed:
-        st.session_state["lib_landed"] = landed
+    # A file that landed (or was refused) or a batch that finished since the last look: the whole
+    # page reads the library again, so the list and the document view show it without a click,
+    # and the polling below stops once nothing is left to watch.
+    seen = (sum(item.state not in WORKING for batch in batches for item in batch.items), any(b.running for b in batches))
+    if st.session_state.setdefault("lib_upload_seen", seen) != seen:
+        st.session_state["lib_upload_seen"] = seen
         st.rerun()
 
 
@@ -127,7 +127,13 @@ with upload_tab:
             st.rerun()  # the list and the document view read the library again (the files may be in)
         except StudioError as error:
             show_error(error)
-    upload_progress()
+    vectors = library.progress(user)
+    if vectors.error:  # keyword search works regardless; the admin fixes the embeddings service
+        st.warning(md(t("lib_vectors_error", error=vectors.error)))
+    # While a batch is being worked on, its panel re-reads the store every 2 s on its own: vectors
+    # fill in the background and the page never waits for them.
+    watching = any(batch.running for batch in library.uploads.batches(user, limit=3))
+    st.fragment(run_every=2 if watching else None)(upload_progress)()
 
 with list_tab:
     left, middle, right = st.columns([2, 2, 1])

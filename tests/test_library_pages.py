@@ -149,3 +149,21 @@ def test_a_teacher_opening_the_lead_pages_is_refused_by_the_core(studio, name):
     assert not at.exception
     assert any("只有教研组长" in e.value for e in at.error)
     assert not at.dataframe and not at.get("file_uploader")
+
+
+def test_the_upload_form_starts_with_the_cell_a_coverage_gap_links_from(studio, lead):
+    at = AppTest.from_file(str(ROOT / "pages" / "library_manage.py"), default_timeout=120)
+    sign_in_session(at, lead)
+    at.query_params["domain"] = "艺术"  # 资源使用与缺口's 上传资料 button for a 待补充 cell
+    at.query_params["age_band"] = "小班"
+    at.run()
+    assert (at.selectbox(key="up_domain").value, at.selectbox(key="up_age_band").value) == ("艺术", "小班")
+
+
+def test_a_coverage_gap_opens_the_upload_form_for_its_cell(studio, lead):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    sign_in_session(at, lead).run()
+    at.switch_page("pages/insights.py").run()
+    at.button(key="upload_健康_小班").click().run()  # an empty library: every cell is 待补充
+    assert not at.exception, at.exception
+    assert (at.selectbox(key="up_domain").value, at.selectbox(key="up_age_band").value) == ("健康", "小班")
