@@ -12,6 +12,7 @@ import hashlib
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -86,6 +87,9 @@ class Uploads:
         self.folder = library.settings.data_dir / "uploads"
         self._running: set[int] = set()
         self._lock = threading.Lock()
+        # One file at a time across batches: parsing is CPU-bound (a child process per file) and two
+        # uploads of one file name at once would race for the document's next version number.
+        self._ingest_lock = threading.Lock()
 
     def submit(
         self, user: User, files: Sequence[tuple[str, bytes]], tags: dict[str, str] | None = None, *, key: str
@@ -164,7 +168,8 @@ class Uploads:
             self.store.upload_item_set(item.id, STATE_OF_STAGE.get(stage, stage))
 
         try:
-            report = self.library.ingest(user, [path], tags, on_stage=on_stage)
+            with self._ingest_lock:
+                report = self.library.ingest(user, [path], tags, on_stage=on_stage)
         except Exception as error:  # noqa: BLE001  one file's bug must not stop the batch; logged for the admin
             log.exception("upload of %s failed", path.name)
             self.store.upload_item_set(
@@ -194,7 +199,12 @@ class Uploads:
         with self._lock:
             running = set(self._running)
         older_than = timedelta(seconds=max(600.0, 2 * self.library.config.parse_timeout_s))
-        self.store.upload_items_interrupt(older_than, running)
+        if self.store.upload_items_interrupt(older_than, running) and self.folder.is_dir():
+            # The bytes such a batch left behind: no thread will read them now.
+            cutoff = time.time() - older_than.total_seconds()
+            for folder in self.folder.iterdir():
+                if folder.name.isdigit() and int(folder.name) not in running and folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _batch(record) -> UploadBatch:  # type: ignore[no-untyped-def]
