@@ -7,12 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from lesson_studio.library.curation import HIT_TEST_DEPTH
+from lesson_studio.library.curation import COMMON_RESOURCE_TYPES, HIT_TEST_DEPTH
 from lesson_studio.library.tags import DOMAINS
 from lesson_studio.models import AGE_BANDS
 from studio_ui import ensure_library, get_studio, md, require_user, show_error, t, value_label
-
-RESOURCE_TYPES = ["教案", "活动案例", "方法卡", "精品教案", "指南"]
 
 user = require_user()
 studio = get_studio()
@@ -32,7 +30,7 @@ with st.form("hit_test"):
     left, middle, right = st.columns(3)
     age_band = left.selectbox(t("age_band"), ["", *AGE_BANDS], format_func=lambda v: value_label(v) if v else "—", key="hit_age_band")
     domain = middle.selectbox(t("domain"), ["", *DOMAINS], format_func=lambda v: value_label(v) if v else "—", key="hit_domain")
-    resource_type = right.selectbox(t("tag_resource_type"), ["", *RESOURCE_TYPES], format_func=lambda v: v or "—", key="hit_resource_type")
+    resource_type = right.selectbox(t("tag_resource_type"), ["", *COMMON_RESOURCE_TYPES], format_func=lambda v: v or "—", key="hit_resource_type")
     if st.form_submit_button(t("hit_run"), type="primary"):
         st.session_state["hit_asked"] = (question, age_band, domain, resource_type)
 

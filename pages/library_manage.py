@@ -12,14 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from lesson_studio.library.curation import DOCUMENT_STATES, filter_documents
+from lesson_studio.library.curation import COMMON_RESOURCE_TYPES, DOCUMENT_STATES, filter_documents
 from lesson_studio.library.tags import AGE_BANDS, CPS_STAGES, DOMAINS
 from studio_ui import ensure_library, get_studio, in_language, md, require_user, show_error, t, value_label
 
-WORKING = ("queued", "checking", "parsing", "indexing")  # upload item states before a file lands
 KEEP, REMOVE = "__keep__", "__remove__"  # bulk edit: leave a tag as it is, or take it off
 CHOICES = {"age_band": AGE_BANDS, "domain": DOMAINS, "cps_stage": CPS_STAGES}
-RESOURCE_TYPES = ["教案", "活动案例", "方法卡", "精品教案", "指南"]
 
 user = require_user()
 studio = get_studio()
@@ -86,7 +84,7 @@ def upload_progress() -> None:
     # A file that landed (or was refused) or a batch that finished since the last look: the whole
     # page reads the library again, so the list and the document view show it without a click,
     # and the polling below stops once nothing is left to watch.
-    seen = (sum(item.state not in WORKING for batch in batches for item in batch.items), any(b.running for b in batches))
+    seen = (sum(item.landed for batch in batches for item in batch.items), any(b.running for b in batches))
     if st.session_state.setdefault("lib_upload_seen", seen) != seen:
         st.session_state["lib_upload_seen"] = seen
         st.rerun()
@@ -111,7 +109,7 @@ with upload_tab:
                 key=f"up_{key}",
             )
         tags["resource_type"] = columns[3].selectbox(
-            t("tag_resource_type"), ["", *RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="up_resource_type"
+            t("tag_resource_type"), ["", *COMMON_RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="up_resource_type"
         )
         submitted = st.form_submit_button(t("lib_upload"), type="primary")
     if submitted:
@@ -185,7 +183,7 @@ with list_tab:
             for column, key in zip(columns, ("age_band", "domain", "cps_stage"), strict=False)
         }
         changes["resource_type"] = columns[3].selectbox(
-            t("tag_resource_type"), [KEEP, REMOVE, *RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="lib_bulk_resource_type"
+            t("tag_resource_type"), [KEEP, REMOVE, *COMMON_RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="lib_bulk_resource_type"
         )
         if st.button(t("lib_bulk_apply"), type="primary", key="lib_bulk_apply"):
             edit = {key: "" if value == REMOVE else value for key, value in changes.items() if value != KEEP}

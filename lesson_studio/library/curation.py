@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 TAG_KEYS = tuple(ALLOWED)  # age_band, domain, cps_stage, resource_type
 DOCUMENT_STATES = ("active", "disabled", "pending", "failed")
 HIT_TEST_DEPTH = 5  # a saved question passes when its passage is in the top 5
+# Offered in the pages' resource-type fields (any other short text is allowed too).
+COMMON_RESOURCE_TYPES = ("教案", "活动案例", "方法卡", "精品教案", "指南")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from lesson_studio import access
 from lesson_studio.errors import InvalidInput, NotFound
 from lesson_studio.library.tags import check_tags
 from lesson_studio.models import User
-from lesson_studio.store.curation import UploadItemRecord
+from lesson_studio.store.curation import UPLOAD_WORKING_STATES, UploadItemRecord
 
 if TYPE_CHECKING:
     from lesson_studio.library.index import Library
@@ -52,6 +52,11 @@ class UploadItem:
     @property
     def finished(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def landed(self) -> bool:
+        """Past writing: in the library (keyword-searchable), or refused, or nothing to write."""
+        return self.state not in UPLOAD_WORKING_STATES
 
     @property
     def fraction(self) -> float:
