@@ -30,6 +30,8 @@ if st.sidebar.button(t("sign_out")):
 
 pages = [st.Page(path, title=t(title_key), icon=icon, default=index == 0) for index, (path, title_key, icon) in enumerate(pages_for(user))]
 try:
-    st.navigation(pages).run()
+    # expanded: an admin has more than twelve pages, and Streamlit would otherwise fold the last
+    # ones (账号与角色 …) behind "View more".
+    st.navigation(pages, expanded=True).run()
 except StudioError as error:  # a page that missed one: the message, never a traceback
     show_error(error)
