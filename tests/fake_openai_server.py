@@ -25,6 +25,7 @@ Only ever binds 127.0.0.1; every wait is bounded and ends when the server stops.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import socket
@@ -101,6 +102,9 @@ class Received:
     fault: str
 
 
+_STRING_OFFSETS = itertools.count()
+
+
 def instance_for(schema: dict[str, Any]) -> Any:
     """The smallest value that satisfies a JSON schema of the kind strict_schema produces."""
     if "anyOf" in schema:
@@ -121,8 +125,10 @@ def instance_for(schema: dict[str, Any]) -> Any:
         if alternatives:  # a pattern like ^(教师|幼儿)$: the first alternative
             return alternatives.group(1).split("|")[0]
         low, high = schema.get("minLength", 0), schema.get("maxLength", 12)
-        # no character a line may not end on (的, 和, 、…): the content checks would call it cut off
-        return ("小熊戴帽子" * 10)[: max(low, min(high, 5))]
+        # No character a line may not end on (的, 和, 、…): the content checks would call it cut off;
+        # and each string starts elsewhere, so a list is not one sentence repeated (a defect too).
+        start = next(_STRING_OFFSETS) % 5
+        return ("小熊戴帽子" * 12)[start : start + max(low, min(high, 5))]
     if kind == "integer":
         return int(schema.get("minimum", 1))
     if kind == "number":

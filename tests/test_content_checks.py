@@ -14,6 +14,7 @@ from lesson_studio.authoring.content_checks import (
     tidy,
     validate_plan,
 )
+from lesson_studio.authoring.rubric import RubricContext, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
 from lesson_studio.models import LessonPlan, LessonRequest, MaterialItem
 
@@ -227,6 +228,9 @@ def test_a_label_repeated_inside_its_field_is_stripped(name, written, kept):
         ("children", "幼儿用纸杯接住乒乓球，再用吸管和", "幼儿用纸杯接住乒乓球。"),
         ("design_intent", "孩子们想帮小熊做帽子，可是“怎样才能", "孩子们想帮小熊做帽子。"),
         ("children", "幼儿用“", ""),  # nothing whole to keep: the section is asked for again
+        # bench r01 / r03: whole sentences, then words that stop without one
+        ("children", "幼儿可以讨论并选择最合适的办法。教师可以鼓励他们", "幼儿可以讨论并选择最合适的办法。"),
+        ("home", "和孩子一起搭一座小桥，看看能放几块积木。观察要点4：他们", "和孩子一起搭一座小桥，看看能放几块积木。"),
     ],
 )
 def test_a_line_cut_mid_sentence_is_cut_back_to_its_last_full_sentence(name, written, kept):
@@ -239,6 +243,7 @@ def test_a_line_cut_mid_sentence_is_cut_back_to_its_last_full_sentence(name, wri
         "教师记录每个点子，不评判",  # complete without a full stop
         "幼儿按自己的想法折、卷、团、撕，用胶带固定，给小熊试戴。",
         '想办法的约定：不说"不行"；点子越多越好。',
+        "幼儿动手试。4个点子: 折、卷、团、撕",  # bench r02: a list after a colon is whole
     ],
 )
 def test_a_whole_line_is_not_cut(line):
@@ -390,7 +395,8 @@ def with_overview_and_closing(**changes) -> LessonPlan:
         for o in plan.objectives
     ]
     extension = plan.extension.model_copy(update={k: v for k, v in changes.items() if k in ("area", "home")})
-    return plan.model_copy(update={"objectives": objectives, "extension": extension})
+    intent = changes.get("design_intent", plan.design_intent)
+    return plan.model_copy(update={"objectives": objectives, "extension": extension, "design_intent": intent})
 
 
 @pytest.mark.parametrize(
@@ -399,6 +405,19 @@ def with_overview_and_closing(**changes) -> LessonPlan:
         (CANDLE, "objective", "能尝试用打火机、酒精灯等明火点燃蜡烛", "overview"),  # bench r03
         (CANDLE, "area", "科学区：投放蜡烛、打火机和点燃，幼儿尝试让蜡烛熄灭。", "closing"),  # bench r03
         (KNIFE, "home", "引导幼儿尝试用小刀切水果，做一个水果拼盘。", "closing"),  # bench r04
+        (CANDLE, "area", "区域：幼儿尝试让蜡烛熄灭。", "closing"),  # bench r03, after its repair
+        (
+            CANDLE,
+            "home",
+            "与孩子一起搭一座积木小桥，并在上面放置蜡烛进行实验。",
+            "closing",
+        ),  # r03: the actor named once
+        (
+            CANDLE,
+            "design_intent",
+            "通过这次活动，让幼儿学会用打火机点燃蜡烛，并尝试找出熄灭它的办法。",
+            "overview",
+        ),  # r03
     ],
 )
 def test_objectives_and_the_extension_never_have_children_handle_it_either(request_, field, text, section):
@@ -407,6 +426,40 @@ def test_objectives_and_the_extension_never_have_children_handle_it_either(reque
     assert section in [d.section for d in check_plan(plan, known) if d.kind == "unsafe"]
     repaired, _ = validate_plan(plan, known, rewrite=lambda current, section, fix: current)
     assert "unsafe" not in kinds(repaired, known)
+
+
+def test_a_clause_taken_out_leaves_no_dangling_conjunction():
+    plan = with_overview_and_closing(
+        design_intent="通过这次活动，让幼儿学会用打火机点燃蜡烛，并尝试找出让它熄灭的办法。"
+    )
+    repaired, _ = validate_plan(plan, facts(CANDLE), rewrite=lambda current, section, fix: current)
+    assert repaired.design_intent == "通过这次活动，尝试找出让它熄灭的办法。"
+
+
+def test_a_teacher_clause_is_the_teachers_act_even_when_children_are_in_the_sentence():
+    plan = plan_with_step({"teacher": "教师点燃蜡烛，幼儿站在远处看火苗怎样跳动。"})
+    assert "unsafe" not in kinds(plan, facts(CANDLE))
+
+
+def test_two_objectives_in_one_sentence_are_flagged_and_code_gives_each_its_own():
+    plan = sample_plan()
+    same = plan.objectives[0].text
+    plan = plan.model_copy(update={"objectives": [o.model_copy(update={"text": same}) for o in plan.objectives]})
+    known = facts(BRIDGE)
+    assert "repeated_objective" in kinds(plan, known)
+    repaired, _ = validate_plan(plan, known, rewrite=lambda current, section, fix: current)
+    assert len({o.text for o in repaired.objectives}) == 3 and "repeated_objective" not in kinds(repaired, known)
+    (objectives,) = [r for r in evaluate(plan, RubricContext(request=BRIDGE)).results if r.key == "objectives"]
+    assert objectives.status == "fail" and "同一句话" in objectives.message  # the rubric sees it too
+
+
+def test_an_unsafe_step_repaired_twice_says_the_rule_once_and_drops_what_is_still_unsafe():
+    plan = plan_with_step({"children": "幼儿画出水果拼盘的样子，比如用小刀切出来的水果、用橡皮泥捏成的水果等。"})
+    known = facts(KNIFE)
+    once, _ = validate_plan(plan, known, rewrite=lambda current, section, fix: current)
+    twice, _ = validate_plan(once, known, rewrite=lambda current, section, fix: current)
+    step = twice.steps[3]
+    assert step.teacher.count("由教师操作") == 1 and "用小刀切出来" not in step.children
 
 
 def test_an_unsafe_step_the_model_cannot_fix_becomes_the_teacher_operating():

@@ -54,6 +54,7 @@ DEFECT_KINDS: dict[str, str] = {
     "material_unlisted": "物质准备里有教师没有列出的材料",
     "quantity_missing": "材料没有数量",
     "unsafe": "幼儿接触了只能由教师操作的危险材料",
+    "repeated_objective": "两条活动目标写成了同一句话",
 }
 # Fixed by code as soon as they are found: exact, and cheaper than asking the model again.
 CODE_REPAIRED = {"doubled_label", "cut_off", "material_missing", "material_unlisted", "quantity_missing"}
@@ -400,6 +401,26 @@ def _source_grams(source: str) -> frozenset[str]:
 
 
 @check
+def repeated_objectives(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    """Two objectives in one sentence (bench r03: 认知 and 能力 both "能在安全距离外观看…")."""
+    seen: dict[str, int] = {}
+    defects = []
+    for i, objective in enumerate(plan.objectives):
+        key = _plain(objective.text)
+        if key and key in seen:
+            defects.append(
+                Defect(
+                    "repeated_objective",
+                    "overview",
+                    f"objective:{i}",
+                    f"{objective.dimension}目标和第{seen[key] + 1}条目标是同一句话：\u201c{objective.text[:20]}\u201d。",
+                )
+            )
+        seen.setdefault(key, i)
+    return defects
+
+
+@check
 def borrowed_words(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     if not facts.foreign and not facts.other_activities:
         return []
@@ -587,8 +608,23 @@ def is_cut(name: str, text: str) -> bool:
     if kind == "title":
         return bool(_DANGLING.search(text) or _TITLE_DANGLING.search(text))
     if kind in SENTENCE_FIELDS or kind == "question":
-        return bool(_DANGLING.search(text))
+        return bool(_DANGLING.search(text)) or _stops_after_a_full_sentence(text)
     return False
+
+
+def _stops_after_a_full_sentence(text: str) -> bool:
+    """Whole sentences, then words that stop without one ("…选择最合适的办法。教师可以鼓励他们",
+    "…；观察要点4：他们", bench r01 and r03): the model ran out of room mid-sentence."""
+    body, _, last = text.rstrip().rpartition("。") if "。" in text else text.rstrip().rpartition("；")
+    if not body or not last or not re.search(r"[\u4e00-\u9fff]$", last) or len(_plain(last)) < 2:
+        return False
+    # A list after a colon ("4个点子: 折、卷、团、撕") is whole; a pronoun or an adverb at the end is not.
+    return bool(_UNFINISHED_END.search(last)) or not re.search(r"[：:、，,]", last)
+
+
+_UNFINISHED_END = re.compile(
+    r"(他们|她们|它们|我们|你们|大家|可以|能够|应该|正在|不断|继续|在试|一起|会|要|在|被|给|对|向|从|用|再)$"
+)
 
 
 def cut_back(name: str, text: str) -> str:
@@ -796,8 +832,13 @@ _HANDLING = (
     "含",
     "塞",
     "吹灭",
+    "熄灭",
+    "点燃",
+    "尝试",
+    "试",
 )
 _HANDED_OUT = ("每人", "每组", "人手", "发给", "分发", "分给", "自己拿", "自取", "投放", "提供给")
+_TEACHER_ACTORS = ("教师", "老师", "家长", "大人", "成人")
 _CHILD_ACTORS = ("幼儿", "孩子", "小朋友", "你们", "我们", "大家", "每人", "每组", "各组", "自己", "请你")
 _SPEECH = re.compile(r"[“\"][^”\"]*[”\"]|(说|回答|答)[：:][^。；;\n]*|(说|回答)[^，,。；;\n]*")
 # Sentences in which children only watch, keep away, or say an idea (the safe variant itself).
@@ -859,7 +900,11 @@ def unsafe_sentences(text: str, words: list[str], *, children_field: bool) -> li
                 continue
             handed = any(marker in sentence for marker in _HANDED_OUT)
             handles = any(verb in sentence for verb in _HANDLING)
-            if handed or (handles and (children_field or any(actor in sentence for actor in _CHILD_ACTORS))):
+            # Who acts is often named once for the whole sentence ("和孩子一起搭小桥，并在上面放置
+            # 蜡烛进行实验", bench r03's home task); a clause that names the teacher is the teacher's.
+            by_teacher = any(name in sentence for name in _TEACHER_ACTORS)
+            by_children = children_field or any(actor in whole for actor in _CHILD_ACTORS)
+            if handed or (handles and by_children and not by_teacher):
                 found.append((sentence.strip("，,；;。 "), word))
     return found
 
@@ -868,7 +913,7 @@ def unsafe_sentences(text: str, words: list[str], *, children_field: bool) -> li
 # subject; an area corner is where children play on their own; the teacher's lines and the home
 # task say who acts.
 CHILD_FIELDS = ("objective", "key_point", "difficult_point", "children", "area")
-ACTOR_FIELDS = ("teacher", "home", "question")
+ACTOR_FIELDS = ("teacher", "home", "question", "design_intent")
 
 
 @check
@@ -920,6 +965,8 @@ def tidy(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = N
         if wanted is not None and section not in wanted:
             return text
         text = strip_labels(name, text)
+        if name.split(":")[0] in ("design_intent", "objective", "key_point", "difficult_point"):
+            text = _LEADING_CONJUNCTION.sub("", text.lstrip())  # "并找出…": cut at the start
         if is_cut(name, text):
             text = cut_back(name, text) or text
         return text
@@ -1025,7 +1072,46 @@ def last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFacts) -> L
         plan = tidy(plan, facts, ["preparation"])
     if any(d.kind == "unsafe" and d.section in ("overview", "closing") for d in defects):
         plan = without_unsafe_clauses(plan, facts)
+    if any(d.kind == "repeated_objective" for d in defects):
+        plan = plan.model_copy(update={"objectives": distinct_objectives(plan, facts)})
     return plan
+
+
+def distinct_objectives(plan: LessonPlan, facts: CheckFacts) -> list:  # list[Objective]
+    """Objectives that share one sentence: the one that is already its dimension's line stays (or
+    the first), the others get their dimension's line."""
+    lines = objective_lines(facts)
+    if facts.teacher_only:
+        lines["能力"] = f"能在安全距离外观看教师操作{'、'.join(facts.teacher_only)}，说出自己想到的办法"
+    groups: dict[str, list[int]] = {}
+    for i, objective in enumerate(plan.objectives):
+        groups.setdefault(_plain(objective.text), []).append(i)
+    objectives = list(plan.objectives)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        fitting = [i for i in members if objectives[i].text == lines.get(objectives[i].dimension)]
+        keep = fitting[0] if fitting else members[0]
+        for i in members:
+            if i != keep and objectives[i].dimension in lines:
+                objectives[i] = objectives[i].model_copy(update={"text": lines[objectives[i].dimension]})
+    return objectives
+
+
+def objective_lines(facts: CheckFacts) -> dict[str, str]:
+    """One line per dimension that fits any CPS activity on this problem (and its safety rule)."""
+    topic = facts.scaffold.topic or facts.scaffold.request.topic
+    named = "、".join(facts.teacher_only)
+    return {
+        "认知": f"知道{named}只能由教师操作，能说出它们危险在哪里"
+        if named
+        else f"知道\u201c{topic}\u201d可以有不止一种办法",
+        "能力": f"能围绕\u201c{topic}\u201d想出至少两种办法，并试一试、改一改",
+        "情感": "愿意大胆说出自己的想法，遇到困难坚持再试一次",
+    }
+
+
+_LEADING_CONJUNCTION = re.compile(r"^(并且|并|而且|然后|同时|还|和|及)")
 
 
 def without_unsafe_clauses(plan: LessonPlan, facts: CheckFacts) -> LessonPlan:
@@ -1038,12 +1124,26 @@ def without_unsafe_clauses(plan: LessonPlan, facts: CheckFacts) -> LessonPlan:
         }
         if not risky:
             return text
-        kept = "".join(c for c in re.split(r"(?<=[，,；;。])", text) if c.strip("，,；;。 ") not in risky)
-        return kept.strip("，,；; ") if len(_plain(kept)) >= 6 else instead
+        kept, dropped = "", False
+        for clause in re.split(r"(?<=[，,；;。])", text):
+            if clause.strip("，,；;。 ") in risky:
+                dropped = True
+                continue
+            if dropped:  # "让幼儿学会用打火机点燃蜡烛，并尝试…" without its first clause: not "并尝试…"
+                clause = _LEADING_CONJUNCTION.sub("", clause)
+            kept, dropped = kept + clause, False
+        kept = kept.strip("，,；; ")
+        return kept if len(_plain(kept)) >= 6 else instead
 
     named = "、".join(facts.teacher_only) or "危险材料"
     watch = f"能在安全距离外观看教师操作{named}，说出自己想到的办法"
-    objectives = [o.model_copy(update={"text": safe(o.text, "objective", watch)}) for o in plan.objectives]
+    # One safe objective per dimension: the same sentence twice (bench r03's 认知 and 能力) reads
+    # as a mistake.
+    instead_by_dimension = {**objective_lines(facts), "能力": watch}
+    objectives = [
+        o.model_copy(update={"text": safe(o.text, "objective", instead_by_dimension.get(o.dimension, watch))})
+        for o in plan.objectives
+    ]
     extension = plan.extension.model_copy(
         update={
             "area": safe(
@@ -1057,6 +1157,11 @@ def without_unsafe_clauses(plan: LessonPlan, facts: CheckFacts) -> LessonPlan:
     return plan.model_copy(
         update={
             "objectives": objectives,
+            "design_intent": safe(
+                plan.design_intent,
+                "design_intent",
+                f"从幼儿身边的真实问题出发：{named}由教师操作，幼儿在安全距离外观看、想办法、出主意。",
+            ),
             "key_point": safe(plan.key_point, "key_point", watch),
             "difficult_point": safe(plan.difficult_point, "difficult_point", watch),
             "extension": extension,
@@ -1074,17 +1179,20 @@ def teacher_operates(step, facts: CheckFacts):  # noqa: ANN001, ANN201 - a Proce
     named = [w for w in facts.teacher_only if any(w in f or f in w for f in found_words)] or found_words
     words = "、".join(named) or "危险材料"
 
-    def safe(text: str) -> str:
-        parts = re.split(r"(?<=[。！？!?；;\n])", text)
-        return "".join(
-            p for p in parts if not any(w in p for w in facts.hazard_words) or any(m in p for m in _SAFE_ROLE)
-        )
-
-    teacher = (
+    teacher_lead = (
         f"{words}由教师操作，幼儿站在安全距离以外观看。教师请幼儿出主意：\u201c你想让老师怎样试？\u201d"
-        f"按幼儿的建议一次试一个办法，每试一次请幼儿说说看到了什么。{safe(step.teacher)}"
+        "按幼儿的建议一次试一个办法，每试一次请幼儿说说看到了什么。"
     )
-    children = f"幼儿在安全距离以外观看，说出自己的办法请老师试，比较哪个办法有效。{safe(step.children)}"
+    children_lead = "幼儿在安全距离以外观看，说出自己的办法请老师试，比较哪个办法有效。"
+
+    def safe(text: str, lead: str, children_field: bool) -> str:
+        # Without a lead a repair already put there (it was doubled, bench r04), and without every
+        # sentence the hazard check still finds (a safe word like 画出 elsewhere in it is no excuse).
+        parts = re.split(r"(?<=[。！？!?；;\n])", text.replace(lead, ""))
+        return "".join(p for p in parts if not unsafe_sentences(p, facts.hazard_words, children_field=children_field))
+
+    teacher = teacher_lead + safe(step.teacher, teacher_lead, False)
+    children = children_lead + safe(step.children, children_lead, True)
     return step.model_copy(update={"teacher": teacher[:300], "children": children[:200]})
 
 
@@ -1154,6 +1262,8 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
         )
     if "children_copy" in kinds:
         lines.append("children 写幼儿自己做什么、可能怎么说，不要重复教师的话。")
+    if "repeated_objective" in kinds:
+        lines.append("认知、能力、情感三条目标各写一句不同的话：认知写知道什么，能力写会做什么，情感写愿意、喜欢什么。")
     if "off_topic" in kinds:
         named = "、".join(sorted(facts.topic_words)[:4])
         if any(d.kind == "off_topic" and d.section == "overview" for d in defects):
@@ -1188,7 +1298,16 @@ class CheckReport:
 
 Rewrite = Callable[[LessonPlan, str, str], LessonPlan]
 # Sections whose defects are worth another model call (in the order they are tried).
-REWRITE_KINDS = ("unsafe", "borrowed", "children_copy", "off_topic", "parroted", "not_chinese", "cut_off")
+REWRITE_KINDS = (
+    "repeated_objective",
+    "unsafe",
+    "borrowed",
+    "children_copy",
+    "off_topic",
+    "parroted",
+    "not_chinese",
+    "cut_off",
+)
 
 
 def validate_plan(

@@ -180,7 +180,9 @@ def structure_complete(plan: LessonPlan, context: RubricContext) -> tuple[Status
         return _fail(f"缺少：{'、'.join(missing)}。", "补齐缺少的部分：可对相应部分点击\u201c重新生成\u201d。")
     flawed = _content(context, "cut_off", "doubled_label", "not_chinese", "parroted")
     if flawed:
-        return _content_fail(flawed, "把没写完的句子写完整，去掉重复的标签、外文和照抄的写作要求：可点\u201c一键修正\u201d。")
+        return _content_fail(
+            flawed, "把没写完的句子写完整，去掉重复的标签、外文和照抄的写作要求：可点\u201c一键修正\u201d。"
+        )
     return _ok("教案各部分齐全。")
 
 
@@ -206,8 +208,12 @@ def three_dimension_objectives(plan: LessonPlan, context: RubricContext) -> tupl
     if vague:
         problems.append(f"目标表述笼统：\u201c{vague[0]}\u201d")
     if problems:
-        return _fail("；".join(problems) + "。", "把目标写成幼儿能做到、老师看得见的行为，例如\u201c能尝试用两种方法……\u201d。")
-    off_topic = [d for d in _content(context, "off_topic", "borrowed") if d.field.startswith("objective")]
+        return _fail(
+            "；".join(problems) + "。", "把目标写成幼儿能做到、老师看得见的行为，例如\u201c能尝试用两种方法……\u201d。"
+        )
+    off_topic = [
+        d for d in _content(context, "off_topic", "borrowed", "repeated_objective") if d.field.startswith("objective")
+    ]
     if off_topic:
         return _content_fail(off_topic, "目标写本活动的内容（问题和材料），不要照搬别的活动的目标。")
     return _ok("三条目标维度齐全、具体可观察。")
@@ -216,7 +222,11 @@ def three_dimension_objectives(plan: LessonPlan, context: RubricContext) -> tupl
 @criterion(3, "guideline", "《指南》对应准确", starred=True)
 def guideline_alignment(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     if context.catalogue_lines is None:
-        return "skip", "资源库还没有导入《指南》目录，无法核对对应条目（未计为通过）。", "请教研组长在资源库导入《3-6岁儿童学习与发展指南》。"
+        return (
+            "skip",
+            "资源库还没有导入《指南》目录，无法核对对应条目（未计为通过）。",
+            "请教研组长在资源库导入《3-6岁儿童学习与发展指南》。",
+        )
     if not plan.guideline_lines:
         return _fail("教案没有列出《指南》对应条目。", "从本年龄段的《指南》典型表现中选1～3条原句。")
     if len(plan.guideline_lines) > 3:
@@ -229,7 +239,10 @@ def guideline_alignment(plan: LessonPlan, context: RubricContext) -> tuple[Statu
     )
     wrong = [line for line in plan.guideline_lines if _quoted_sentence(line) not in band_lines]
     if "数学领域" in "".join(plan.guideline_lines):
-        return _fail("出现了\u201c数学领域\u201d：《指南》中数学认知属于科学领域。", "改为\u201c科学 （二）数学认知\u201d下的条目。")
+        return _fail(
+            "出现了\u201c数学领域\u201d：《指南》中数学认知属于科学领域。",
+            "改为\u201c科学 （二）数学认知\u201d下的条目。",
+        )
     if wrong:
         return _fail(
             f"条目不是本年龄段（{plan.age_band}）《指南》原句：\u201c{wrong[0][:40]}\u201d。",
@@ -266,10 +279,16 @@ def time_fits(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, st
 @criterion(5, "cps_steps", "CPS环节完整有序", starred=True)
 def cps_steps(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     stages = [step.cps_stage for step in plan.steps]
-    needed = ["想办法", "试一试改一改"] if plan.age_band == "小班" else ["发现问题", "想办法", "选办法", "试一试改一改", "分享"]
+    needed = (
+        ["想办法", "试一试改一改"]
+        if plan.age_band == "小班"
+        else ["发现问题", "想办法", "选办法", "试一试改一改", "分享"]
+    )
     missing = [stage for stage in needed if stage not in stages]
     if missing:
-        return _fail(f"缺少CPS环节：{'、'.join(missing)}。", "按\u201c发现问题→想办法→选办法→试一试改一改→分享\u201d补齐环节。")
+        return _fail(
+            f"缺少CPS环节：{'、'.join(missing)}。", "按\u201c发现问题→想办法→选办法→试一试改一改→分享\u201d补齐环节。"
+        )
     if stages.index("试一试改一改") < stages.index("想办法"):
         return _fail("\u201c试一试\u201d出现在\u201c想办法\u201d之前。", "先让幼儿想办法，再动手试。")
     return _ok("CPS环节齐全，先想后试。")
@@ -287,11 +306,16 @@ def divergence_protected(plan: LessonPlan, context: RubricContext) -> tuple[Stat
     ideas_index = stages.index("想办法")
     before_ideas = " ".join(step.teacher for step in plan.steps[: ideas_index + 1])
     if not _found(('不说"不行"', "不说\u201c不行\u201d", "不说不行", "越多越好", "奇怪的点子"), before_ideas):
-        return _fail("想点子之前没有用儿童语言说明约定（不说\u201c不行\u201d、越多越好）。", "在想办法开始时加一句约定，例如\u201c想点子时不说\u2018不行\u2019，点子越多越好\u201d。")
+        return _fail(
+            "想点子之前没有用儿童语言说明约定（不说\u201c不行\u201d、越多越好）。",
+            "在想办法开始时加一句约定，例如\u201c想点子时不说\u2018不行\u2019，点子越多越好\u201d。",
+        )
     first_try = stages.index("试一试改一改") if "试一试改一改" in stages else len(stages)
     for step in plan.steps[:first_try]:
         if DEMONSTRATION.search(step.teacher):
-            return _fail(f"\u201c{step.title}\u201d中教师在幼儿尝试之前示范了做法。", "不示范\u201c正确答案\u201d，让幼儿先试。")
+            return _fail(
+                f"\u201c{step.title}\u201d中教师在幼儿尝试之前示范了做法。", "不示范\u201c正确答案\u201d，让幼儿先试。"
+            )
     for step in plan.steps[:ideas_index]:
         if _found(HANDING_OUT, step.teacher):
             return _fail("在提出问题之前就分发了材料。", "材料在点子说完之后（或想办法时）再发。")
@@ -362,24 +386,40 @@ BAND_BANNED_WORDS: dict[str, tuple[str, ...]] = {
 def age_appropriate(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     found = _found(BAND_BANNED_WORDS[plan.age_band], _all_text(plan))
     if found:
-        return _fail(f"{plan.age_band}不宜出现：{'、'.join(found)}。", "换成符合年龄的做法：小班用动作和实物表达，中班用图画记录。")
+        return _fail(
+            f"{plan.age_band}不宜出现：{'、'.join(found)}。",
+            "换成符合年龄的做法：小班用动作和实物表达，中班用图画记录。",
+        )
     return _ok(f"没有发现不适合{plan.age_band}的要求。")
 
 
 @criterion(10, "materials", "材料与安全", starred=True)
 def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
-    no_quantity = [m.name for m in plan.preparation.materials if not re.search(r"[0-9一二两三四五六七八九十若干每套份]", m.quantity)]
+    no_quantity = [
+        m.name
+        for m in plan.preparation.materials
+        if not re.search(r"[0-9一二两三四五六七八九十若干每套份]", m.quantity)
+    ]
     if no_quantity:
-        return _fail(f"材料\u201c{no_quantity[0]}\u201d没有写数量。", "写明每人或每组的数量，如\u201c每人1张\u201d\u201c每组1盒\u201d。")
+        return _fail(
+            f"材料\u201c{no_quantity[0]}\u201d没有写数量。",
+            "写明每人或每组的数量，如\u201c每人1张\u201d\u201c每组1盒\u201d。",
+        )
     unsafe = _content(context, "unsafe")
     if unsafe:
         return _content_fail(unsafe, "危险材料只由教师操作，幼儿在安全距离外观看、出主意：可点\u201c一键修正\u201d。")
     missing = _content(context, "material_missing")
     if missing:
         return _content_fail(missing, "把教师列出的每一样材料写进物质准备，并写明数量。")
-    extra = [m.name for m in plan.preparation.materials if any(d.words == (m.name,) for d in _content(context, "material_unlisted"))]
+    extra = [
+        m.name
+        for m in plan.preparation.materials
+        if any(d.words == (m.name,) for d in _content(context, "material_unlisted"))
+    ]
     if extra:
-        return _fail(f"用了教师没有列出的材料：{'、'.join(extra)}。", "只用现有材料，或在备注中补充材料。", ["preparation"])  # type: ignore[return-value]
+        return _fail(
+            f"用了教师没有列出的材料：{'、'.join(extra)}。", "只用现有材料，或在备注中补充材料。", ["preparation"]
+        )  # type: ignore[return-value]
     names = " ".join(m.name for m in plan.preparation.materials)
     noted_ids = {note.hazard_id for note in plan.safety_notes}
     noted_words = [word for note in plan.safety_notes for word in note.material.split("、")]
@@ -388,7 +428,9 @@ def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Stat
         # A note counts when it comes from the same hazard row or names the same material.
         covered = hazard.id in noted_ids or any(n in w or w in n for w in words for n in noted_words)
         if words and not covered:
-            return _fail(f"材料中有\u201c{words[0]}\u201d，但没有对应的安全提示。", "保留系统生成的安全提示（教师不能删除）。")
+            return _fail(
+                f"材料中有\u201c{words[0]}\u201d，但没有对应的安全提示。", "保留系统生成的安全提示（教师不能删除）。"
+            )
     if plan.age_band == "小班" and not any("误食" in note.note for note in plan.safety_notes):
         return _fail("小班教案没有提到防误食。", "加上防误食的安全提示。")
     return _ok("材料有数量，风险材料都有安全提示。")
@@ -441,8 +483,19 @@ def no_schoolification(plan: LessonPlan, context: RubricContext) -> tuple[Status
 
 
 KNOWN_BOOKS = {
-    "爷爷一定有办法", "不是箱子", "好饿的毛毛虫", "小黑鱼", "石头汤", "乌鸦喝水", "曹冲称象", "司马光砸缸",
-    "了不起的杰作", "萝丝的梦想", "建筑师伊吉", "你会怎么处理一个问题", "你会怎么处理一个点子",
+    "爷爷一定有办法",
+    "不是箱子",
+    "好饿的毛毛虫",
+    "小黑鱼",
+    "石头汤",
+    "乌鸦喝水",
+    "曹冲称象",
+    "司马光砸缸",
+    "了不起的杰作",
+    "萝丝的梦想",
+    "建筑师伊吉",
+    "你会怎么处理一个问题",
+    "你会怎么处理一个点子",
 }
 
 
@@ -455,14 +508,20 @@ def faithful_grounding(plan: LessonPlan, context: RubricContext) -> tuple[Status
         off_topic = [d for d in off_topic if d.field != "step"]
     borrowed = _content(context, "borrowed") + off_topic
     if borrowed:
-        return _content_fail(borrowed, "每一步都围绕本活动的问题和材料，不照搬参考资料里别的活动：可点\u201c一键修正\u201d。")
+        return _content_fail(
+            borrowed, "每一步都围绕本活动的问题和材料，不照搬参考资料里别的活动：可点\u201c一键修正\u201d。"
+        )
     text = _all_text(plan)
     references = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     unresolved = sorted(n for n in references if n < 1 or n > len(plan.citations))
     if unresolved:
         return _fail(f"引用了不存在的资料[{unresolved[0]}]。", "只引用参考资料列表中的资料。")
     cited_titles = " ".join(c.document_title for c in plan.citations)
-    books = [b for b in re.findall(r"《([^》]{1,30})》", text) if b not in KNOWN_BOOKS and b not in cited_titles and "指南" not in b and "请核实" not in text]
+    books = [
+        b
+        for b in re.findall(r"《([^》]{1,30})》", text)
+        if b not in KNOWN_BOOKS and b not in cited_titles and "指南" not in b and "请核实" not in text
+    ]
     if books:
         return _fail(f"绘本《{books[0]}》不在已知书目中。", "核对书名与出版信息，或在书名后注明\u201c请核实\u201d。")
     if re.search(r"本班[^。]{0,10}(\d+%|\d+名|\d+个幼儿|百分之)", text):

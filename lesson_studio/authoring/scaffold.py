@@ -115,8 +115,16 @@ STAGE_GUIDANCE: dict[str, str] = {
 # wrote the drill (a 大班 plan "学习竖式加法" taught column addition in every step) although the
 # teacher was told otherwise.
 PLAY_INSTEAD: dict[str, str] = {
-    "竖式": "", "拼音": "声音游戏", "识字卡": "图画卡", "抄写": "画一画", "作业单": "游戏记录卡",
-    "练习册": "游戏记录卡", "口算": "数一数", "默写": "说一说", "听写": "听一听", "试卷": "游戏记录卡",
+    "竖式": "",
+    "拼音": "声音游戏",
+    "识字卡": "图画卡",
+    "抄写": "画一画",
+    "作业单": "游戏记录卡",
+    "练习册": "游戏记录卡",
+    "口算": "数一数",
+    "默写": "说一说",
+    "听写": "听一听",
+    "试卷": "游戏记录卡",
     "写字练习": "画一画",
 }
 SCHOOLIFICATION_WORDS: tuple[str, ...] = tuple(PLAY_INSTEAD)
@@ -290,9 +298,14 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
         named = "、".join(words)
         safety_notes.append(SafetyNote(hazard_id=hazard.id, material=named, note=hazard.note, severity=hazard.severity))
         if hazard.severity == "ban":
-            teacher_only.extend(words)
+            # The things the teacher listed (蜡烛、打火机), not an action the topic names (点燃),
+            # which read as a material in "点燃只能由教师操作".
+            listed = [word for word in words if any(word in material for material in request.materials)]
+            teacher_only.extend(word for word in (listed or words) if word not in teacher_only)
             replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
-            warnings.append(f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}")
+            warnings.append(
+                f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}"
+            )
     safety_notes.append(GENERAL_SAFETY[request.age_band])
     child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
 
@@ -313,7 +326,8 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
         brainstorm_rules=list(rules.brainstorm_rules),
         tiers=rules.tiers,
         # Named generically: the drill's own name in the prompt was parroted back into the plan.
-        band_bans=list(rules.bans) + (["不出现任何小学化的书面练习，一切通过游戏和动手操作进行"] if school_words else []),
+        band_bans=list(rules.bans)
+        + (["不出现任何小学化的书面练习，一切通过游戏和动手操作进行"] if school_words else []),
         safety_notes=safety_notes,
         child_materials=child_materials,
         teacher_only_materials=teacher_only,
