@@ -142,7 +142,7 @@ def run(
     results["import"] = ingest
     for report, drafts in ((results["one plan"], [shared.draft_id]), (results["separate plans"], [v.draft_id for v in own])):
         _count_stored(studio, report, drafts, initial_versions=1)
-    if studio._library is not None:
+    if studio.grounding.library_loaded():
         studio.library.close()
     return results
 

@@ -268,7 +268,7 @@ def run(
     for thread in threads:
         thread.join(timeout=JOB_TIMEOUT_S * 4)
     elapsed = time.perf_counter() - started
-    if studio._library is not None:
+    if studio.grounding.library_loaded():
         studio.library.wait_for_embeddings(lead, timeout_s=300)
 
     stored, duplicates, lost, orphans = count_results(studio, acknowledged, edits, users)
@@ -290,7 +290,7 @@ def run(
     server.terminate()
     server.wait(timeout=10)
     jobs_module.JobRunner._generate = original_generate  # type: ignore[method-assign]
-    if studio._library is not None:
+    if studio.grounding.library_loaded():
         studio.library.close()
     return LoadResult(len(acknowledged), stored, duplicates, lost, orphans, dict(errors), dict(faults))
 
@@ -322,7 +322,7 @@ def count_results(studio: Studio, acknowledged, edits, users) -> tuple[int, int,
             .where(library_versions.c.status == "active")
         ).scalars())
     # A chunk's vectors are its sentence pieces, "<chunk id>#<piece>" (library.index.PIECE_SEPARATOR).
-    piece_ids = studio.library._collection.get(include=[])["ids"] if studio._library is not None else []
+    piece_ids = studio.library._collection.get(include=[])["ids"] if studio.grounding.library_loaded() else []
     vector_ids = {piece_id.split(PIECE_SEPARATOR, 1)[0] for piece_id in piece_ids}
     # A lost edit: an acknowledged manual save whose version does not hold what the teacher typed.
     reader = studio.system_user()

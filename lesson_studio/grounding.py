@@ -39,6 +39,10 @@ class Grounding:
                 self._library = Library(self.settings, store=self.store)
             return self._library
 
+    def library_loaded(self) -> bool:
+        """Whether this process has opened the library (benches read its figures only then)."""
+        return self._library is not None
+
     def library_exists(self) -> bool:
         """Whether a library was loaded or ingested here (no need to start Chroma to find out)."""
         return self._library is not None or self.settings.data_dir.joinpath("chroma").exists()
