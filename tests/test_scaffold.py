@@ -93,11 +93,25 @@ def test_hazardous_materials_get_a_safety_note(band, materials, hazard_id):
 
 
 def test_fire_is_turned_into_a_teacher_only_material_with_the_reason():
-    scaffold = build_scaffold(request(age_band="大班", minutes=25, topic="点蜡烛过生日", materials=["蜡烛", "打火机", "彩纸"]))
+    scaffold = build_scaffold(
+        request(age_band="大班", minutes=25, topic="点蜡烛过生日", materials=["蜡烛", "打火机", "彩纸"])
+    )
     assert "打火机" in scaffold.teacher_only_materials
     assert "打火机" not in scaffold.child_materials and "彩纸" in scaffold.child_materials
     assert any("打火机" in warning and "原因" in warning for warning in scaffold.warnings)
     assert any(note.severity == "ban" for note in scaffold.safety_notes)
+
+
+def test_children_get_something_safe_to_handle_in_place_of_a_banned_material():
+    """bench/quality.py r05: with the small beads teacher-only, the 小班 children only watched the
+    teacher string a necklace; they string large pieces instead."""
+    beads = build_scaffold(request(age_band="小班", minutes=15, topic="给妈妈串一条项链", materials=["小珠子", "绳子"]))
+    assert beads.teacher_only_materials == ["珠子"] and beads.child_materials[0] == "绳子"
+    assert any(m.startswith("大颗粒材料") for m in beads.child_materials)
+    candle = build_scaffold(request(age_band="大班", minutes=25, topic="点燃蜡烛", materials=["蜡烛", "打火机"]))
+    assert candle.teacher_only_materials == ["蜡烛", "打火机"]  # what she listed, not the topic's 点燃
+    assert candle.child_materials == ["LED电子蜡烛"]
+    assert "LED电子蜡烛" in build_context(candle, [])
 
 
 def test_safe_materials_get_only_the_band_wide_note():

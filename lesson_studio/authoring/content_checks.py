@@ -235,7 +235,13 @@ class CheckFacts:
             self.topic_words, self.topic_chars, self.materials = set(), set(), []
         self.teacher_only = list(self.scaffold.teacher_only_materials)
         hazards = [h for h in load_hazards() if request.age_band in h.bands and h.severity == "ban"]
-        self.alternatives = [h.replacement for h in hazards if any(w in self.teacher_only for w in h.keywords)]
+        self.alternatives = [
+            text
+            for h in hazards
+            if any(w in self.teacher_only for w in h.keywords)
+            for text in (h.replacement, h.for_children)
+            if text
+        ]
         # What children must never handle: the scaffold's teacher-only words and every banned word
         # of the band's hazard rows (an alcohol lamp nobody asked for is as dangerous).
         # One-character words (煮) are left to the scaffold: in a story or a pretend kitchen they

@@ -199,6 +199,9 @@ class Hazard:
     note: str
     replacement: str = ""
     exact: tuple[str, ...] = ()  # words that count only as a whole material name ("水", not 水彩笔)
+    # What children handle instead, so the activity stays theirs (小班 string 大颗粒材料, not watch
+    # the teacher string small beads: bench/quality.py r05); "" where only the teacher can act.
+    for_children: str = ""
 
 
 def load_hazards(path: Path | None = None) -> tuple[Hazard, ...]:
@@ -219,6 +222,7 @@ def _load_hazards_cached(path: str) -> tuple[Hazard, ...]:
             note=row["note"],
             replacement=row.get("replacement", ""),
             exact=tuple(row.get("exact", ())),
+            for_children=row.get("for_children", ""),
         )
         for row in rows
     )
@@ -294,6 +298,7 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
 
     safety_notes: list[SafetyNote] = []
     teacher_only: list[str] = []
+    instead_for_children: list[str] = []
     for hazard, words in matched_hazards(request, hazards):
         named = "、".join(words)
         safety_notes.append(SafetyNote(hazard_id=hazard.id, material=named, note=hazard.note, severity=hazard.severity))
@@ -302,12 +307,15 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
             # which read as a material in "点燃只能由教师操作".
             listed = [word for word in words if any(word in material for material in request.materials)]
             teacher_only.extend(word for word in (listed or words) if word not in teacher_only)
+            if hazard.for_children and hazard.for_children not in instead_for_children:
+                instead_for_children.append(hazard.for_children)
             replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
             warnings.append(
                 f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}"
             )
     safety_notes.append(GENERAL_SAFETY[request.age_band])
     child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
+    child_materials += [m for m in instead_for_children if m not in child_materials]
 
     school_words = [w for w in SCHOOLIFICATION_WORDS if w in request.topic or w in request.notes]
     if school_words:
