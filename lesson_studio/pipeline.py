@@ -59,6 +59,7 @@ class ResourceType:
     writer: Callable[..., Writer]
     apply_rules: Callable[[Any, Any], Any]  # (document, scaffold) -> document: code has the last word
     validate: Callable[[Any, Any], tuple[Any, Any]]  # (writer, document) -> (document, report): content checks
+    check: Callable[[Any, Any], list[Any]]  # (document, scaffold) -> defects found, nothing repaired (an edit)
     export_docx: Callable[[Any, Any], bytes]  # (document, export.Cover) -> .docx, the built-in layout
     # The request form's fields as a teacher reads them ("班级 / class"), for messages naming a bad field.
     field_labels: dict[str, str] = field(default_factory=dict)

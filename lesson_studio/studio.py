@@ -166,6 +166,37 @@ class Studio:
         version, kind, content_json = self.store.get_document(user, version_id)
         return version, kind, resource_type(kind).document_model.model_validate_json(content_json)
 
+    def save_document(self, user: User, draft_id: int, document: BaseModel, *, base_version_id: int) -> VersionInfo:
+        """A teacher's edit of any resource type's version, saved as a new version with code's rules
+        applied again (the scaffold of the draft's request); only the author may (checked in the store).
+        StaleVersion when another version was saved since base_version_id."""
+        base, kind, _ = self.store.get_document(user, base_version_id)
+        if base.draft_id != draft_id:
+            raise InvalidInput("版本与草稿不符 / Version does not belong to this draft")
+        resource = resource_type(kind)
+        try:
+            document = resource.document_model.model_validate(document.model_dump())
+        except ValidationError as error:
+            problem = error.errors()[0]
+            field = ".".join(str(part) for part in problem["loc"])
+            raise InvalidInput(f"请检查“{field}”：{problem['msg']} / Please check '{field}': {problem['msg']}") from error
+        found = self.store.draft_request_of(user, draft_id)
+        if found is not None:
+            document = resource.apply_rules(document, resource.build_scaffold(resource.request_model.model_validate_json(found[1])))
+        return self.store.save_version(
+            user, document, draft_id=draft_id, base_version_id=base_version_id, note="手动编辑 / manual edit", resource_type=kind
+        )
+
+    def document_findings(self, user: User, version_id: int) -> list[str]:
+        """What the type's checks find in a saved version (after an edit), in the teacher's words."""
+        version, kind, document = self.open_document(user, version_id)
+        resource = resource_type(kind)
+        found = self.store.draft_request_of(user, version.draft_id)
+        if found is None:
+            return []
+        scaffold = resource.build_scaffold(resource.request_model.model_validate_json(found[1]))
+        return [defect.message for defect in resource.check(document, scaffold)]
+
     def export_document_docx(self, user: User, version_id: int, *, cover: Cover | None = None) -> bytes:
         """Any resource type's version as .docx, in its built-in layout."""
         from lesson_studio.export import Cover

@@ -37,7 +37,16 @@ WORDS = {
     "mine": ("我的家长信", "My parent letters"),
     "open": ("打开", "Open"),
     "failed": ("没有写成", "Not written"),
+    "edit": ("修改这封信", "Edit this letter"),
+    "what_and_why": ("做什么、为什么", "What and why"),
+    "child_part": ("孩子做什么", "What the children do"),
+    "safety_and_time": ("温馨提示", "Reminder"),
+    "thanks": ("感谢", "Thanks"),
+    "save": ("保存为新版本", "Save as a new version"),
+    "history": ("版本", "Versions"),
 }
+EDITABLE = ("what_and_why", "child_part", "family_task", "safety_and_time", "thanks")
+WORDS["family_task"] = WORDS["task"]
 
 
 def w(key: str, **values: object) -> str:
@@ -53,7 +62,11 @@ st.title(t("page_parent_letter"))
 st.caption(w("intro"))
 
 
+shown: set[int] = set()  # versions rendered in this run (a version is drawn once)
+
+
 def render_letter(version_id: int) -> None:
+    shown.add(version_id)
     version, _, letter = studio.open_document(user, version_id)
     st.success(w("saved", number=version.number))
     for warning in letter.warnings:
@@ -79,6 +92,25 @@ def render_letter(version_id: int) -> None:
         st.markdown(f"**{w('safety')}**：{md(letter.safety_and_time)}")
         st.markdown(md(letter.thanks))
         st.markdown(md(f"{letter.class_name}　{letter.teacher}　{letter.contact}　{letter.date}".replace("　　", "　")))
+    for finding in studio.document_findings(user, version_id):
+        st.warning(md(finding))
+    history = studio.versions(user, version.draft_id)
+    st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
+    if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        with st.expander(w("edit")), st.form(f"letter_edit_{version_id}"):
+            changed = {
+                name: st.text_area(w(name), value=getattr(letter, name), key=f"edit_{name}_{version_id}")
+                for name in EDITABLE
+            }
+            if st.form_submit_button(w("save")):
+                try:
+                    saved = studio.save_document(
+                        user, version.draft_id, letter.model_copy(update=changed), base_version_id=version.id
+                    )
+                    st.session_state["letter_shown"] = saved.id
+                    st.rerun()
+                except StudioError as error:
+                    show_error(error)
 
 
 @st.fragment(run_every=1.0)
@@ -118,22 +150,21 @@ else:
     if view.status in ("queued", "running"):
         poll(job_id)
     elif view.status == "done" and view.version_id is not None:
-        render_letter(view.version_id)
+        render_letter(st.session_state.get("letter_shown") or view.version_id)
     else:
         st.error(f"{w('failed')}：{md(view.error)}")
     if view.status not in ("queued", "running") and st.button(w("new"), key="letter_new"):
         del st.session_state["letter_job"]
+        st.session_state.pop("letter_shown", None)
         st.session_state["letter_nonce"] = uuid.uuid4().hex
         st.rerun()
 
 letters = studio.documents(user, KIND)
 if letters:
     st.subheader(w("mine"))
+    titles = {draft.head_version_id: draft.title for draft in letters}
     chosen = st.selectbox(
-        w("open"),
-        [draft.head_version_id for draft in letters],
-        key="letter_open",
-        format_func=lambda version_id: md(next(d.title for d in letters if d.head_version_id == version_id)),
+        w("open"), list(titles), key="letter_open", format_func=lambda version_id: md(titles[version_id])
     )
-    if chosen is not None and chosen != (view.version_id if job_id is not None else None):
+    if chosen is not None and chosen not in shown:
         render_letter(chosen)

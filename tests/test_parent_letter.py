@@ -304,3 +304,40 @@ def test_the_letters_prompts_are_rendered_with_all_their_variables(monkeypatch, 
     monkeypatch.setattr(writer, "render", recording_render)
     write(resource_type("parent_letter"), letter_request, backend=ScriptedBackend())
     assert rendered == set(resource_type("parent_letter").prompts)
+
+
+def test_an_edit_is_a_new_version_with_the_rules_applied_again_and_the_checks_said(
+    settings, fake_backend, teacher, letter_request
+):
+    from lesson_studio.studio import Studio
+
+    studio = Studio(settings)
+    view = studio.jobs.wait(
+        teacher, studio.submit_resource(teacher, "parent_letter", letter_request, idempotency_key="e"), timeout=10
+    )
+    version, _, letter = studio.open_document(teacher, view.version_id)
+    edited = letter.model_copy(
+        update={"family_task": "请带孩子去超市买一盒彩泥。", "collection": [CollectionItem(name="吸铁石")]}
+    )
+    saved = studio.save_document(teacher, version.draft_id, edited, base_version_id=version.id)
+    assert saved.number == 2
+    kept = studio.open_document(teacher, saved.id)[2]
+    assert [item.name for item in kept.collection] == ["旧报纸", "纸盒", "毛线"]  # code's list, not the edit's
+    assert kept.family_task == "请带孩子去超市买一盒彩泥。"  # the teacher's words stay, and the check says so
+    assert any("购买" in finding for finding in studio.document_findings(teacher, saved.id))
+    assert studio.document_findings(teacher, version.id) == []
+
+
+def test_only_the_author_saves_an_edit_of_a_letter(settings, fake_backend, teacher, other_teacher, letter_request):
+    from lesson_studio.studio import Studio
+
+    studio = Studio(settings)
+    view = studio.jobs.wait(
+        teacher, studio.submit_resource(teacher, "parent_letter", letter_request, idempotency_key="a"), timeout=10
+    )
+    version, _, letter = studio.open_document(teacher, view.version_id)
+    with pytest.raises(NotAllowed):
+        studio.save_document(other_teacher, version.draft_id, letter, base_version_id=version.id)
+    lead = studio.store.ensure_user("lead", role="lead")
+    with pytest.raises(NotAllowed):
+        studio.save_document(lead, version.draft_id, letter, base_version_id=version.id)

@@ -84,3 +84,17 @@ def test_a_title_with_markdown_is_shown_as_text(letter_page, fake_backend):
     run_until(at, lambda at: any("已保存" in s.value for s in at.success))
     (title,) = [header.value for header in at.subheader if "大字" in header.value]
     assert title.startswith(r"\*\*大字\*\*") and "<b>" not in title
+
+
+def test_an_edit_is_saved_as_version_2_and_a_purchase_is_named(letter_page):
+    at, studio, teacher = letter_page
+    fill(at, class_name="中二班", topic="给小熊做帽子")
+    run_until(at, lambda at: any("已保存为第1版" in s.value for s in at.success))
+    (letter,) = studio.documents(teacher, "parent_letter")
+    version_id = letter.head_version_id
+    at.text_area(key=f"edit_family_task_{version_id}").input("请家长网购一套彩色卡纸。")
+    next(button for button in at.button if button.label == "保存为新版本").click().run()
+    assert not at.exception, at.exception
+    assert any("已保存为第2版" in s.value for s in at.success)
+    assert any("购买" in warning.value for warning in at.warning)
+    assert [v.number for v in studio.versions(teacher, letter.id)] == [1, 2]

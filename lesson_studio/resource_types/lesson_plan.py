@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lesson_studio.authoring.alignment import align_plan
-from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.content_checks import CheckReport, Defect, check_plan, facts_for
 from lesson_studio.authoring.generate import LessonWriter, PlanSections
 from lesson_studio.authoring.rules import apply_code_rules
 from lesson_studio.authoring.scaffold import Scaffold, build_scaffold
@@ -13,6 +13,10 @@ from lesson_studio.pipeline import ResourceType
 
 def _validate(writer: LessonWriter, plan: LessonPlan) -> tuple[LessonPlan, CheckReport]:
     return writer.validate(plan)
+
+
+def _check(plan: LessonPlan, scaffold: Scaffold) -> list[Defect]:
+    return check_plan(plan, facts_for(plan, scaffold.request))
 
 
 def _export_docx(plan: LessonPlan, cover: object) -> bytes:
@@ -43,6 +47,7 @@ LESSON_PLAN = ResourceType(
     writer=LessonWriter,
     apply_rules=apply_code_rules,
     validate=_validate,
+    check=_check,
     export_docx=_export_docx,
     align=align_plan,
     resumed_passages=_resumed_passages,

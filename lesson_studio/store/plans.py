@@ -295,15 +295,20 @@ class PlansMixin(StoreBase):
         return owner
 
     def draft_request(self, user: User, draft_id: int) -> LessonRequest | None:
-        """The request a draft was generated from (None for a draft made another way)."""
+        """The request a lesson plan was generated from (None for a draft made another way)."""
+        found = self.draft_request_of(user, draft_id)
+        return LessonRequest.model_validate_json(found[1]) if found and found[0] == "lesson_plan" else None
+
+    def draft_request_of(self, user: User, draft_id: int) -> tuple[str, str] | None:
+        """(resource type, request JSON) a draft of any type was generated from (None: made another way)."""
         self.draft_owner(user, draft_id)
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(lesson_requests.c.request_json)
+                select(lesson_requests.c.resource_type, lesson_requests.c.request_json)
                 .join(drafts, drafts.c.request_id == lesson_requests.c.id)
                 .where(drafts.c.id == draft_id)
             ).first()
-        return LessonRequest.model_validate_json(row.request_json) if row else None
+        return (row.resource_type, row.request_json) if row else None
 
     def put_working_copy(
         self, user: User, draft_id: int, base_version_id: int, plan: LessonPlan, *, tab_id: str = "main"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lesson_studio.authoring.content_checks import CheckReport
 from lesson_studio.pipeline import ResourceType
-from lesson_studio.resource_types.parent_letter.checks import apply_letter_rules
+from lesson_studio.resource_types.parent_letter.checks import apply_letter_rules, check_letter
 from lesson_studio.resource_types.parent_letter.export import letter_docx
 from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
 from lesson_studio.resource_types.parent_letter.schema import FIELD_LABELS, ParentLetter, ParentLetterRequest
@@ -29,6 +29,7 @@ PARENT_LETTER = ResourceType(
     writer=LetterWriter,
     apply_rules=apply_letter_rules,
     validate=_validate,
+    check=check_letter,
     export_docx=letter_docx,
     field_labels=FIELD_LABELS,
     grounded=False,  # a letter to families quotes no library passage
