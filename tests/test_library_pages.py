@@ -167,3 +167,15 @@ def test_a_coverage_gap_opens_the_upload_form_for_its_cell(studio, lead):
     at.button(key="upload_健康_小班").click().run()  # an empty library: every cell is 待补充
     assert not at.exception, at.exception
     assert (at.selectbox(key="up_domain").value, at.selectbox(key="up_age_band").value) == ("健康", "小班")
+
+
+@pytest.mark.parametrize(("name", "title"), [("library_manage.py", "Manage the library"), ("hit_test.py", "Retrieval testing")])
+def test_the_lead_pages_speak_english_when_asked(studio, lead, name, title):
+    upload(page("library_manage.py", lead), [("bridge.md", BRIDGE.encode())])
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=120)
+    sign_in_session(at, lead)
+    at.session_state["language"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == title
+    assert not any("\u4e00" <= ch <= "\u9fff" for tab in at.tabs for ch in tab.label)  # tab labels in English
