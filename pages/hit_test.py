@@ -28,9 +28,15 @@ except StudioError as error:
 with st.form("hit_test"):
     question = st.text_input(t("hit_question"), key="hit_question", placeholder=t("hit_question_placeholder"))
     left, middle, right = st.columns(3)
-    age_band = left.selectbox(t("age_band"), ["", *AGE_BANDS], format_func=lambda v: value_label(v) if v else "—", key="hit_age_band")
-    domain = middle.selectbox(t("domain"), ["", *DOMAINS], format_func=lambda v: value_label(v) if v else "—", key="hit_domain")
-    resource_type = right.selectbox(t("tag_resource_type"), ["", *COMMON_RESOURCE_TYPES], format_func=lambda v: v or "—", key="hit_resource_type")
+    age_band = left.selectbox(
+        t("age_band"), ["", *AGE_BANDS], format_func=lambda v: value_label(v) if v else "—", key="hit_age_band"
+    )
+    domain = middle.selectbox(
+        t("domain"), ["", *DOMAINS], format_func=lambda v: value_label(v) if v else "—", key="hit_domain"
+    )
+    resource_type = right.selectbox(
+        t("tag_resource_type"), ["", *COMMON_RESOURCE_TYPES], format_func=lambda v: v or "—", key="hit_resource_type"
+    )
     if st.form_submit_button(t("hit_run"), type="primary"):
         st.session_state["hit_asked"] = (question, age_band, domain, resource_type)
 
@@ -63,11 +69,16 @@ if asked:
             width="stretch",
         )
         st.caption(t("hit_ranks_intro"))
-        labels = {r.hit.chunk_id: f"{n}. 《{r.hit.citation.document_title}》{r.hit.citation.heading}：{r.hit.text[:40]}" for n, r in enumerate(ranked, 1)}
+        labels = {
+            r.hit.chunk_id: f"{n}. 《{r.hit.citation.document_title}》{r.hit.citation.heading}：{r.hit.text[:40]}"
+            for n, r in enumerate(ranked, 1)
+        }
         expected = st.selectbox(t("hit_expected"), list(labels), format_func=labels.get, key="hit_expected")
         if st.button(t("hit_save"), key="hit_save"):
             try:
-                library.save_hit_test(user, question, expected, age_band=age_band, domain=domain, resource_type=resource_type)
+                library.save_hit_test(
+                    user, question, expected, age_band=age_band, domain=domain, resource_type=resource_type
+                )
                 st.session_state["hit_done"] = t("hit_saved")
                 st.rerun()
             except StudioError as error:

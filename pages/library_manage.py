@@ -58,7 +58,9 @@ def state_label(state: str) -> str:
 
 def show_batch(batch) -> None:  # type: ignore[no-untyped-def]
     tags = "，".join(f"{key}={value}" for key, value in batch.tags.items()) or "—"
-    st.caption(md(t("lib_batch_line", number=batch.id, who=batch.created_by, at=f"{batch.created_at:%m-%d %H:%M}", tags=tags)))
+    st.caption(
+        md(t("lib_batch_line", number=batch.id, who=batch.created_by, at=f"{batch.created_at:%m-%d %H:%M}", tags=tags))
+    )
     for item in batch.items:
         label = f"{md(item.file_name)} · {t('lib_item_' + item.state)}"
         if item.state == "embedding":
@@ -109,7 +111,11 @@ with upload_tab:
                 key=f"up_{key}",
             )
         tags["resource_type"] = columns[3].selectbox(
-            t("tag_resource_type"), ["", *COMMON_RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="up_resource_type"
+            t("tag_resource_type"),
+            ["", *COMMON_RESOURCE_TYPES],
+            format_func=tag_label,
+            accept_new_options=True,
+            key="up_resource_type",
         )
         submitted = st.form_submit_button(t("lib_upload"), type="primary")
     if submitted:
@@ -150,9 +156,13 @@ with list_tab:
         key="lib_filter_resource_type",
     )
     uploaders = sorted({row.uploaded_by for row in documents if row.uploaded_by})
-    uploaded_by = st.selectbox(t("lib_filter_uploader"), ["", *uploaders], format_func=lambda name: name or "—", key="lib_filter_uploader")
+    uploaded_by = st.selectbox(
+        t("lib_filter_uploader"), ["", *uploaders], format_func=lambda name: name or "—", key="lib_filter_uploader"
+    )
     changed_since = datetime.datetime.combine(since, datetime.time(), tzinfo=datetime.UTC) if since else None
-    shown = filter_documents(documents, text=text, tags=wanted, states=states, uploaded_by=uploaded_by, changed_since=changed_since)
+    shown = filter_documents(
+        documents, text=text, tags=wanted, states=states, uploaded_by=uploaded_by, changed_since=changed_since
+    )
     st.caption(t("lib_list_count", shown=len(shown), total=len(documents)))
     # A dataframe shows every value as plain text (titles and names come from uploads); its
     # column headers sort it.
@@ -176,14 +186,22 @@ with list_tab:
     )
     with st.expander(t("lib_bulk_tags"), expanded=False):
         titles = {row.document_id: f"{row.title}（{row.source_name}）" for row in shown}
-        chosen_ids = st.multiselect(t("lib_bulk_documents"), list(titles), format_func=lambda i: titles.get(i, i), key="lib_bulk_docs")
+        chosen_ids = st.multiselect(
+            t("lib_bulk_documents"), list(titles), format_func=lambda i: titles.get(i, i), key="lib_bulk_docs"
+        )
         columns = st.columns(4)
         changes = {
-            key: column.selectbox(t(f"tag_{key}"), [KEEP, REMOVE, *CHOICES[key]], format_func=tag_label, key=f"lib_bulk_{key}")
+            key: column.selectbox(
+                t(f"tag_{key}"), [KEEP, REMOVE, *CHOICES[key]], format_func=tag_label, key=f"lib_bulk_{key}"
+            )
             for column, key in zip(columns, ("age_band", "domain", "cps_stage"), strict=False)
         }
         changes["resource_type"] = columns[3].selectbox(
-            t("tag_resource_type"), [KEEP, REMOVE, *COMMON_RESOURCE_TYPES], format_func=tag_label, accept_new_options=True, key="lib_bulk_resource_type"
+            t("tag_resource_type"),
+            [KEEP, REMOVE, *COMMON_RESOURCE_TYPES],
+            format_func=tag_label,
+            accept_new_options=True,
+            key="lib_bulk_resource_type",
         )
         if st.button(t("lib_bulk_apply"), type="primary", key="lib_bulk_apply"):
             edit = {key: "" if value == REMOVE else value for key, value in changes.items() if value != KEEP}
@@ -201,7 +219,16 @@ with document_tab:
         row = next(r for r in documents if r.document_id == document_id)
         doc_tags = "，".join(f"{k}={v}" for k, v in row.tags.items()) or "—"
         st.markdown(f"**{md(row.title)}** · {md(row.source_name)} · {state_label(row.state)}")
-        st.caption(md(t("lib_document_line", tags=doc_tags, who=row.uploaded_by or "—", at=f"{row.updated_at.astimezone():%Y-%m-%d %H:%M}")))
+        st.caption(
+            md(
+                t(
+                    "lib_document_line",
+                    tags=doc_tags,
+                    who=row.uploaded_by or "—",
+                    at=f"{row.updated_at.astimezone():%Y-%m-%d %H:%M}",
+                )
+            )
+        )
         if row.error:
             st.error(md(in_language(row.error)))
         left, right = st.columns(2)
@@ -231,7 +258,9 @@ with document_tab:
                     )
                 )
             )
-            if version.status == "retired" and columns[1].button(t("lib_rollback"), key=f"lib_rollback_{version.number}"):
+            if version.status == "retired" and columns[1].button(
+                t("lib_rollback"), key=f"lib_rollback_{version.number}"
+            ):
                 act(
                     lambda number=version.number: library.rollback(user, document_id, number),
                     t("lib_rollback_done", title=row.title, number=version.number),

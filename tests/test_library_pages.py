@@ -55,12 +55,19 @@ def upload(at: AppTest, files: list[tuple[str, bytes]], **tags: str) -> AppTest:
 
 
 def test_a_batch_with_one_refused_file_reports_it_and_lands_the_others(studio, lead):
-    at = upload(page("library_manage.py", lead), [("bridge.md", BRIDGE.encode()), ("old.doc", OLD_DOC), ("ants.md", ANTS.encode())], domain="科学")
+    at = upload(
+        page("library_manage.py", lead),
+        [("bridge.md", BRIDGE.encode()), ("old.doc", OLD_DOC), ("ants.md", ANTS.encode())],
+        domain="科学",
+    )
     (refused,) = [plain(e.value) for e in at.error]
     assert "old.doc" in refused and "另存为" in refused  # names the file and what to do
     bars = [plain(p.proto.text) for p in at.get("progress")]
     assert any("bridge.md" in bar and "完成" in bar for bar in bars) and any("ants.md" in bar for bar in bars)
-    assert {doc.title: doc.tags for doc in studio.library.list_documents(lead)} == {"纸桥承重": {"domain": "科学"}, "观察蚂蚁": {"domain": "科学"}}
+    assert {doc.title: doc.tags for doc in studio.library.list_documents(lead)} == {
+        "纸桥承重": {"domain": "科学"},
+        "观察蚂蚁": {"domain": "科学"},
+    }
     at.run()  # a rerun (every click is one) ingests nothing again
     assert len(studio.library.uploads.batches(lead)) == 1
     assert [v.number for v in studio.library.versions(lead, studio.library.list_documents(lead)[0].document_id)] == [1]
@@ -75,7 +82,9 @@ def test_an_upload_without_files_says_so(studio, lead):
 
 
 def test_bulk_tag_edit_changes_the_chosen_documents(studio, lead):
-    at = upload(page("library_manage.py", lead), [("bridge.md", BRIDGE.encode()), ("ants.md", ANTS.encode())], domain="科学")
+    at = upload(
+        page("library_manage.py", lead), [("bridge.md", BRIDGE.encode()), ("ants.md", ANTS.encode())], domain="科学"
+    )
     ids = [doc.document_id for doc in studio.library.list_documents(lead)]
     at.multiselect(key="lib_bulk_docs").set_value(ids)
     at.selectbox(key="lib_bulk_age_band").set_value("大班")
@@ -136,7 +145,9 @@ def test_a_plan_citing_a_retired_passage_opens_and_says_so(studio, lead):
     (doc,) = studio.library.list_documents(lead)
     passage = studio.library.document_passages(lead, doc.document_id)[0]
     teacher = studio.store.ensure_user("wang", display_name="王老师")
-    studio.store.save_version(teacher, sample_plan().model_copy(update={"citations": [passage.citation.model_copy(update={"number": 1})]}))
+    studio.store.save_version(
+        teacher, sample_plan().model_copy(update={"citations": [passage.citation.model_copy(update={"number": 1})]})
+    )
     studio.library.set_enabled(lead, doc.document_id, False)
     at = page("plan.py", teacher)
     assert not at.exception, at.exception
@@ -169,7 +180,9 @@ def test_a_coverage_gap_opens_the_upload_form_for_its_cell(studio, lead):
     assert (at.selectbox(key="up_domain").value, at.selectbox(key="up_age_band").value) == ("健康", "小班")
 
 
-@pytest.mark.parametrize(("name", "title"), [("library_manage.py", "Manage the library"), ("hit_test.py", "Retrieval testing")])
+@pytest.mark.parametrize(
+    ("name", "title"), [("library_manage.py", "Manage the library"), ("hit_test.py", "Retrieval testing")]
+)
 def test_the_lead_pages_speak_english_when_asked(studio, lead, name, title):
     upload(page("library_manage.py", lead), [("bridge.md", BRIDGE.encode())])
     at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=120)
