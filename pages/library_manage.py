@@ -16,6 +16,7 @@ from lesson_studio.library.curation import COMMON_RESOURCE_TYPES, DOCUMENT_STATE
 from lesson_studio.library.tags import AGE_BANDS, CPS_STAGES, DOMAINS
 from studio_ui import ensure_library, get_studio, in_language, md, require_user, show_error, t, value_label
 
+CHUNKS_PER_PAGE = 50
 KEEP, REMOVE = "__keep__", "__remove__"  # bulk edit: leave a tag as it is, or take it off
 CHOICES = {"age_band": AGE_BANDS, "domain": DOMAINS, "cps_stage": CPS_STAGES}
 
@@ -269,7 +270,19 @@ with document_tab:
         chunks = library.document_chunks(user, document_id)
         st.markdown(f"**{t('lib_chunks', n=len(chunks))}**")
         st.caption(t("lib_chunks_intro"))
-        for chunk in chunks:
+        # A 《指南》 has hundreds of chunks: they are shown a page at a time, so a click stays quick.
+        starts = list(range(0, len(chunks), CHUNKS_PER_PAGE))
+        start = (
+            st.selectbox(
+                t("lib_chunks_range"),
+                starts,
+                format_func=lambda first: f"{first + 1}–{min(first + CHUNKS_PER_PAGE, len(chunks))}",
+                key=f"lib_chunks_from_{document_id}",
+            )
+            if len(starts) > 1
+            else 0
+        )
+        for chunk in chunks[start : start + CHUNKS_PER_PAGE]:
             with st.container(border=True):
                 facts = [f"#{chunk.index + 1}", md(chunk.heading) or "—"]
                 if chunk.page:
