@@ -5,7 +5,9 @@ Playwright (never a downloaded browser; .ci/run installs chromium).
 - a plan, library passages, citations, user names and template names that carry remote images
   and links are shown as text: the browser never requests anything outside 127.0.0.1.
 
-Screenshots go to $LESSON_STUDIO_SCREENSHOTS when set (to look at), else to the test's tmp folder.
+Screenshots go to $LESSON_STUDIO_SCREENSHOTS when set (to look at), else to the test's tmp folder;
+the lead's walk also keeps small copies in docs/screenshots for the README (refreshed with
+LESSON_STUDIO_UPDATE_SCREENSHOTS=1).
 """
 
 from __future__ import annotations
@@ -233,15 +235,20 @@ def _seed_review(data_dir: Path) -> None:
 
 
 def _shot(page, shots: Path, name: str) -> None:  # type: ignore[no-untyped-def]
-    """A screenshot in the test's folder, and a small copy (64 colours) in docs/screenshots for the README."""
+    """A screenshot in the test's folder, and a small copy (64 colours) in docs/screenshots for the
+    README: made when it is missing, or on LESSON_STUDIO_UPDATE_SCREENSHOTS=1 (each run's dates
+    differ, and a test run must not leave the checkout changed)."""
     from PIL import Image  # Streamlit's own dependency
 
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")  # the script run has finished
     path = shots / name
     page.screenshot(path=str(path), full_page=False)
+    kept = SCREENSHOTS_DIR / name
+    if kept.exists() and os.environ.get("LESSON_STUDIO_UPDATE_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     with Image.open(path) as image:
-        image.convert("RGB").quantize(colors=64).save(SCREENSHOTS_DIR / name, optimize=True)
+        image.convert("RGB").quantize(colors=64).save(kept, optimize=True)
 
 
 def test_a_lead_uploads_tests_retrieval_and_approves_a_plan(tmp_path, browser_page, shots):
