@@ -176,11 +176,19 @@ def test_repeating_operators_are_stopped_as_they_run(body):
     ("body", "why"),
     [
         (RUNAWAY_LOOP, "超过 2 秒仍未完成"),
-        (HUGE_TEXT, "需要的内存超过 512 MB"),
         ("{{ 活动名称|nosuchfilter }}", "无法填写模板"),
     ],
 )
 def test_a_template_that_fails_gives_the_built_in_layout_and_says_why(short_time_limit, body, why):
+    assert_built_in_with_notice(body, why)
+
+
+def test_a_template_over_the_memory_limit_gives_the_built_in_layout_and_says_why():
+    # Under the normal time limit: on a loaded machine the 2 s one could fire before memory runs out.
+    assert_built_in_with_notice(HUGE_TEXT, "需要的内存超过 512 MB")
+
+
+def assert_built_in_with_notice(body: str, why: str) -> None:
     data, notice = plan_docx_or_builtin(sample_plan(), COVER, school_template(body=[body]), template_name="园本教案")
     assert is_built_in_layout(data)
     assert notice.startswith("学校模板“园本教案”这次无法使用，已改用内置版式导出。") and why in notice
