@@ -8,9 +8,9 @@
 lesson plan's 《指南》 lines), then a new version. `Pipeline.refine` is a refinement job's work: a
 model edit of a saved lesson plan, proposed for the teacher to review (saved on accept).
 
-A resource type (教案 and every other registered type) supplies each step's part as a `ResourceType`; the pipeline knows
-none of them by name. The job runner (lesson_studio.jobs) only runs this work in its workers, and
-the Studio only wires the parts together.
+A resource type (教案 and every other registered type) supplies each step's part as a
+`ResourceType`; the pipeline knows none of them by name. The job runner (lesson_studio.jobs) only
+runs this work in its workers, and the Studio only wires the parts together.
 """
 
 from __future__ import annotations
@@ -69,9 +69,6 @@ class ResourceType:
     # A continued generation: (kept sections, scaffold) -> the passages they were written from
     # (None: retrieve again). Types without 继续生成 leave it out.
     resumed_passages: Callable[[Any, Any], list[Hit] | None] = field(default=lambda resume, scaffold: None)
-
-    def title_of(self, document: BaseModel) -> str:
-        return str(getattr(document, "title", "")) or self.label
 
 
 def write(
