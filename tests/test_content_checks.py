@@ -428,6 +428,12 @@ def test_objectives_and_the_extension_never_have_children_handle_it_either(reque
     assert "unsafe" not in kinds(repaired, known)
 
 
+def test_a_section_that_copies_our_own_repair_instruction_is_parroted():
+    """bench r07: the 选办法 teacher line came back as the rewrite's own instruction."""
+    plan = plan_with_step({"teacher": "老师在班里对孩子说的话和做的事，不要照抄写作要求。"}, index=2)
+    assert "parroted" in kinds(plan, facts(BRIDGE))
+
+
 def test_a_clause_taken_out_leaves_no_dangling_conjunction():
     plan = with_overview_and_closing(
         design_intent="通过这次活动，让幼儿学会用打火机点燃蜡烛，并尝试找出让它熄灭的办法。"

@@ -39,6 +39,7 @@ from lesson_studio.authoring.scaffold import (
     load_hazards,
 )
 from lesson_studio.models import LessonPlan, LessonRequest, MaterialItem
+from lesson_studio.prompts import render
 
 # --- defects ------------------------------------------------------------------------------------
 
@@ -271,7 +272,15 @@ class CheckFacts:
         self.on_topic_text = "\n".join([*(p.title + "\n" + p.text for p in on_topic), *own_lines])
         self.off_topic = cases + examples
         # The writing instructions the model is given (the rules themselves are meant to be said).
-        self.instructions_text = "\n".join(STAGE_GUIDANCE.values())
+        self.instructions_text = "\n".join(
+            [
+                *STAGE_GUIDANCE.values(),
+                render("lesson_system"),
+                CHILDREN_OWN_LINE,
+                TEACHER_TALK_LINE,
+                DISTINCT_OBJECTIVES_LINE,
+            ]
+        )
         own = self.request_text + "\n" + self.on_topic_text + "\n" + self.instructions_text
         # A noun counts as another activity's own when it names that activity (its title or
         # heading: 帽子, 小兔) or recurs in what the model read of it (厕所 twice in 欢迎新朋友); a
@@ -1267,9 +1276,9 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
             f"不要写幼儿自己拿、点、用{'、'.join(words)}。"
         )
     if "children_copy" in kinds:
-        lines.append("children 写幼儿自己做什么、可能怎么说，不要重复教师的话。")
+        lines.append(CHILDREN_OWN_LINE)
     if "repeated_objective" in kinds:
-        lines.append("认知、能力、情感三条目标各写一句不同的话：认知写知道什么，能力写会做什么，情感写愿意、喜欢什么。")
+        lines.append(DISTINCT_OBJECTIVES_LINE)
     if "off_topic" in kinds:
         named = "、".join(sorted(facts.topic_words)[:4])
         if any(d.kind == "off_topic" and d.section == "overview" for d in defects):
@@ -1279,7 +1288,7 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
         else:
             lines.append(f"这一步要围绕本活动的问题和材料（{named}）来写。")
     if "parroted" in kinds:
-        lines.append("教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。")
+        lines.append(TEACHER_TALK_LINE)
     if "not_chinese" in kinds:
         words = sorted({w for d in defects if d.kind == "not_chinese" for w in d.words})
         lines.append(f"全部用中文写，不要出现\u201c{'、'.join(words)}\u201d这样的外文。")
@@ -1304,6 +1313,15 @@ class CheckReport:
 
 Rewrite = Callable[[LessonPlan, str, str], LessonPlan]
 # Sections whose defects are worth another model call (in the order they are tried).
+# The fixed lines of instruction_for: part of the writing instructions a section must not copy
+# (bench r07: the 选办法 teacher line came back as "老师在班里对孩子说的话和做的事，不要照抄写作要求。").
+CHILDREN_OWN_LINE = "children 写幼儿自己做什么、可能怎么说，不要重复教师的话。"
+TEACHER_TALK_LINE = "教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。"
+DISTINCT_OBJECTIVES_LINE = (
+    "认知、能力、情感三条目标各写一句不同的话：认知写知道什么，能力写会做什么，情感写愿意、喜欢什么。"
+)
+
+
 REWRITE_KINDS = (
     "repeated_objective",
     "unsafe",
