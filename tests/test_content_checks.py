@@ -231,6 +231,7 @@ def test_a_label_repeated_inside_its_field_is_stripped(name, written, kept):
         # bench r01 / r03: whole sentences, then words that stop without one
         ("children", "幼儿可以讨论并选择最合适的办法。教师可以鼓励他们", "幼儿可以讨论并选择最合适的办法。"),
         ("home", "和孩子一起搭一座小桥，看看能放几块积木。观察要点4：他们", "和孩子一起搭一座小桥，看看能放几块积木。"),
+        ("children", "小班的孩子们纷纷举手回答，有的说", "小班的孩子们纷纷举手回答。"),  # bench r09
     ],
 )
 def test_a_line_cut_mid_sentence_is_cut_back_to_its_last_full_sentence(name, written, kept):

@@ -595,7 +595,8 @@ def doubled_labels(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
 # A line that stops on one of these stopped mid-sentence (the grammar's length limit, or the model
 # gave up): "…比如", "…谁会用、当", "…用毛线和".
 _DANGLING = re.compile(
-    r"(比如|例如|譬如|像是|和|与|跟|或|或者|以及|及|的|把|让|当|因为|所以|如果|然后|并|并且|而且|还有|通过|、|，|,|：|:|“|‘|（|\(|——)$"
+    r"(比如|例如|譬如|像是|和|与|跟|或|或者|以及|及|的|把|让|当|因为|所以|如果|然后|并|并且|而且|还有|通过|、|，|,|：|:|“|‘|（|\(|——"
+    r"|(有的|有人|他|她|他们|孩子们)说|才能……？?|……？)$"  # "有的说", "我们怎样才能……？" (bench r09)
 )
 _TITLE_DANGLING = re.compile(r"、[\u4e00-\u9fff]?$")
 SENTENCE_FIELDS = (
