@@ -253,15 +253,23 @@ def test_a_whole_line_is_not_cut(line):
 
 
 @pytest.mark.parametrize(
-    ("quantity", "flagged"), [("maths", True), ("每人2张", False), ("每组1卷", False), ("1套", False)]
+    ("quantity", "filled"),
+    [
+        ("maths", "每组1份"),
+        ("group12", "每组12份"),
+        ("每人2张", None),
+        ("每组1卷", None),
+        ("1套", None),
+    ],  # group12: bench r10
 )
-def test_a_quantity_that_is_not_chinese_is_flagged_and_filled(quantity, flagged):
+def test_a_quantity_that_is_not_chinese_is_flagged_and_filled(quantity, filled):
+    flagged = filled is not None
     plan = sample_plan()
     materials = [MaterialItem(name="纸杯", quantity=quantity), *plan.preparation.materials[1:]]
     plan = plan.model_copy(update={"preparation": plan.preparation.model_copy(update={"materials": materials})})
     known = facts(PINGPONG)
     assert ("not_chinese" in kinds(plan, known)) is flagged
-    assert tidy(plan, known).preparation.materials[0].quantity == ("每组1份" if flagged else quantity)
+    assert tidy(plan, known).preparation.materials[0].quantity == (filled or quantity)
 
 
 @pytest.mark.parametrize(

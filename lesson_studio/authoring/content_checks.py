@@ -536,7 +536,7 @@ def not_chinese(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
                 )
             )
     for i, item in enumerate(plan.preparation.materials):
-        if _LATIN_WORD.search(item.quantity) and not _QUANTITY.search(item.quantity):
+        if _LATIN_WORD.search(item.quantity):  # "maths", and "group12" too (bench r10)
             defects.append(
                 Defect(
                     "not_chinese",
@@ -967,6 +967,16 @@ def unsafe_text(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
 # --- repairs by code ----------------------------------------------------------------------------
 
 
+def chinese_quantity(item: MaterialItem) -> str:
+    """A quantity written with English words in Chinese: "group12" -> 每组12份; no number -> the default."""
+    number = re.search(r"\d+", item.quantity)
+    if not number:
+        return default_quantity(item)
+    lowered = item.quantity.lower()
+    per = "每组" if "group" in lowered else "每人" if any(w in lowered for w in ("each", "child", "person")) else ""
+    return f"{per}{number.group()}份"
+
+
 def default_quantity(item: MaterialItem) -> str:
     return "1份" if item.for_whom == "教师" else "每组1份"
 
@@ -1041,7 +1051,9 @@ def tidy_materials(items: list[MaterialItem], facts: CheckFacts) -> list[Materia
         update: dict[str, str] = {}
         if banned or any(w in item.name for w in facts.teacher_only):
             update["for_whom"] = "教师"
-        if not _QUANTITY.search(item.quantity):
+        if _LATIN_WORD.search(item.quantity):
+            update["quantity"] = chinese_quantity(item.model_copy(update=update))
+        elif not _QUANTITY.search(item.quantity):
             update["quantity"] = default_quantity(item.model_copy(update=update))
         kept.append(item.model_copy(update=update))
     for wanted in facts.materials:
