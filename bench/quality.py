@@ -307,8 +307,13 @@ def print_totals(rows: list[dict]) -> None:
     scored = [row for row in rows if "score" in row["verdict"]]
     if scored:
         mean = sum(row["verdict"]["score"] for row in scored) / len(scored)
-        mean_before = sum(row["verdict"].get("before_score", 0) for row in scored) / len(scored)
-        print(f"reader's score (1-5, would use after light edits): {mean_before:.1f} before, {mean:.1f} after ({len(scored)} plans)")
+        both = [row for row in scored if "before_score" in row["verdict"]]  # a plan read only after its checks
+        before = sum(row["verdict"]["before_score"] for row in both) / len(both) if both else float("nan")
+        after = sum(row["verdict"]["score"] for row in both) / len(both) if both else float("nan")
+        print(
+            f"reader's score (1-5, would use after light edits): {mean:.1f} after the checks ({len(scored)} plans);"
+            f" on the {len(both)} plans read both ways {before:.1f} before -> {after:.1f} after"
+        )
         agree = sum((row["verdict"]["score"] >= 3) == row["rubric_after"].passed for row in scored)
         print(f"rubric agrees with the reader (pass <-> score >= 3) on {agree}/{len(scored)} plans")
         flagged = [row["id"] for row in scored if row["rubric_after"].passed and row["verdict"]["score"] <= 2]
