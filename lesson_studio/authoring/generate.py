@@ -59,6 +59,22 @@ class Cancelled(StudioError):
         super().__init__("已取消生成，您的请求已保存。 / Generation cancelled; your request is saved.")
 
 
+def streamed_into(progress, cancel: threading.Event | None, report: Callable[[], None]) -> Callable[[str], None]:  # type: ignore[no-untyped-def]
+    """The callback a model call streams its text into, for any resource type's writer: it checks
+    cancel, notes the first content's time, counts the pieces, shows the text and reports."""
+
+    def on_text(text: str) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        if progress.first_content_s is None:
+            progress.first_content_s = time.monotonic() - progress.started_at
+        progress.pieces += 1
+        progress.current_text = text
+        report()
+
+    return on_text
+
+
 class PlanSections(BaseModel):
     """The sections that have arrived, and the passages they were written from: what a failed,
     cancelled or cut-off generation keeps, so 继续生成 writes only what is missing."""
@@ -367,14 +383,7 @@ class LessonWriter:
         progress.current_section, progress.current_text = name, ""
         self.prompt_digest.update(instruction.encode("utf-8"))
 
-        def on_text(text: str) -> None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            if progress.first_content_s is None:
-                progress.first_content_s = time.monotonic() - progress.started_at
-            progress.pieces += 1
-            progress.current_text = text
-            self.report()
+        on_text = streamed_into(progress, cancel, self.report)
 
         def attempt(extra: str = "") -> Draft:
             messages = section_messages(self.scaffold, self.context, instruction + (f"\n{extra}" if extra else ""))
@@ -519,7 +528,9 @@ def plan_from_sections(progress: PlanProgress) -> LessonPlan:
     steps = []
     for slot, draft in zip(scaffold.steps, progress.steps, strict=True):
         assert draft is not None
-        steps.append(ProcessStep(phase=slot.phase, cps_stage=slot.cps_stage, minutes=slot.minutes, **step_fields(draft)))
+        steps.append(
+            ProcessStep(phase=slot.phase, cps_stage=slot.cps_stage, minutes=slot.minutes, **step_fields(draft))
+        )
     return LessonPlan(
         title=overview.title,
         age_band=request.age_band,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lesson_studio.authoring.content_checks import CheckReport
-from lesson_studio.authoring.generate import Cancelled, GenerationResult, without_unasked_links
+from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit
@@ -89,14 +89,7 @@ class LetterWriter:
             raise Cancelled()
         progress.current_section, progress.current_text = SECTION_NAME, ""
 
-        def on_text(text: str) -> None:
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            if progress.first_content_s is None:
-                progress.first_content_s = time.monotonic() - progress.started_at
-            progress.pieces += 1
-            progress.current_text = text
-            self.report()
+        on_text = streamed_into(progress, cancel, self.report)
 
         def attempt(extra: str = "") -> LetterDraft:
             task = self.context + "".join(f"\n{line}" for line in (fix, extra) if line)
