@@ -96,10 +96,11 @@ def passage(number: int) -> Hit:
     return Hit(chunk_id=f"d{number}:1:0", text=f"第{number}条资料的内容。" * 20, score=1.0, citation=citation)
 
 
-@pytest.mark.parametrize(("overflowing_call", "cited"), [(1, 2), (3, 4)])
+@pytest.mark.parametrize(("overflowing_call", "cited"), [(2, 2), (4, 4)])
 def test_context_too_long_retries_once_with_half_the_passages(hat_request, overflowing_call, cited):
     """The section that overflows is retried with two of four passages; the plan cites what was read:
-    two when nothing had been written from all four, four when earlier sections had."""
+    two when nothing had been written from all four (the overview, call 1, reads no passages),
+    four when earlier sections had."""
     seen_passages = []
 
     def respond(messages, schema):
@@ -118,7 +119,7 @@ def test_context_too_long_retries_once_with_half_the_passages(hat_request, overf
             backend=ScriptedBackend(respond=respond),
             retriever=lambda _r: [passage(n) for n in range(1, 5)],
         )
-    assert seen_passages[: overflowing_call + 1] == [4] * overflowing_call + [2]
+    assert seen_passages[: overflowing_call + 1] == [0] + [4] * (overflowing_call - 1) + [2]
     assert set(seen_passages[overflowing_call:]) == {2}
     assert [notice.kind for notice in notices] == ["fewer_passages"]
     assert len(result.plan.citations) == cited

@@ -22,6 +22,7 @@ from lesson_studio.authoring.generate import (
     PlanProgress,
     Retriever,
     build_context,
+    context_for,
     generate_plan,
     merge_section,
     section_messages,
@@ -89,8 +90,8 @@ def regenerate_section(
     request = request_for(plan, request)
     scaffold = _scaffold_matching(plan, request)
     hits = [_hit_from(citation) for citation in plan.citations]
-    context = build_context(scaffold, hits)
-    _, _, task, output_type, max_tokens = section_task(scaffold, section_id)
+    key, _, task, output_type, max_tokens = section_task(scaffold, section_id)
+    context = context_for(key, build_context(scaffold, hits), build_context(scaffold, hits, with_passages=False))
     asked = instruction.strip() or "写得更具体、更适合幼儿"
     focus = fields_asked(section_id, asked)
     focus_text = focus_line(focus)
