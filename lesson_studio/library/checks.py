@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from lesson_studio.errors import InvalidInput
-from lesson_studio.library import loaders
+from lesson_studio.library.decoding import decode_text
 
 KIND_BY_SUFFIX = {".docx": "docx", ".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
@@ -78,7 +78,7 @@ def inspect_file(path: Path, *, max_bytes: int | None = None) -> str:
     except OSError as error:
         raise InvalidInput(f"无法读取文件：{name} / Cannot read file: {name} ({error.strerror})") from error
     if not raw.strip():
-        raise loaders._empty(path)
+        raise empty_file(name)
     if kind == "docx":
         _check_docx(raw, name)
     elif kind == "pdf":
@@ -215,16 +215,21 @@ def _check_text(raw: bytes, name: str) -> None:
                 f"extension: {name} is {en}, not text"
             )
     try:
-        text = loaders.decode_text(raw, name)
+        text = decode_text(raw, name)
     except InvalidInput:
         if len(re.findall(rb"[\x00-\x08\x0e-\x1f]", raw[:65536])) > MAX_CONTROL_RATIO * min(len(raw), 65536):
             raise _binary(name) from None
         raise
     if not text.strip():
-        raise InvalidInput(f"文件为空：{name} / File is empty: {name}")
+        raise empty_file(name)
     control = sum(1 for ch in text if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"))
     if control > MAX_CONTROL_RATIO * len(text):
         raise _binary(name)
+
+
+def empty_file(name: str) -> InvalidInput:
+    """The refusal of a file with nothing in it (also raised by loaders.parse when no text is left)."""
+    return InvalidInput(f"文件为空：{name} / File is empty: {name}")
 
 
 def _binary(name: str) -> InvalidInput:

@@ -18,7 +18,6 @@ subprocess with time and memory limits (lesson_studio.library.sandbox).
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import docx
-from charset_normalizer import from_bytes
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from lesson_studio.errors import InvalidInput
+from lesson_studio.library import checks
+from lesson_studio.library.decoding import decode_text, normalise_text
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".md", ".markdown", ".txt", ".docx", ".pdf")
 
@@ -48,7 +48,6 @@ _NUMBERED_HEADING_LEVELS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"^[（(][一二三四五六七八九十]+[）)]"), 2),
     (re.compile(r"^(?:目标\s*\d+|\d+\s*[．.、])"), 3),
 )
-_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
 _AGE_HEADER = re.compile(r"^(?:[3-5]\s*[～~\-—–至到]\s*[4-6]\s*岁|小班|中班|大班)(?:\s*[（(][^)）]*[)）])?$")
 _TXBX = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}txbxContent"
 _W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
@@ -89,8 +88,6 @@ _THEME_COLOURS |= {"text1": "000000", "dark1": "000000", "tx1": "000000", "dk1":
 _PAGE_NUMBER_ONLY = re.compile(r"^\s*(?:第?\s*\d+\s*页?(?:\s*/\s*共?\s*\d+\s*页?)?|-\s*\d+\s*-|\d+)\s*$")
 # A PDF page with fewer characters than this (on average) has no text layer: a scan.
 SCANNED_PDF_CHARS_PER_PAGE = 30
-# decode_text: a GB18030 reading this much made of GB2312 level-1 hanzi beats the detector's guess.
-GB_LEVEL1_MIN_RATIO = 0.9
 
 
 @dataclass(frozen=True)
@@ -144,8 +141,6 @@ def load(path: Path, *, max_bytes: int | None = None) -> LoadedDocument:
 
     The library parses in a subprocess (sandbox.parse_file); this is for tests and tools.
     """
-    from lesson_studio.library import checks  # checks imports this module
-
     kind = checks.inspect_file(Path(path), max_bytes=max_bytes)
     return parse(Path(path), kind)
 
@@ -160,92 +155,8 @@ def parse(path: Path, kind: str) -> LoadedDocument:
         text = decode_text(path.read_bytes(), path.name)
         document = _load_markdown(text, path) if kind == "markdown" else _load_plain_text(text, path)
     if not any(section.text.strip() for section in document.sections):
-        raise _empty(path)
+        raise checks.empty_file(path.name)
     return document
-
-
-def decode_text(raw: bytes, name: str) -> str:
-    """Decode bytes from a teacher's computer: UTF-8 (BOM or not), GBK/GB18030, UTF-16/32."""
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16: its BOM starts with UTF-16 LE's
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if raw.startswith(bom):
-            return _normalise_text(raw.decode(encoding, errors="replace"))
-    try:
-        return _normalise_text(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(raw).best()
-    if best is not None and best.encoding.replace("_", "").lower() not in _GB_FAMILY:
-        text = str(best)
-        # Short GBK text is often guessed as Big5/Shift-JIS/EUC-KR (charset-normalizer reads
-        # "春天来了" in GBK as Big5 "景毞懂賸"). In a Chinese school a strict GB18030 decode made
-        # almost wholly of the 3,755 commonest characters (GB2312 level 1) is the likelier truth:
-        # real GBK text scores 0.97-1.0 on that, Big5 text decoded as GBK 0.0-0.5.
-        gb_text = _strict_gb18030(raw)
-        if gb_text is not None and (
-            _gb2312_level1_ratio(gb_text) >= GB_LEVEL1_MIN_RATIO
-            or _common_chinese_ratio(gb_text) > _common_chinese_ratio(text)
-        ):
-            return _normalise_text(gb_text)
-        return _normalise_text(text)
-    # GB18030 is a superset of GB2312 and GBK: decoding with it never loses a character.
-    gb_text = _strict_gb18030(raw)
-    if gb_text is None:
-        raise InvalidInput(
-            f"无法识别文件编码：{name}（请另存为 UTF-8）/ Cannot detect the text encoding of {name} (save it as UTF-8)"
-        )
-    return _normalise_text(gb_text)
-
-
-def _strict_gb18030(raw: bytes) -> str | None:
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        return None
-
-
-def _gb2312_level1_ratio(text: str) -> float:
-    """Share of non-ASCII, non-punctuation characters that are GB2312 level-1 hanzi (0 if none)."""
-    letters = [
-        ch
-        for ch in text
-        if not ch.isascii()
-        and not ch.isspace()
-        and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef" or "\u2000" <= ch <= "\u206f")
-    ]
-    if not letters:
-        return 0.0
-    return sum(1 for ch in letters if _is_gb2312_level1(ch)) / len(letters)
-
-
-def _is_gb2312_level1(ch: str) -> bool:
-    try:
-        encoded = ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return len(encoded) == 2 and 0xB0 <= encoded[0] <= 0xD7
-
-
-def _common_chinese_ratio(text: str) -> float:
-    """Share of characters that are CJK ideographs, ASCII or Chinese punctuation."""
-    if not text:
-        return 0.0
-    common = sum(
-        1
-        for ch in text
-        if ch.isascii() or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef"
-    )
-    return common / len(text)
-
-
-def _normalise_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
-    return text.lstrip("\ufeff")
 
 
 def parse_tags(text: str) -> tuple[dict[str, str], str]:
@@ -764,7 +675,7 @@ def _load_pdf(path: Path) -> LoadedDocument:
         characters = 0
         pages = reader.pages
         for number, page in enumerate(pages, start=1):
-            text = _normalise_text(page.extract_text() or "")
+            text = normalise_text(page.extract_text() or "")
             characters += sum(1 for ch in text if not ch.isspace())
             builder.set_page(number)
             _add_plain_lines(builder, text.split("\n"))
@@ -852,7 +763,3 @@ def _one_line(text: str) -> str:
 def _tidy(text: str) -> str:
     text = "\n".join(line.rstrip() for line in text.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-def _empty(path: Path) -> InvalidInput:
-    return InvalidInput(f"文件为空：{path.name} / File is empty: {path.name}")
