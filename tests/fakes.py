@@ -54,6 +54,25 @@ SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
         "safety_and_time": "请在周五前把收集的材料交给老师，剪刀等工具请家长保管。",
         "thanks": "谢谢您对班级活动的支持！",
     },
+    # 创造力观察清单 (resource_types.creativity_checklist.schema.ChecklistDraft)
+    frozenset({"fluency", "flexibility", "originality", "elaboration"}): {
+        "fluency": {
+            "look_fors": ["幼儿为帽子戴不住说出两个以上不同的办法", "听到“还有呢”后又想出一个新办法"],
+            "how_to_observe": "在想办法环节听孩子说的办法，当场记下原话。",
+        },
+        "flexibility": {
+            "look_fors": ["一种固定办法不行时，换用毛线、夹子等另一种做法", "想出的办法有系、粘、折等不同种类"],
+            "how_to_observe": "看孩子试失败后是接着重复，还是换了做法。",
+        },
+        "originality": {
+            "look_fors": ["做出一种班里其他幼儿没有用过的帽子", "把报纸用在和平常不一样的地方"],
+            "how_to_observe": "对照全班的办法，留意只有一个孩子用的做法。",
+        },
+        "elaboration": {
+            "look_fors": ["给帽子添上帽檐、花边等细节", "试戴以后动手改进自己的帽子"],
+            "how_to_observe": "在试一试环节前后各看一次作品，比较添了什么。",
+        },
+    },
 }
 
 
