@@ -54,6 +54,17 @@ SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
         "safety_and_time": "请在周五前把收集的材料交给老师，剪刀等工具请家长保管。",
         "thanks": "谢谢您对班级活动的支持！",
     },
+    # 观察记录 (resource_types.observation_record.schema.RecordDraft, AnalysisDraft): only what
+    # tests/test_observation_record.py's notes say (the checks drop anything more)
+    frozenset({"objective_record"}): {
+        "objective_record": "乐乐在建构区用积木搭小桥，桥面放上小汽车后塌了两次。他先把长积木换成一块长木板，"
+        "又在下面加了两根圆柱。最后小汽车开过了桥，他拍手说：“我的桥不倒了！”",
+    },
+    frozenset({"analysis", "support_strategies", "follow_up"}): {
+        "analysis": "乐乐遇到桥塌的问题没有停下，先换材料、再加支撑，能根据结果调整自己的办法，表现出坚持和大胆尝试的探究兴趣。",
+        "support_strategies": ["在建构区投放长短不同的木板和纸筒，请他继续试一试", "请乐乐向同伴介绍让桥不倒的办法"],
+        "follow_up": "观察乐乐是否会把加支撑的办法用到别的搭建中",
+    },
     # 创造力观察清单 (resource_types.creativity_checklist.schema.ChecklistDraft)
     frozenset({"fluency", "flexibility", "originality", "elaboration"}): {
         "fluency": {
