@@ -84,6 +84,22 @@ SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
             "how_to_observe": "在试一试环节前后各看一次作品，比较添了什么。",
         },
     },
+    # 区域活动材料计划 (resource_types.area_plan.schema.AreaDraft): the same answer for every area
+    frozenset({"goal", "materials", "levels", "record_columns", "observation_focus"}): {
+        "goal": "围绕主题动手试一试，用不同的材料想出自己的办法并说一说",
+        "materials": [
+            {"name": "纸盒", "quantity": "每组3个", "structure": "低结构"},
+            {"name": "纸筒", "quantity": "每组5个", "structure": "低结构"},
+            {"name": "拼插积木", "quantity": "2套", "structure": "高结构"},
+        ],
+        "levels": [
+            {"challenge": "自由摆弄材料，说说发现了什么", "difficulty": 1},
+            {"challenge": "用材料按自己的办法做出来", "difficulty": 2},
+            {"challenge": "和同伴一起换一种办法再做一个", "difficulty": 3},
+        ],
+        "record_columns": ["日期", "我用了什么（画一画）", "我的办法（画一画）"],
+        "observation_focus": ["幼儿想出了几种不同的办法", "遇到困难时是否愿意再试一次"],
+    },
 }
 
 

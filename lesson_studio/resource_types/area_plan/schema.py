@@ -1,0 +1,160 @@
+"""区域活动材料计划 (activity-area materials plan): what the teacher asks for, what the model writes
+for each area, what is saved.
+
+The parts follow DOMAIN.md §3 (区域活动材料计划): per area a goal linked to the theme, materials by
+structure level (高结构 / 低结构) with quantities, levels of challenge (层次/梯度), a record sheet,
+an observation focus and a replacement schedule. Code decides the areas and their order, the
+levels' names, the schedule's dates and the safety (exclusions, substitutes, notes); the model writes
+the content of each area (AreaDraft), every string bounded for the embedded model's grammar (see
+lesson_studio.models).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from lesson_studio.models import AgeBand, Citation
+
+# The activity areas a Chinese kindergarten room is usually divided into, in the order a plan lists
+# them (code's order, whatever order the teacher ticked them in).
+AREAS: tuple[str, ...] = ("美工区", "建构区", "科学区", "益智区", "阅读区", "角色区", "自然角", "沙水区")
+# Other names teachers use for the same area.
+AREA_ALIASES = {
+    "探索区": "科学区",
+    "科学探索区": "科学区",
+    "表演区": "角色区",
+    "角色表演区": "角色区",
+    "图书区": "阅读区",
+}
+AreaName = Literal["美工区", "建构区", "科学区", "益智区", "阅读区", "角色区", "自然角", "沙水区"]
+Structure = Literal["高结构", "低结构"]
+ScheduleAction = Literal["投放", "调整", "更换"]
+
+# The form's fields as a teacher reads them (a bad field is named in the message).
+FIELD_LABELS = {
+    "class_name": "班级 / class",
+    "teacher": "教师 / teacher",
+    "age_band": "年龄段 / age band",
+    "theme": "主题或正在解决的问题 / theme or problem",
+    "areas": "区域 / areas",
+    "start_date": "开始日期 / start date",
+    "weeks": "周数 / weeks",
+    "materials_on_hand": "现有材料 / materials on hand",
+    "notes": "备注 / notes",
+}
+
+
+class AreaPlanRequest(BaseModel):
+    """The 区域活动材料计划 form."""
+
+    class_name: str = Field(min_length=1, max_length=30)  # "中二班"
+    teacher: str = Field(min_length=1, max_length=30)
+    age_band: AgeBand = "中班"
+    theme: str = Field(min_length=1, max_length=200)  # the theme or the problem the class works on
+    areas: list[AreaName] = Field(min_length=1, max_length=len(AREAS))
+    start_date: datetime.date
+    weeks: int = Field(default=2, ge=1, le=4)
+    materials_on_hand: list[str] = Field(default_factory=list, max_length=30)
+    notes: str = Field(default="", max_length=300)
+    language: Literal["zh", "en"] = "zh"
+
+    @field_validator("areas", mode="before")
+    @classmethod
+    def _known_names(cls, value: object) -> object:
+        """科学区/探索区 and 角色区/表演区 are one area each; the same area ticked twice counts once."""
+        if not isinstance(value, list):
+            return value
+        names = [AREA_ALIASES.get(str(name).strip(), str(name).strip()) for name in value]
+        return list(dict.fromkeys(name for name in names if name))
+
+
+# --- what the model writes, one call per area ---------------------------------------------------------
+
+
+ColumnText = Annotated[str, Field(min_length=1, max_length=16)]  # a record-sheet column heading
+FocusText = Annotated[str, Field(min_length=4, max_length=50)]  # what the teacher watches for
+
+
+class MaterialDraft(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    quantity: str = Field(max_length=20)  # "每组1筐", "4套"
+    structure: Structure
+
+
+class LevelDraft(BaseModel):
+    challenge: str = Field(min_length=4, max_length=60)  # what a child tries at this level
+    difficulty: int = Field(ge=1, le=3)  # 1 the easiest: levels must increase
+
+
+class AreaDraft(BaseModel):
+    """One area's content, in one call."""
+
+    goal: str = Field(min_length=6, max_length=80)
+    materials: list[MaterialDraft] = Field(min_length=1, max_length=8)
+    levels: list[LevelDraft] = Field(min_length=1, max_length=3)
+    record_columns: list[ColumnText] = Field(min_length=1, max_length=5)
+    observation_focus: list[FocusText] = Field(min_length=1, max_length=3)
+
+
+# --- the saved plan -------------------------------------------------------------------------------------
+
+
+class Material(BaseModel):
+    name: str = Field(max_length=40)
+    quantity: str = Field(default="", max_length=30)
+    structure: Structure = "低结构"
+
+
+class Level(BaseModel):
+    name: str  # 层次一 / 层次二 / 层次三, by code from the position
+    challenge: str = Field(max_length=80)
+    difficulty: int = Field(ge=1, le=3)
+
+
+class ScheduleEntry(BaseModel):
+    """A date on which the area's materials are put out, adjusted or replaced (computed by code)."""
+
+    date: datetime.date
+    action: ScheduleAction
+    what: str
+
+
+class Exclusion(BaseModel):
+    """A material code took out of an area for the age band, why, and what children use instead."""
+
+    material: str
+    reason: str
+    substitute: str = ""
+
+
+class AreaSection(BaseModel):
+    area: AreaName
+    goal: str = Field(max_length=120)
+    materials: list[Material] = Field(default_factory=list)
+    levels: list[Level] = Field(default_factory=list)
+    record_columns: list[str] = Field(default_factory=list)
+    record_how: str = ""  # how children record at this band (draw, tick, stickers), by code
+    observation_focus: list[str] = Field(default_factory=list)
+    schedule: list[ScheduleEntry] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    safety_notes: list[str] = Field(default_factory=list)  # by code, from resources/hazards.toml
+
+
+class AreaPlan(BaseModel):
+    """A saved 区域活动材料计划 (one version)."""
+
+    title: str = Field(max_length=60)
+    class_name: str
+    teacher: str
+    age_band: AgeBand
+    theme: str = Field(max_length=200)
+    start_date: datetime.date
+    weeks: int = Field(ge=1, le=4)
+    areas: list[AreaSection] = Field(default_factory=list)
+    exclusions: list[Exclusion] = Field(default_factory=list)  # the teacher's own materials code took out
+    general_safety: str = ""  # the band's note for every area (by code)
+    warnings: list[str] = Field(default_factory=list)  # what code changed, for the teacher
+    citations: list[Citation] = Field(default_factory=list)
