@@ -66,16 +66,32 @@ ELEMENT_NAMES = {
 # Words that show the record tells how the child went about it, and how it ended.
 HOW_WORDS = ("先", "再", "然后", "接着", "一边", "用", "把", "拿", "试", "换", "又", "说", "问")
 RESULT_WORDS = (
-    "最后", "结果", "终于", "后来", "最终", "成功", "完成", "放弃", "离开", "好了", "做成", "搭成", "没能",
-    "没有成功", "直到",
+    "最后",
+    "结果",
+    "终于",
+    "后来",
+    "最终",
+    "成功",
+    "完成",
+    "放弃",
+    "离开",
+    "好了",
+    "做成",
+    "搭成",
+    "没能",
+    "没有成功",
+    "直到",
 )
 WHAT_MIN_CHARS = 10
 TEXT_FIELDS = ("objective_record", "analysis", "follow_up")
-_SENTENCE = re.compile(r"(?<=[。！？；!?;\n])")
+# A sentence ends at 。！？； — after the closing quote when one follows (他说：“好了！”).
+_SENTENCE = re.compile(r"(?<=[。！？；!?;\n])(?![”’」』\"])|(?<=[。！？；!?;][”’」』\"])")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,80})[”\"」』]")
 _DIGITS = re.compile(r"\d+")
 # A count in Chinese numerals; a lone 一 (一个、一下) is an article more often than a count.
-_COUNT = re.compile(r"([两二三四五六七八九十百]+|一[十百])(?=次|分钟|秒|个|块|遍|张|根|层|种|步|下|米|厘米|天|周|名|位|遍)")
+_COUNT = re.compile(
+    r"([两二三四五六七八九十百]+|一[十百])(?=次|分钟|秒|个|块|遍|张|根|层|种|步|下|米|厘米|天|周|名|位|遍)"
+)
 _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -186,7 +202,11 @@ def check_record(record: ObservationRecord, scaffold: ObservationScaffold, *, al
                 tuple(invented),
             )
         )
-    missing = [name for name, value in (("who", record.child), ("when", record.date), ("where", record.place)) if not value.strip()]
+    missing = [
+        name
+        for name, value in (("who", record.child), ("when", record.date), ("where", record.place))
+        if not value.strip()
+    ]
     missing += elements_missing_in(record.objective_record)
     if missing:
         defects.append(
@@ -198,10 +218,16 @@ def check_record(record: ObservationRecord, scaffold: ObservationScaffold, *, al
                 tuple(missing),
             )
         )
-    blank = [label for label, value in (("分析评价", record.analysis), ("支持策略", "".join(record.support_strategies))) if not value.strip()]
+    blank = [
+        label
+        for label, value in (("分析评价", record.analysis), ("支持策略", "".join(record.support_strategies)))
+        if not value.strip()
+    ]
     if blank:
         defects.append(
-            Defect("missing_part", "analysis", "analysis", f"没有写：{'、'.join(blank)} / a part is blank", tuple(blank))
+            Defect(
+                "missing_part", "analysis", "analysis", f"没有写：{'、'.join(blank)} / a part is blank", tuple(blank)
+            )
         )
     if aligned and not record.guideline_lines and not record.guideline_note.strip():
         defects.append(
@@ -259,7 +285,9 @@ def drop_labels(record: ObservationRecord, scaffold: ObservationScaffold) -> Obs
     return record.model_copy(update=updates)
 
 
-LABEL_FIX = "【必须改正】不要用“{words}”这类给孩子贴标签的词，把它们改写成看到的具体行为（孩子做了什么、说了什么、怎么做的）。"
+LABEL_FIX = (
+    "【必须改正】不要用“{words}”这类给孩子贴标签的词，把它们改写成看到的具体行为（孩子做了什么、说了什么、怎么做的）。"
+)
 FACT_FIX = "【必须补上】观察笔记里写到了{elements}，客观记录里没有写：请按笔记补上，不要添加笔记里没有的内容。"
 Rewrite = Callable[[ObservationRecord, str, str], ObservationRecord]  # (record, "record" | "analysis", fix)
 
@@ -293,7 +321,10 @@ def validate_record(
         for section, fix in fixes_for(remaining, scaffold).items():
             candidate = repair_by_code(rewrite(record, section, fix), scaffold)
             report.rewrites += 1
-            if len(check_record(candidate, scaffold, aligned=False)) < len(check_record(record, scaffold, aligned=False)):
+            better = len(check_record(candidate, scaffold, aligned=False)) < len(
+                check_record(record, scaffold, aligned=False)
+            )
+            if better:
                 record = candidate
     labelled = record
     record = drop_labels(record, scaffold)

@@ -32,7 +32,9 @@ def record_words(record: ObservationRecord) -> set[str]:
     return _bigrams(" ".join([record.objective_record, record.analysis, record.purpose, *record.support_strategies]))
 
 
-def choose_record_lines(record: ObservationRecord, catalogue: Catalogue, *, limit: int = MAX_LINES) -> list[Expectation]:
+def choose_record_lines(
+    record: ObservationRecord, catalogue: Catalogue, *, limit: int = MAX_LINES
+) -> list[Expectation]:
     bands = BANDS if record.age_band == "混龄" else (record.age_band,) if record.age_band in BANDS else ()
     words = record_words(record)
     candidates = [item for band in bands for item in catalogue.expectations(age_band=band)]

@@ -167,7 +167,9 @@ class ObservationWriter:
         )
 
 
-def record_from_drafts(record: RecordDraft, analysis: AnalysisDraft, scaffold: ObservationScaffold) -> ObservationRecord:
+def record_from_drafts(
+    record: RecordDraft, analysis: AnalysisDraft, scaffold: ObservationScaffold
+) -> ObservationRecord:
     request = scaffold.request
     return ObservationRecord(
         title=scaffold.title,
