@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
 from lesson_studio.resource_types.area_plan.scaffold import (
-    LEVEL_NAMES,
     LOW_STRUCTURE_DEFAULTS,
     AreaScaffold,
     AreaSlot,
@@ -31,7 +30,14 @@ from lesson_studio.resource_types.area_plan.scaffold import (
     exclusion_for,
     exclusion_warning,
 )
-from lesson_studio.resource_types.area_plan.schema import AreaPlan, AreaSection, Exclusion, Level, Material
+from lesson_studio.resource_types.area_plan.schema import (
+    LEVEL_NAMES,
+    AreaPlan,
+    AreaSection,
+    Exclusion,
+    Level,
+    Material,
+)
 
 GOAL_CHARS = 120
 # Words of a record sheet that scores, grades or ranks children.

@@ -17,7 +17,14 @@ from pydantic import BaseModel
 
 from lesson_studio.authoring.scaffold import GENERAL_SAFETY, Hazard, load_hazards, matched_hazards
 from lesson_studio.models import LessonRequest
-from lesson_studio.resource_types.area_plan.schema import AREAS, AreaPlanRequest, Exclusion, Material, ScheduleEntry
+from lesson_studio.resource_types.area_plan.schema import (
+    AREAS,
+    LEVEL_NAMES,
+    AreaPlanRequest,
+    Exclusion,
+    Material,
+    ScheduleEntry,
+)
 
 # What each area is for, as the model is told it (one line, so the 1.5B model stays on the area).
 AREA_FOCUS = {
@@ -45,7 +52,6 @@ LOW_STRUCTURE_DEFAULTS = {
     "自然角": Material(name="落叶、树枝等大块自然物", quantity="每区1筐", structure="低结构"),
     "沙水区": Material(name="大小不同的塑料瓶和纸杯", quantity="每区1筐", structure="低结构"),
 }
-LEVEL_NAMES = ("层次一", "层次二", "层次三")
 # 小班 children mostly explore one way at a time (DOMAIN.md §1.1: three-year-olds "can see only one
 # possible solution"), so two levels; the older bands get three.
 LEVEL_COUNT = {"小班": 2, "中班": 3, "大班": 3, "混龄": 3}

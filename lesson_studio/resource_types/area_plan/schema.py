@@ -12,10 +12,12 @@ lesson_studio.models).
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from lesson_studio.errors import InvalidInput
 from lesson_studio.models import AgeBand, Citation
 
 # The activity areas a Chinese kindergarten room is usually divided into, in the order a plan lists
@@ -31,6 +33,8 @@ AREA_ALIASES = {
 }
 AreaName = Literal["美工区", "建构区", "科学区", "益智区", "阅读区", "角色区", "自然角", "沙水区"]
 Structure = Literal["高结构", "低结构"]
+STRUCTURES: tuple[str, ...] = ("高结构", "低结构")
+LEVEL_NAMES = ("层次一", "层次二", "层次三")  # 层次一 the easiest
 ScheduleAction = Literal["投放", "调整", "更换"]
 
 # The form's fields as a teacher reads them (a bad field is named in the message).
@@ -158,3 +162,90 @@ class AreaPlan(BaseModel):
     general_safety: str = ""  # the band's note for every area (by code)
     warnings: list[str] = Field(default_factory=list)  # what code changed, for the teacher
     citations: list[Citation] = Field(default_factory=list)
+
+    # --- a teacher's edit on the page: each area's parts as text, and back ---------------------------
+
+    def edit_texts(self) -> dict[str, dict[str, str]]:
+        """Each area's editable parts as the page's text boxes show them (one material or level a line)."""
+        return {
+            section.area: {
+                "goal": section.goal,
+                "materials": "\n".join(f"{item.name}｜{item.quantity}｜{item.structure}" for item in section.materials),
+                "levels": "\n".join(level.challenge for level in section.levels),
+                "record_columns": "、".join(section.record_columns),
+                "observation_focus": "\n".join(section.observation_focus),
+            }
+            for section in self.areas
+        }
+
+    def with_edits(self, edits: dict[str, dict[str, str]]) -> AreaPlan:
+        """The plan with the page's text boxes read back (the format edit_texts writes). A line that
+        cannot be read is an InvalidInput naming the area, the part and the line; nothing is changed."""
+        areas = []
+        for section in self.areas:
+            texts = edits.get(section.area)
+            if texts is None:
+                areas.append(section)
+                continue
+            areas.append(
+                section.model_copy(
+                    update={
+                        "goal": texts.get("goal", section.goal).strip(),
+                        "materials": _materials_from(texts["materials"], section.area)
+                        if "materials" in texts
+                        else section.materials,
+                        "levels": _levels_from(texts["levels"], section.area) if "levels" in texts else section.levels,
+                        "record_columns": _items(texts["record_columns"], "[、，,\\n]")
+                        if "record_columns" in texts
+                        else section.record_columns,
+                        "observation_focus": _items(texts["observation_focus"], "\\n")
+                        if "observation_focus" in texts
+                        else section.observation_focus,
+                    }
+                )
+            )
+        return self.model_copy(update={"areas": areas})
+
+
+def _items(text: str, separators: str) -> list[str]:
+    return [item.strip() for item in re.split(separators, text) if item.strip()]
+
+
+PART_NAMES = {"材料": "materials", "挑战层次": "levels"}
+
+
+def _bad_line(area: str, part: str, number: int, zh: str, en: str) -> InvalidInput:
+    return InvalidInput(
+        f"请检查“{area}·{part}”第{number}行：{zh} / Please check the {PART_NAMES[part]} of {area}, line {number}: {en}"
+    )
+
+
+def _materials_from(text: str, area: str) -> list[Material]:
+    """One material a line: 名称｜数量｜高结构 or 低结构 (the quantity and structure may be left out)."""
+    materials = []
+    for number, line in enumerate(_items(text, "\\n"), start=1):
+        name, quantity, structure = ([part.strip() for part in re.split("[｜|]", line)] + ["", ""])[:3]
+        if not name or len(name) > 40:
+            raise _bad_line(
+                area, "材料", number, "材料名不能为空，最多40字", "a material needs a name of at most 40 characters"
+            )
+        if len(quantity) > 30:
+            raise _bad_line(area, "材料", number, "数量最多30字", "the quantity has at most 30 characters")
+        structure = {"高": "高结构", "低": "低结构"}.get(structure, structure) or "低结构"
+        if structure not in STRUCTURES:
+            raise _bad_line(area, "材料", number, "结构只能写“高结构”或“低结构”", "the structure is 高结构 or 低结构")
+        materials.append(Material(name=name, quantity=quantity, structure=structure))  # type: ignore[arg-type]
+    return materials
+
+
+def _levels_from(text: str, area: str) -> list[Level]:
+    """One level a line, the easiest first (the teacher's order is the order of difficulty)."""
+    lines = _items(text, "\\n")
+    if len(lines) > len(LEVEL_NAMES):
+        raise _bad_line(area, "挑战层次", len(lines), "最多三个层次", "at most three levels")
+    levels = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) > 80:
+            raise _bad_line(area, "挑战层次", number, "每个层次最多80字", "a level has at most 80 characters")
+        levels.append(Level(name=LEVEL_NAMES[number - 1], challenge=line, difficulty=number))
+    return levels
