@@ -33,6 +33,7 @@ from lesson_studio.pipeline import Pipeline
 from lesson_studio.resource_types import resource_type
 from lesson_studio.review import Reviews
 from lesson_studio.store import DraftSummary, JobRecord, Store, WorkingCopy
+from lesson_studio.store.plans import LinkedItem
 
 if TYPE_CHECKING:
     from lesson_studio.export import Cover, SchoolTemplates  # --- export ---
@@ -204,6 +205,55 @@ class Studio:
         _, kind, document = self.open_document(user, version_id)
         return resource_type(kind).export_docx(document, cover or Cover(teacher=user.display_name))
 
+    # --- items of a document expanded into documents of their own (draft_links) ---
+    # A document offers this by an `expansion(item_key) -> (kind, request)` method on its model
+    # (e.g. an activity of a unit -> a lesson plan's request); the Studio names no type.
+
+    def expand_item(self, user: User, version_id: int, item_key: str, *, backend_id: str | None = None) -> int:
+        """One item of a saved version generated as a document of its own, linked to the draft;
+        returns the child's job id. Only the draft's author may. The same item again (a double
+        click, a rerun, a second tab, a later version) returns the child it already has; a child
+        whose generation failed or was cancelled is started again."""
+        version, _, document = self.open_document(user, version_id)
+        self.store.draft_owner(user, version.draft_id, for_edit=True)
+        expansion = getattr(document, "expansion", None)
+        if expansion is None:
+            raise InvalidInput("这类资源没有可以展开的条目 / This kind of document has no items to expand")
+        linked = {item.item_key: item for item in self.store.linked_items(user, version.draft_id)}
+        existing = linked.get(item_key)
+        if existing is not None and existing.job_id is not None and existing.status not in ("failed", "cancelled"):
+            return existing.job_id
+        child_kind, child_request = expansion(item_key)
+        # The key is the version and the item (and the failed child's request, when starting again):
+        # whatever the browser session, one item of one version starts one job.
+        key = self.idempotency_key("expand", version_id, item_key, existing.child_request_id if existing else "")
+        job_id = self.submit_resource(user, child_kind, child_request, idempotency_key=key, backend_id=backend_id)
+        request_id = self.store.get_job(user, job_id).request_id
+        link = self.store.link_item(
+            user, version.draft_id, item_key, request_id, replacing=existing.child_request_id if existing else None
+        )
+        return link.job_id if link.job_id is not None else job_id
+
+    def linked_documents(self, user: User, draft_id: int) -> list[LinkedItem]:
+        """A draft's expanded items and how far each child got (the author, leads and admins read)."""
+        return self.store.linked_items(user, draft_id)
+
+    def export_with_linked_docx(self, user: User, version_id: int, *, cover: Cover | None = None) -> bytes:
+        """A version as .docx followed by the newest versions of its expanded items; the type's
+        export_docx takes them as linked= (item key -> document). Without any: export_document_docx."""
+        from lesson_studio.export import Cover
+
+        version, kind, document = self.open_document(user, version_id)
+        cover = cover or Cover(teacher=user.display_name)
+        linked = {
+            item.item_key: self.open_document(user, item.child_version_id)[2]
+            for item in self.linked_documents(user, version.draft_id)
+            if item.child_version_id is not None
+        }
+        if not linked:
+            return resource_type(kind).export_docx(document, cover)
+        return resource_type(kind).export_docx(document, cover, linked=linked)
+
     def retry_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
         """A failed, cancelled or interrupted job's request, generated again (the request was kept)."""
         job = self.store.get_job(user, job_id)
@@ -256,6 +306,18 @@ class Studio:
     def list_plans(self, user: User) -> list[DraftSummary]:
         """A teacher's own plans; a lead's or admin's view includes every teacher's, newest first."""
         return self.store.list_drafts(user)
+
+    def own_plans(self, user: User) -> list[DraftSummary]:
+        """The plans the user wrote, newest first: the ones she may revise (a lead's view of
+        everyone's plans left out)."""
+        return [draft for draft in self.store.list_drafts(user) if draft.owner_id == user.id]
+
+    def plan_to_revise(self, user: User, version_id: int) -> tuple[VersionInfo, LessonPlan]:
+        """A plan's version for a document that revises it: NotAllowed for anyone but its author
+        (leads included), checked before any model call; the store checks again when the revision is saved."""
+        version, plan = self.store.get_version(user, version_id)
+        self.store.draft_owner(user, version.draft_id, for_edit=True)
+        return version, plan
 
     def open_version(self, user: User, version_id: int) -> tuple[VersionInfo, LessonPlan]:
         return self.store.get_version(user, version_id)

@@ -100,6 +100,76 @@ SECTION_ANSWERS: dict[frozenset[str], dict[str, Any]] = {
         "record_columns": ["日期", "我用了什么（画一画）", "我的办法（画一画）"],
         "observation_focus": ["幼儿想出了几种不同的办法", "遇到困难时是否愿意再试一次"],
     },
+    # 主题活动 (resource_types.theme_unit.schema: OverviewDraft, WeekDraft, ClosingDraft). The week's
+    # activities fit any week's place on the CPS path: the slots take them in order.
+    frozenset(
+        {
+            "unit_title",
+            "source_and_value",
+            "goal_health",
+            "goal_language",
+            "goal_social",
+            "goal_science",
+            "goal_art",
+            "web_discover",
+            "web_ideas",
+            "web_make",
+            "web_show",
+        }
+    ): {
+        "unit_title": "小熊的帽子",
+        "source_and_value": "班上的小熊玩偶总是掉帽子，孩子们很着急。主题从这个真实的烦恼出发，让孩子自己发现问题、想办法、做出来再用起来。",
+        "goal_health": "能戴着自己做的帽子走、跑、跳",
+        "goal_language": "愿意说出自己的办法，听同伴讲",
+        "goal_social": "愿意和同伴一起做，轮流试戴",
+        "goal_science": "发现帽子戴得住和大小、固定方法有关",
+        "goal_art": "用报纸和纸盒大胆装饰自己的帽子",
+        "web_discover": ["帽子为什么会掉下来？"],
+        "web_ideas": ["怎样让帽子戴得住？", "还有别的办法吗？"],
+        "web_make": ["我们的帽子戴得住吗？"],
+        "web_show": ["怎样把帽子介绍给别人？"],
+    },
+    frozenset({"week_focus", "activities"}): {
+        "week_focus": "跟着孩子的问题，一步步帮小熊解决帽子的麻烦",
+        "activities": [
+            {"title": "帽子掉了怎么办", "children_do": "观察小熊的帽子，说说发现的麻烦，动手试一试"},
+            {"title": "帽子点子会", "children_do": "说一说、画一画让帽子戴得住的办法"},
+            {"title": "帽子工作坊", "children_do": "用旧报纸和纸盒动手做帽子，试一试再改一改"},
+            {"title": "顶着帽子走", "children_do": "戴上自己做的帽子走一走、跳一跳，看看会不会掉"},
+            {"title": "帽子发布会", "children_do": "向同伴展示和介绍自己的帽子"},
+            {"title": "帽子展览", "children_do": "把帽子摆进展览角，邀请别的班来参观"},
+            {"title": "帽子回家", "children_do": "午睡前把帽子放回帽子架，说说今天的发现"},
+        ],
+    },
+    frozenset({"environment", "family", "evaluation"}): {
+        "environment": "在问题墙上贴出孩子的问题“帽子为什么会掉？”，再把孩子画的办法和做好的帽子照片一起贴上去。",
+        "family": "请和孩子一起找找家里的帽子，说说它为什么戴得住，不需要购买任何材料。",
+        "evaluation": "观察孩子想出的办法和试了再改的过程，把作品照片和孩子的话放进成长档案，不打分、不排名。",
+    },
+    # 活动反思 (resource_types.reflection.schema.ReflectionDraft, RevisedStepDraft): only what the
+    # notes in tests/test_reflection.py say; note 4 is the timing note, note 7 the change note
+    frozenset({"goal_reviews", "child_facts", "timing_review", "suggestions", "next_time"}): {
+        "goal_reviews": [
+            {"achieved": "达成", "evidence": "豆豆把报纸卷成筒当帽檐"},
+            {"achieved": "部分达成", "evidence": "三个孩子用毛线把帽子系在小熊下巴上"},
+            {"achieved": "未观察到", "evidence": "记录中没有提到"},
+        ],
+        "child_facts": ["豆豆把报纸卷成筒当帽檐", "乐乐发现帽子太大会掉下来", "乐乐想到用夹子夹住帽子"],
+        "timing_review": "想办法环节超时，孩子们说的点子多；分享环节提前结束。",
+        "suggestions": [
+            {"note": 7, "text": "选办法时改成举手表决，节省时间"},
+            {"note": 4, "text": "想办法环节每组先说一个最想试的点子"},
+        ],
+        "next_time": "保留用报纸给小熊做帽子的挑战，想办法环节再精简一些。",
+    },
+    frozenset({"title", "teacher", "key_questions", "children", "intent", "change"}): {
+        "title": "每组说一个点子",
+        "teacher": "每组先商量，说出一个最想试的办法，老师把它画在白板上。",
+        "key_questions": ["你们组最想试哪个办法？"],
+        "children": "每组派一名幼儿说出本组的点子",
+        "intent": "精简环节，把时间留给动手试",
+        "change": "每组只说一个点子，节省时间",
+    },
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 from sqlalchemy import (
     func,
@@ -21,12 +23,27 @@ from lesson_studio.store.records import (
     _version_info,
 )
 from lesson_studio.store.schema import (
+    draft_links,
     drafts,
+    jobs,
     lesson_requests,
     users,
     versions,
     working_copies,
 )
+
+
+@dataclass(frozen=True)
+class LinkedItem:
+    """An item of a document expanded into a document of its own (draft_links), with how far it got."""
+
+    item_key: str
+    child_request_id: int
+    job_id: int | None
+    status: str  # the child's job: queued | running | done | failed | cancelled ("" when it has none)
+    child_draft_id: int | None
+    child_version_id: int | None  # the child draft's newest version
+    title: str  # the child draft's title ("" until it is written)
 
 
 class PlansMixin(StoreBase):
@@ -388,3 +405,73 @@ class PlansMixin(StoreBase):
                     & (working_copies.c.tab_id == tab_id)
                 )
             )
+
+    # --- links: a document's item expanded into a document of its own ---------------------------
+
+    def link_item(
+        self, user: User, parent_draft_id: int, item_key: str, child_request_id: int, *, replacing: int | None = None
+    ) -> LinkedItem:
+        """Record that an item of the parent draft was expanded into the child request; only the
+        parent's author may. An item already linked keeps its first child (a double click, a second
+        tab), unless `replacing` names that child (a failed one, expanded again)."""
+        with self._write() as conn:
+            owner = conn.execute(select(drafts.c.owner_id).where(drafts.c.id == parent_draft_id)).scalar()
+            if owner is None:
+                raise NotFound(f"找不到草稿 {parent_draft_id} / Draft {parent_draft_id} not found")
+            self._require_editor(user, owner)
+            key = (draft_links.c.parent_draft_id == parent_draft_id) & (draft_links.c.item_key == item_key)
+            existing = conn.execute(select(draft_links.c.child_request_id).where(key)).scalar()
+            if existing is None:
+                try:
+                    with conn.begin_nested():  # a savepoint: on PostgreSQL a lost race must not abort the rest
+                        conn.execute(
+                            insert(draft_links).values(
+                                parent_draft_id=parent_draft_id,
+                                item_key=item_key,
+                                child_request_id=child_request_id,
+                                created_by=user.id,
+                                created_at=_now(),
+                            )
+                        )
+                    self._audit(conn, user, "link_item", f"draft:{parent_draft_id}:{item_key}:request:{child_request_id}")
+                except IntegrityError:
+                    pass  # another click linked it first: that child stays
+            elif replacing is not None and existing == replacing:
+                conn.execute(update(draft_links).where(key).values(child_request_id=child_request_id))
+                self._audit(conn, user, "relink_item", f"draft:{parent_draft_id}:{item_key}:request:{child_request_id}")
+        return next(item for item in self.linked_items(user, parent_draft_id) if item.item_key == item_key)
+
+    def linked_items(self, user: User, parent_draft_id: int) -> list[LinkedItem]:
+        """The parent draft's expanded items with their children's progress; whoever may read the
+        parent (its author, leads, admins) reads the list."""
+        self.draft_owner(user, parent_draft_id)
+        child = drafts.alias("child")
+        query = (
+            select(
+                draft_links.c.item_key,
+                draft_links.c.child_request_id,
+                jobs.c.id.label("job_id"),
+                jobs.c.status,
+                child.c.id.label("child_draft_id"),
+                child.c.head_version_id,
+                child.c.title,
+            )
+            .join(jobs, jobs.c.request_id == draft_links.c.child_request_id, isouter=True)
+            .join(child, child.c.id == jobs.c.draft_id, isouter=True)
+            .where(draft_links.c.parent_draft_id == parent_draft_id)
+            .order_by(draft_links.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            LinkedItem(
+                item_key=row.item_key,
+                child_request_id=row.child_request_id,
+                job_id=row.job_id,
+                status=row.status or "",
+                child_draft_id=row.child_draft_id,
+                child_version_id=row.head_version_id,
+                title=row.title or "",
+            )
+            for row in rows
+        ]

@@ -507,3 +507,24 @@ def _m013_drafts_by_type(conn: Connection) -> None:
     )
     if {"owner_id", "resource_type"} <= columns:  # a test's old database may lack them
         next(index for index in drafts.indexes if index.name == "ix_drafts_owner_type").create(conn, checkfirst=True)
+
+
+# A document's item expanded into a document of its own (a unit's activity into a lesson plan):
+# the parent draft, the item's stable key in it, and the request the child was generated from (its
+# job and draft follow from the request). One child per item: a second click opens the first.
+draft_links = Table(
+    "draft_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("parent_draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    Column("item_key", String(40), nullable=False),
+    Column("child_request_id", Integer, ForeignKey("lesson_requests.id"), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("parent_draft_id", "item_key", name="ux_draft_links_item"),
+)
+
+
+@migration("014_draft_links")
+def _m014_draft_links(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[draft_links])
