@@ -495,3 +495,38 @@ def test_the_records_prompts_are_rendered_with_all_their_variables(monkeypatch, 
     monkeypatch.setattr(writer, "render", recording_render)
     write(resource_type("observation_record"), observation_request, backend=ScriptedBackend())
     assert rendered == set(resource_type("observation_record").prompts)
+
+
+GUIDE_DOCX = ROOT.parent / "shared" / "corpus" / "moe-3-6-guide" / "3-6岁儿童学习与发展指南——教育部.docx"
+
+
+def test_with_the_imported_guide_a_generated_record_quotes_its_own_band_verbatim(
+    settings, fake_backend, store, teacher, observation_request
+):
+    """The real 《指南》 as a lead imports it (tests/../shared/corpus): lines of the record's band, cited."""
+    if not GUIDE_DOCX.exists():
+        pytest.skip(f"shared corpus not present: {GUIDE_DOCX}")
+    from library_fakes import HashEmbeddingFunction
+
+    from lesson_studio.library import Library
+    from lesson_studio.studio import Studio
+
+    library = Library(settings, store=store, embedding_function=HashEmbeddingFunction(), background=False)
+    try:
+        library.ingest(store.ensure_user("zhao", role="lead"), [GUIDE_DOCX], tags={"resource_type": "指南"})
+        studio = Studio(settings, library=library)
+        record = studio.open_document(teacher, generated(studio, teacher, observation_request).version_id)[2]
+        guide = library.catalogue(teacher)
+        own = {item.text for item in guide.expectations(age_band="中班")}
+        assert record.guideline_lines and all(line.text in own for line in record.guideline_lines)
+        assert {line.age_band for line in record.guideline_lines} == {"中班"}
+        # A child changing materials until the bridge holds: an inquiry line, not one that only
+        # shares 自己 or 根据 with the record.
+        assert [line.reference.split("（")[0] for line in record.guideline_lines] == ["《指南》科学"]
+        cited = [c.excerpt for c in record.citations if c.document_id == guide.document_id]
+        assert cited == [line.text for line in record.guideline_lines]
+        mixed = align_record(record.model_copy(update={"age_band": "混龄"}), guide)
+        every = {item.text for item in guide.expectations()}
+        assert mixed.guideline_lines and all(line.text in every for line in mixed.guideline_lines)
+    finally:
+        library.close()

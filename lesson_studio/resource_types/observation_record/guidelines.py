@@ -4,16 +4,25 @@ imported, each cited — or a sentence saying why there is none. The model never
 model paraphrases the 《指南》 and mixes bands (authoring/alignment.py, whose vocabulary this reuses).
 
 Unlike a lesson plan, an observation has no domain: what a child did in the 建构区 may be 科学,
-社会 or 语言, so every domain's lines of the band are candidates, ranked by how many two-character
-pieces they share with what the record says (more shared first, the shorter line on a tie).
+社会 or 语言, so every domain's lines of the band are candidates. They are ranked by the two-character
+pieces they share with what the record says, each piece weighted by how rare it is in the catalogue:
+on the real 《指南》 a plain count put a 语言 line about speaking softly or loudly to suit the place
+second for a child building a bridge (it shares 能根、根据、自己, which dozens of lines have). A line needs two shared pieces, and a
+second line is cited only when it scores at least half what the first does.
 """
 
 from __future__ import annotations
+
+import math
+from collections import Counter
 
 from lesson_studio.authoring.alignment import BANDS, MAX_LINES, _bigrams
 from lesson_studio.library.catalogue import Catalogue, Expectation
 from lesson_studio.models import Citation
 from lesson_studio.resource_types.observation_record.schema import GuidelineLine, ObservationRecord
+
+MIN_SHARED = 2  # one shared piece (老师, 喜欢) is a coincidence, not a link
+SECOND_LINE_SHARE = 0.5
 
 NO_CATALOGUE = (
     "资源库里还没有导入《指南》，分析没有对照具体条目（系统不编写条目）；教研组长导入《指南》后重新生成即可引用原文。"
@@ -37,10 +46,15 @@ def choose_record_lines(
 ) -> list[Expectation]:
     bands = BANDS if record.age_band == "混龄" else (record.age_band,) if record.age_band in BANDS else ()
     words = record_words(record)
-    candidates = [item for band in bands for item in catalogue.expectations(age_band=band)]
-    shared = [(len(words & _bigrams(item.text)), item) for item in candidates]
-    ranked = sorted((pair for pair in shared if pair[0] > 0), key=lambda pair: (-pair[0], len(pair[1].text)))
-    return [item for _, item in ranked[:limit]]
+    every = catalogue.expectations()
+    lines_with = Counter(piece for item in every for piece in _bigrams(item.text))
+    scored = []
+    for item in (item for band in bands for item in catalogue.expectations(age_band=band)):
+        shared = words & _bigrams(item.text)
+        if len(shared) >= MIN_SHARED:
+            scored.append((sum(math.log(len(every) / lines_with[piece]) for piece in shared), item))
+    scored.sort(key=lambda pair: pair[0], reverse=True)
+    return [item for score, item in scored[:limit] if score >= scored[0][0] * SECOND_LINE_SHARE]
 
 
 def align_record(record: ObservationRecord, catalogue: Catalogue | None) -> ObservationRecord:
