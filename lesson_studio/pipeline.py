@@ -69,6 +69,10 @@ class ResourceType:
     # A continued generation: (kept sections, scaffold) -> the passages they were written from
     # (None: retrieve again). Types without 继续生成 leave it out.
     resumed_passages: Callable[[Any, Any], list[Hit] | None] = field(default=lambda resume, scaffold: None)
+    # Work with the store once the document is written and before it is saved: (store, user,
+    # document, request) -> document. A type whose document revises another draft saves that
+    # revision here (the store checks the author), so an error leaves nothing of the job saved.
+    before_save: Callable[[Store, User, Any, Any], Any] | None = None
 
 
 def write(
@@ -144,6 +148,8 @@ class Pipeline:
         )
         if resource.align is not None:
             result.plan = resource.align(result.plan, self.grounding.catalogue(user))
+        if resource.before_save is not None:
+            result.plan = resource.before_save(self.store, user, result.plan, request)
         version = self.store.save_version(
             user,
             result.plan,

@@ -16,6 +16,8 @@ from lesson_studio.pipeline import ResourceType
 REGISTERED = (
     "lesson_studio.resource_types.lesson_plan:LESSON_PLAN",
     "lesson_studio.resource_types.parent_letter:PARENT_LETTER",
+    "lesson_studio.resource_types.reflection:REFLECTION",
+    "lesson_studio.resource_types.theme_unit:THEME_UNIT",
     "lesson_studio.resource_types.area_plan:AREA_PLAN",
     "lesson_studio.resource_types.observation_record:OBSERVATION_RECORD",
     "lesson_studio.resource_types.creativity_checklist:CREATIVITY_CHECKLIST",

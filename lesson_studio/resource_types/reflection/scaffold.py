@@ -1,0 +1,252 @@
+"""Structure by code for a 活动反思: the teacher's notes numbered, how long each step took against
+the plan, which steps the revised plan must change, and their new minutes.
+
+A step must change when it ran over time (the minutes the teacher entered, or a timing note naming
+it: "想办法超时了", "第二环节来不及") or when a "what I would change" note names it. The revised
+minutes are code's: time that steps which finished early did not use goes to the steps that ran
+over (up to what they took), then the minutes are fitted to the plan's total, which never exceeds
+the band's cap (authoring.scaffold.BAND_RULES: 20 / 25 / 30). The revised plan then goes through the
+lesson plan's own rules (authoring.rules.apply_code_rules) with a lesson scaffold whose step slots
+hold these minutes, so the revision gets exactly the structure and rules a generated plan gets.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+from lesson_studio.authoring.scaffold import BAND_RULES, STAGE_GUIDANCE, Scaffold, StepSlot, build_scaffold
+from lesson_studio.models import LessonPlan, LessonRequest
+from lesson_studio.resource_types.reflection.schema import (
+    NoteSource,
+    ReflectionRequest,
+    StepTiming,
+    TeacherNote,
+)
+
+MAX_NOTES = 30
+NOTE_SOURCES: tuple[NoteSource, ...] = ("children", "timing", "surprises", "changes")
+# A sentence with the closing quote that follows its full stop ("乐乐说：“掉下来了。”").
+_SENTENCE = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』\"]?)?")
+# Words saying a step took longer than planned, or less. "时间不够", never a bare "不够" (材料不够).
+OVERRUN_WORDS = (
+    "超时",
+    "超了",
+    "超过",
+    "拖",
+    "太长",
+    "太久",
+    "来不及",
+    "时间不够",
+    "没做完",
+    "没完成",
+    "延长",
+    "多用了",
+    "收不住",
+)
+UNDERRUN_WORDS = ("提前", "太短", "很快就", "没用完", "富余", "多出", "早早", "只用了", "用不完")
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_STEP_NUMBER = re.compile(
+    r"第\s*([0-9一二两三四五六七八九十]+)\s*个?\s*(?:环节|步|部分)|(?:环节|步骤)\s*([0-9一二两三四五六七八九十]+)"
+)
+_TOOK = re.compile(r"(?:用了|花了|实际|做了)\s*(\d{1,2})\s*分钟")
+# The names a teacher uses for a CPS stage or a phase ("试一试" for 试一试改一改).
+STAGE_NAMES = {
+    "发现问题": ("发现问题",),
+    "想办法": ("想办法",),
+    "选办法": ("选办法", "投票"),
+    "试一试改一改": ("试一试", "改一改", "动手试"),
+    "分享": ("分享",),
+}
+PHASE_NAMES = {"导入": ("导入",), "结束": ("结束部分", "结束环节")}
+
+
+class ReflectionScaffold(BaseModel):
+    request: ReflectionRequest
+    notes: list[TeacherNote]
+    timings: list[StepTiming]
+    overran: list[int]  # 0-based indices of steps that ran over
+    underran: list[int]
+    to_revise: list[int]  # the steps the revised plan changes: over time, or named by a change note
+    reasons: dict[int, list[str]]  # index -> why it changes, in the teacher's words
+    total: int  # the revised plan's minutes: the plan's, within the band's cap
+    cap_max: int
+    revised_minutes: list[int]
+    lesson_scaffold: Scaffold  # the plan's structure with the revised minutes (for apply_code_rules)
+    warnings: list[str] = Field(default_factory=list)
+
+    @property
+    def plan(self) -> LessonPlan:
+        return self.request.plan
+
+    def notes_text(self) -> str:
+        return "\n".join(note.text for note in self.notes)
+
+
+def number_notes(request: ReflectionRequest) -> list[TeacherNote]:
+    """Every sentence of the teacher's notes, numbered in the form's order."""
+    notes: list[TeacherNote] = []
+    for source in NOTE_SOURCES:
+        for clause in _SENTENCE.findall(getattr(request, source)):
+            text = clause.strip()
+            if len(text.strip("。！？；!?;，, ")) >= 2 and len(notes) < MAX_NOTES:
+                notes.append(TeacherNote(number=len(notes) + 1, source=source, text=text))
+    return notes
+
+
+def steps_named(text: str, plan: LessonPlan) -> set[int]:
+    """The steps (0-based) a sentence names: by number (第二环节), title, CPS stage or phase."""
+    named: set[int] = set()
+    for match in _STEP_NUMBER.finditer(text):
+        raw = match.group(1) or match.group(2)
+        number = int(raw) if raw.isdigit() else _chinese_number(raw)
+        if 1 <= number <= len(plan.steps):
+            named.add(number - 1)
+    for index, step in enumerate(plan.steps):
+        title = step.title.strip()
+        if len(title) >= 2 and title in text:
+            named.add(index)
+        if any(name in text for name in STAGE_NAMES.get(step.cps_stage, ())):
+            named.add(index)
+        if any(name in text for name in PHASE_NAMES.get(step.phase, ())):
+            named.add(index)
+    return named
+
+
+def _chinese_number(raw: str) -> int:
+    if raw == "十":
+        return 10
+    if raw.startswith("十"):
+        return 10 + _DIGITS.get(raw[1:], 0)
+    return _DIGITS.get(raw, 0)
+
+
+def step_timings(request: ReflectionRequest, notes: list[TeacherNote]) -> list[StepTiming]:
+    """Each step's planned and actual minutes and whether it ran over: the entered minutes first,
+    then the timing notes ("想办法用了8分钟", "第二环节来不及")."""
+    plan = request.plan
+    timings = [
+        StepTiming(step=index + 1, title=step.title, cps_stage=step.cps_stage, planned=step.minutes)
+        for index, step in enumerate(plan.steps)
+    ]
+    for index, actual in enumerate(request.actual_minutes[: len(timings)]):
+        if actual > 0:
+            timings[index] = _with_actual(timings[index], actual)
+    for note in notes:
+        if note.source != "timing":
+            continue
+        named = steps_named(note.text, plan)
+        took = _TOOK.search(note.text)
+        for index in named:
+            timing = timings[index]
+            if timing.actual is not None:
+                continue  # the entered minutes win over a sentence
+            if took and len(named) == 1:
+                timings[index] = _with_actual(timing, int(took.group(1)))
+            elif any(word in note.text for word in OVERRUN_WORDS):
+                timings[index] = timing.model_copy(update={"status": "超时"})
+            elif any(word in note.text for word in UNDERRUN_WORDS):
+                timings[index] = timing.model_copy(update={"status": "提前"})
+    return timings
+
+
+def _with_actual(timing: StepTiming, actual: int) -> StepTiming:
+    status = "超时" if actual > timing.planned else "提前" if actual < timing.planned else "按时"
+    return timing.model_copy(update={"actual": actual, "status": status})
+
+
+def revised_minutes(timings: list[StepTiming], total: int) -> list[int]:
+    """New minutes per step summing to `total`: minutes the early steps did not use go to the
+    steps that ran over (up to what they took), then the sum is fitted to the total."""
+    minutes = [max(1, timing.planned) for timing in timings]
+    overran = [i for i, timing in enumerate(timings) if timing.status == "超时"]
+    spare = {
+        i: timing.planned - timing.actual
+        for i, timing in enumerate(timings)
+        if timing.status == "提前" and timing.actual is not None
+    }
+    for i in sorted(overran, key=lambda i: -((timings[i].actual or 0) - timings[i].planned)):
+        need = (timings[i].actual or timings[i].planned) - timings[i].planned
+        for j in list(spare):
+            moved = min(need, spare[j], minutes[j] - 1)
+            if moved > 0:
+                minutes[i] += moved
+                minutes[j] -= moved
+                spare[j] -= moved
+                need -= moved
+    return fit_total(minutes, total, protect=set(overran))
+
+
+def fit_total(minutes: list[int], total: int, protect: frozenset[int] | set[int] = frozenset()) -> list[int]:
+    """The minutes changed as little as possible to sum to `total`, each at least 1: taken from the
+    longest step the notes did not flag, given to a flagged step (or the longest)."""
+    minutes = [max(1, minute) for minute in minutes]
+    total = max(total, len(minutes))
+    while sum(minutes) > total:
+        candidates = [i for i in range(len(minutes)) if minutes[i] > 1 and i not in protect] or [
+            i for i in range(len(minutes)) if minutes[i] > 1
+        ]
+        minutes[max(candidates, key=lambda i: (minutes[i], -i))] -= 1
+    while minutes and sum(minutes) < total:
+        candidates = sorted(protect) or list(range(len(minutes)))
+        minutes[max(candidates, key=lambda i: (minutes[i], -i))] += 1
+    return minutes
+
+
+def lesson_scaffold_for(plan: LessonPlan, minutes: list[int], total: int) -> Scaffold:
+    """The lesson plan's scaffold for the revision: the plan's band, domain and materials, and its
+    own steps (phase, CPS stage) holding the revised minutes."""
+    request = LessonRequest(
+        age_band=plan.age_band,
+        domain=plan.domain,
+        topic=(plan.title.split("：")[-1].strip() or plan.title)[:200],
+        minutes=min(max(total, 5), 60),
+        materials=[item.name for item in plan.preparation.materials][:30],
+    )
+    slots = [
+        StepSlot(phase=step.phase, cps_stage=step.cps_stage, minutes=minute, guidance=STAGE_GUIDANCE[step.cps_stage])
+        for step, minute in zip(plan.steps, minutes, strict=True)
+    ]
+    return build_scaffold(request).model_copy(update={"steps": slots})
+
+
+def build_reflection_scaffold(request: ReflectionRequest) -> ReflectionScaffold:
+    """The reflection's structure for the request. Pure and deterministic."""
+    plan = request.plan
+    notes = number_notes(request)
+    timings = step_timings(request, notes)
+    reasons: dict[int, list[str]] = {}
+    for index, timing in enumerate(timings):
+        if timing.status == "超时":
+            took = f"，实际{timing.actual}分钟" if timing.actual is not None else ""
+            reasons.setdefault(index, []).append(f"超时：计划{timing.planned}分钟{took}")
+    for note in notes:
+        if note.source == "changes":
+            for index in sorted(steps_named(note.text, plan)):
+                reasons.setdefault(index, []).append(f"记录{note.number}：{note.text}")
+    cap_max = BAND_RULES[plan.age_band].cap_max
+    warnings = []
+    total = plan.minutes
+    if total > cap_max:
+        warnings.append(
+            f"原教案共{plan.minutes}分钟，超过{plan.age_band}集体活动{cap_max}分钟的上限：修订后的教案按{cap_max}分钟安排。"
+            f" / The plan's {plan.minutes} minutes exceed the band's {cap_max}-minute cap; the revision is planned for {cap_max}."
+        )
+        total = cap_max
+    total = max(total, len(plan.steps))
+    minutes = revised_minutes(timings, total) if plan.steps else []
+    return ReflectionScaffold(
+        request=request,
+        notes=notes,
+        timings=timings,
+        overran=[i for i, timing in enumerate(timings) if timing.status == "超时"],
+        underran=[i for i, timing in enumerate(timings) if timing.status == "提前"],
+        to_revise=sorted(reasons),
+        reasons=reasons,
+        total=total,
+        cap_max=cap_max,
+        revised_minutes=minutes,
+        lesson_scaffold=lesson_scaffold_for(plan, minutes, total),
+        warnings=warnings,
+    )
