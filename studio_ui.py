@@ -173,6 +173,7 @@ PAGES = (
     ("pages/new_lesson.py", "page_new", ":material/edit_note:", ("teacher", "lead", "admin")),
     ("pages/my_lessons.py", "page_mine", ":material/folder_open:", ("teacher", "lead", "admin")),
     ("pages/parent_letter.py", "page_parent_letter", ":material/mail:", ("teacher", "lead", "admin")),
+    ("pages/area_plan.py", "page_area_plan", ":material/widgets:", ("teacher", "lead", "admin")),
     ("pages/creativity_checklist.py", "page_creativity_checklist", ":material/lightbulb:", ("teacher", "lead", "admin")),
     ("pages/observation_record.py", "page_observation_record", ":material/visibility:", ("teacher", "lead", "admin")),
     ("pages/plan.py", "page_plan", ":material/construction:", ("teacher", "lead", "admin")),
