@@ -179,13 +179,19 @@ def test_each_check_on_a_teachers_evidence(checklist_request, kind, failing, pas
 )
 def test_a_mark_other_than_not_observed_needs_an_evidence_sentence(checklist_request, mark, evidence, flagged):
     checklist = recorded(written(checklist_request), mark, evidence)
-    found = [d for d in check_checklist(checklist, build_checklist_scaffold(checklist_request)) if d.kind == "evidence_missing"]
+    found = [
+        d
+        for d in check_checklist(checklist, build_checklist_scaffold(checklist_request))
+        if d.kind == "evidence_missing"
+    ]
     assert bool(found) == flagged
     if flagged:
         assert found[0].field == "evidence:fluency" and "流畅性" in found[0].message
 
 
-@pytest.mark.parametrize("innocent", ["用3分钟试一试", "和同伴分享自己的帽子", "把办法分类贴在墙上", "十分认真地折帽檐"])
+@pytest.mark.parametrize(
+    "innocent", ["用3分钟试一试", "和同伴分享自己的帽子", "把办法分类贴在墙上", "十分认真地折帽檐"]
+)
 def test_minutes_sharing_and_sorting_are_not_scores(checklist_request, innocent):
     checklist = written(checklist_request, fluency={"look_fors": [innocent, "说出两个不同的办法"]})
     assert "score" not in kinds(check_checklist(checklist, build_checklist_scaffold(checklist_request)))
@@ -203,7 +209,10 @@ def test_code_drops_a_scoring_look_for_and_sentence_and_tells_the_teacher(checkl
     scaffold = build_checklist_scaffold(checklist_request)
     checklist = written(
         checklist_request,
-        fluency={"look_fors": ["说出的办法最多的是第一名", "为同一个问题说出三个办法"], "how_to_observe": "数一数办法。每个办法记1分。"},
+        fluency={
+            "look_fors": ["说出的办法最多的是第一名", "为同一个问题说出三个办法"],
+            "how_to_observe": "数一数办法。每个办法记1分。",
+        },
     )
     repaired = repair_by_code(checklist, scaffold)
     assert repaired.items[0].look_fors == ["为同一个问题说出三个办法"]
@@ -295,7 +304,9 @@ def test_a_teachers_edit_that_scores_or_lacks_evidence_is_named(settings, fake_b
 
     studio = Studio(settings)
     version, _, checklist = _generated(studio, teacher, checklist_request, "s")
-    edited = checklist.with_records({(0, "fluency"): ("经常", "说了5个办法，得5分，全班第一名。"), (0, "originality"): ("偶尔", "")})
+    edited = checklist.with_records(
+        {(0, "fluency"): ("经常", "说了5个办法，得5分，全班第一名。"), (0, "originality"): ("偶尔", "")}
+    )
     saved = studio.save_document(teacher, version.draft_id, edited, base_version_id=version.id)
     findings = studio.document_findings(teacher, saved.id)
     assert any("打分或排名" in finding and "小明" in finding for finding in findings)
@@ -303,7 +314,9 @@ def test_a_teachers_edit_that_scores_or_lacks_evidence_is_named(settings, fake_b
     assert studio.document_findings(teacher, version.id) == []
 
 
-def test_only_the_author_and_curators_read_a_checklist(settings, fake_backend, teacher, other_teacher, checklist_request):
+def test_only_the_author_and_curators_read_a_checklist(
+    settings, fake_backend, teacher, other_teacher, checklist_request
+):
     from lesson_studio.studio import Studio
 
     studio = Studio(settings)

@@ -54,7 +54,9 @@ def run_until(at, predicate, seconds=20):
 
 
 def shown_text(at) -> str:
-    return " ".join(element.value for kind in ("markdown", "caption", "info", "warning", "success") for element in getattr(at, kind))
+    return " ".join(
+        element.value for kind in ("markdown", "caption", "info", "warning", "success") for element in getattr(at, kind)
+    )
 
 
 def test_the_form_writes_a_checklist_with_a_sheet_per_child_and_offers_word(checklist_page):

@@ -80,7 +80,9 @@ def checklist_docx(checklist: CreativityChecklist, cover: Cover | None = None) -
     return strip_outside_fields(buffer.getvalue())
 
 
-def _write_sheet(document: WordDocument, checklist: CreativityChecklist, sheet: ChildSheet, *, page_break: bool) -> None:
+def _write_sheet(
+    document: WordDocument, checklist: CreativityChecklist, sheet: ChildSheet, *, page_break: bool
+) -> None:
     heading = document.add_paragraph()
     if page_break:
         heading.add_run().add_break(WD_BREAK.PAGE)

@@ -79,7 +79,11 @@ def build_checklist_scaffold(request: ChecklistRequest) -> ChecklistScaffold:
     items = [ChecklistItem(id=lens.id, kind="dimension", name=lens.name, meaning=lens.meaning) for lens in DIMENSIONS]
     items += [
         ChecklistItem(
-            id=lens.id, kind="disposition", name=lens.name, meaning=f"学习品质：{lens.meaning}", look_fors=list(lens.fallback)
+            id=lens.id,
+            kind="disposition",
+            name=lens.name,
+            meaning=f"学习品质：{lens.meaning}",
+            look_fors=list(lens.fallback),
         )
         for lens in DISPOSITIONS
     ]

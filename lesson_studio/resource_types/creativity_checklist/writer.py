@@ -149,7 +149,9 @@ def checklist_from_draft(draft: ChecklistDraft, scaffold: ChecklistScaffold) -> 
     for item in scaffold.items:
         written = getattr(draft, item.id, None) if item.kind == "dimension" else None
         if written is not None:
-            item = item.model_copy(update={"look_fors": list(written.look_fors), "how_to_observe": written.how_to_observe})
+            item = item.model_copy(
+                update={"look_fors": list(written.look_fors), "how_to_observe": written.how_to_observe}
+            )
         items.append(item)
     request = scaffold.request
     return CreativityChecklist(
