@@ -174,6 +174,8 @@ PAGES = (
     ("pages/my_lessons.py", "page_mine", ":material/folder_open:", ("teacher", "lead", "admin")),
     ("pages/parent_letter.py", "page_parent_letter", ":material/mail:", ("teacher", "lead", "admin")),
     ("pages/area_plan.py", "page_area_plan", ":material/widgets:", ("teacher", "lead", "admin")),
+    ("pages/theme_unit.py", "page_theme_unit", ":material/calendar_month:", ("teacher", "lead", "admin")),
+    ("pages/reflection.py", "page_reflection", ":material/rate_review:", ("teacher", "lead", "admin")),
     ("pages/creativity_checklist.py", "page_creativity_checklist", ":material/lightbulb:", ("teacher", "lead", "admin")),
     ("pages/observation_record.py", "page_observation_record", ":material/visibility:", ("teacher", "lead", "admin")),
     ("pages/plan.py", "page_plan", ":material/construction:", ("teacher", "lead", "admin")),

@@ -196,6 +196,14 @@ def test_code_repairs_what_it_can_repair_exactly(unit_request, kind):
     assert kind not in kinds(check_unit(repair_by_code(broken, scaffold), scaffold))
 
 
+def test_a_drill_in_the_prose_is_flagged_and_made_play_based(unit_request):
+    scaffold = build_unit_scaffold(unit_request)
+    unit = written(unit_request).model_copy(update={"family": "请家长每天陪孩子做口算练习册。"})
+    (defect,) = [d for d in check_unit(unit, scaffold) if d.kind == "schoolification"]
+    assert defect.field == "family" and "家园共育" in defect.message
+    assert check_unit(repair_by_code(unit, scaffold), scaffold) == []
+
+
 def test_a_drill_becomes_play_and_a_banned_material_its_safer_replacement(unit_request):
     scaffold = build_unit_scaffold(unit_request)
     unit = written(unit_request)

@@ -2,7 +2,7 @@
 
 - domain_missing    a domain with no activity in the whole unit (DOMAIN.md §3: goals across the five)
 - stage_mismatch    a week whose activities do not do what its place on the CPS path asks
-- schoolification   小学化 in an activity (拼音, 写字, 竖式, 作业单 …; the lesson plan's drill table)
+- schoolification   小学化 in an activity or the prose (拼音, 写字, 竖式, 作业单 …; the lesson plan's drill table)
 - unsafe_material   a material the hazard table bans for the band, named in an activity
 - no_children_do    an activity that does not say what the children do
 
@@ -54,6 +54,7 @@ STAGE_OPENING: dict[str, str] = {
 # applies first; each with what children do instead.
 MORE_DRILLS: dict[str, str] = {"写字": "画一画", "生字": "图画", "作业": "游戏", "算式": "数一数"}
 DRILL_WORDS: tuple[str, ...] = (*SCHOOLIFICATION_WORDS, *MORE_DRILLS)
+PROSE_LABELS = {"source_and_value": "主题来源与价值", "environment": "环境创设", "family": "家园共育", "evaluation": "评价"}
 DOMAIN_EN = {"健康": "health", "语言": "language", "社会": "social", "科学": "science", "艺术": "art"}
 
 
@@ -159,7 +160,7 @@ def drills_in(text: str) -> list[str]:
 
 
 def schoolification(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
-    return [
+    in_activities = [
         Defect(
             "schoolification",
             f"week:{week.number}",
@@ -171,6 +172,18 @@ def schoolification(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
         for activity in week.activities
         if (words := drills_in(activity_text(activity)))
     ]
+    in_prose = [
+        Defect(
+            "schoolification",
+            "unit",
+            name,
+            f"“{PROSE_LABELS[name]}”有小学化内容：{'、'.join(words)} / primary-school drill in {name}",
+            tuple(words),
+        )
+        for name in PROSE_LABELS
+        if (words := drills_in(getattr(unit, name)))
+    ]
+    return in_activities + in_prose
 
 
 def banned_materials(text: str, age_band: str) -> list[tuple[str, str]]:
@@ -262,7 +275,8 @@ def repair_by_code(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
             children_do = _safer(_play_based(activity.children_do), unit.age_band)[:CHILDREN_DO_CHARS]
             activities.append(activity.model_copy(update={"title": title, "children_do": children_do}))
         weeks.append(week.model_copy(update={"activities": activities}))
-    unit = unit.model_copy(update={"weeks": weeks})
+    prose = {name: _play_based(getattr(unit, name)) for name in PROSE_LABELS}
+    unit = unit.model_copy(update={"weeks": weeks, **prose})
     return give_missing_domains(unit)
 
 
