@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lesson_studio.config import Settings  # noqa: E402
-from lesson_studio.library import checks, chunker, index, keyword, loaders, sandbox  # noqa: E402
+from lesson_studio.library import checks, chunker, index, ingest, keyword, loaders, sandbox, vectors  # noqa: E402
 from lesson_studio.library.config import LibraryConfig  # noqa: E402
 from lesson_studio.library.embeddings import shared_model  # noqa: E402
 from lesson_studio.models import User  # noqa: E402
@@ -138,7 +138,7 @@ def write_transaction(folder: Path) -> None:
         ADMIN, document_id="before", title="big", source_name="big.txt", sha256="2" * 64, tags_json="{}"
     )
     started = time.perf_counter()
-    store.library_activate_version(ADMIN, version.id, (index._chunk_row(c) for c in chunks), chars=len(document.text))
+    store.library_activate_version(ADMIN, version.id, (ingest.chunk_row(c) for c in chunks), chars=len(document.text))
     t_before = time.perf_counter() - started
     print(f"{size_mb:.0f} MB .txt: {len(document.text):,} characters, {len(chunks):,} chunks")
     print(f"  write transaction, now (rows prepared first)        {t_now:8.2f} s")
@@ -202,7 +202,7 @@ def main() -> int:
     t_dense = time.perf_counter() - worker_started
     t_in_model = model_seconds[0]
     model.passage = passage  # type: ignore[method-assign]
-    embedded_chars = sum(len(index._embedding_text(c.heading, c.text)) for c in chunks)
+    embedded_chars = sum(len(vectors.embedding_text(c.heading, c.text)) for c in chunks)
 
     # Warm: a second, different 30-page file in the same process (jieba already loaded).
     second = build_docx(OUT / "thirty-pages-b.docx", name="b")
@@ -221,20 +221,20 @@ def main() -> int:
         embedding_function=library.embedding_function,
     )
     started = time.perf_counter()
-    rows = [index._chunk_row(chunk) for chunk in chunks]
+    rows = [ingest.chunk_row(chunk) for chunk in chunks]
     t_tokens = time.perf_counter() - started
     version = keyword_library.store.library_begin_version(
         ADMIN, document_id="kw", title="kw", source_name="kw.docx", sha256="1" * 64, tags_json="{}"
     )
     keyword_library.store.library_activate_version(ADMIN, version.id, rows, chars=chars)
-    keyword_library._current_view()
+    keyword_library.retriever.view()
     t_keyword = time.perf_counter() - started
 
     # The embedding model alone on the same texts, in the worker's batch size.
-    texts = [index._embedding_text(c.heading, c.text) for c in chunks]
+    texts = [vectors.embedding_text(c.heading, c.text) for c in chunks]
     started = time.perf_counter()
-    for start in range(0, len(texts), index.EMBED_BATCH_SIZE):
-        model.passage(texts[start : start + index.EMBED_BATCH_SIZE])
+    for start in range(0, len(texts), vectors.EMBED_BATCH_SIZE):
+        model.passage(texts[start : start + vectors.EMBED_BATCH_SIZE])
     t_raw = time.perf_counter() - started
 
     print(f"30-page .docx: {chars:,} characters, {len(chunks)} chunks (max {chunker.DEFAULT_MAX_CHARS} chars)")

@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from lesson_studio import jobs as jobs_module  # noqa: E402
 from lesson_studio.config import Settings  # noqa: E402
+from lesson_studio.library.vectors import PIECE_SEPARATOR  # noqa: E402
 from lesson_studio.llm.base import ChatBackend  # noqa: E402
-from lesson_studio.library.index import PIECE_SEPARATOR  # noqa: E402
 from lesson_studio.models import LessonRequest  # noqa: E402
 from lesson_studio.studio import Studio  # noqa: E402
 
@@ -321,8 +321,8 @@ def count_results(studio: Studio, acknowledged, edits, users) -> tuple[int, int,
             select(library_chunks.c.id).join(library_versions, library_versions.c.id == library_chunks.c.version_id)
             .where(library_versions.c.status == "active")
         ).scalars())
-    # A chunk's vectors are its sentence pieces, "<chunk id>#<piece>" (library.index.PIECE_SEPARATOR).
-    piece_ids = studio.library._collection.get(include=[])["ids"] if studio.grounding.library_loaded() else []
+    # A chunk's vectors are its sentence pieces, "<chunk id>#<piece>" (library.vectors.PIECE_SEPARATOR).
+    piece_ids = studio.library.vectors.collection.get(include=[])["ids"] if studio.grounding.library_loaded() else []
     vector_ids = {piece_id.split(PIECE_SEPARATOR, 1)[0] for piece_id in piece_ids}
     # A lost edit: an acknowledged manual save whose version does not hold what the teacher typed.
     reader = studio.system_user()

@@ -63,8 +63,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import retrieval_set  # noqa: E402
 
 from lesson_studio.config import Settings  # noqa: E402
-from lesson_studio.library import chunker, embeddings, index  # noqa: E402
+from lesson_studio.library import chunker, embeddings, index, retriever, vectors  # noqa: E402
 from lesson_studio.library.loaders import LoadedDocument, Section  # noqa: E402
+from lesson_studio.library.query import analyse  # noqa: E402
 from lesson_studio.models import User  # noqa: E402
 
 CMRC_DEV = retrieval_set.CORPUS / "cmrc2018" / "cmrc2018_dev.json"
@@ -261,7 +262,7 @@ class ProjectLibrary:
     def retriever(self, mode: str) -> Callable[[str, int], list[Passage]]:
         def search(query: str, k: int) -> list[Passage]:
             hits = self.library.search(ADMIN, query, k=k, mode=mode)
-            view = self.library._current_view()
+            view = self.library.retriever.view()
             passages = []
             for hit in hits:
                 row = view.rows[view.position[hit.chunk_id]]
@@ -343,7 +344,7 @@ def report_teachers(cache: VectorCache, function: Any, work: Path) -> None:
         started = time.monotonic()
         project = ProjectLibrary(documents, function, work / f"teachers-{int(with_starter)}")
         tutorial = TutorialBaseline(documents, function)
-        chunks = project.library._current_view().size
+        chunks = project.library.retriever.view().size
         cases = teacher_cases(asked)
         rows, runs = [], {}
         for name, search in methods(project, tutorial):
@@ -389,7 +390,7 @@ def report_cmrc(cache: VectorCache, function: Any, work: Path, passages: int) ->
         rows = [(name, len(cases), score(run_questions(search, cases))) for name, search in methods(project, tutorial)]
         label = "with the starter library" if with_starter else "CMRC passages only"
         print_table(
-            f"CMRC 2018 dev, {label} ({len(documents)} passages -> {project.library._current_view().size} project "
+            f"CMRC 2018 dev, {label} ({len(documents)} passages -> {project.library.retriever.view().size} project "
             f"chunks, {len(tutorial.passages)} tutorial chunks; hit = a passage of the question's document; "
             f"{time.monotonic() - started:.0f} s)",
             rows,
@@ -414,18 +415,18 @@ def report_tuning(function: Any, work: Path) -> None:
     by Recall@5 (then MRR) on the dev half, reported on the test half it never saw."""
     questions = retrieval_set.load_questions()
     project = ProjectLibrary(teachers_documents(True), function, work / "tune")
-    library = project.library
-    view = library._current_view()
+    fusion = project.library.retriever  # the rankings, and the settings tried on them
+    view = fusion.view()
     mask = view.mask(None, None, None, None)
-    depth = max(index.MIN_CANDIDATES, DEPTH * index.CANDIDATES_PER_HIT)
+    depth = max(retriever.MIN_CANDIDATES, DEPTH * retriever.CANDIDATES_PER_HIT)
     cases = teacher_cases(questions)
     runs = []
     for question in questions:
-        asked = index.analyse(question.text)
+        asked = analyse(question.text)
         runs.append(
             (
-                library._dense_ranking(view, asked, mask, depth),
-                library._keyword_ranking(view, asked, mask, depth),
+                fusion.dense_ranking(view, asked, mask, depth),
+                fusion.keyword_ranking(view, asked, mask, depth),
                 asked.band,
             )
         )
@@ -434,12 +435,12 @@ def report_tuning(function: Any, work: Path) -> None:
         for keyword_weight in TUNE_GRID["keyword_weight"]:
             for boost in TUNE_GRID["question_band_boost"]:
                 for prior in TUNE_GRID["guide_prior"]:
-                    library.rrf_k, library.dense_weight, library.keyword_weight = rrf_k, 1.0, keyword_weight
-                    library.question_band_boost = boost
-                    library.type_prior = {"指南": prior}
+                    fusion.rrf_k, fusion.dense_weight, fusion.keyword_weight = rrf_k, 1.0, keyword_weight
+                    fusion.question_band_boost = boost
+                    fusion.type_prior = {"指南": prior}
                     per_question = []
                     for (dense, sparse, band), (_, relevant) in zip(runs, cases, strict=True):
-                        scored = sorted(library._fused(view, dense, sparse, None, band), key=lambda item: -item[1])
+                        scored = sorted(fusion.fuse(view, dense, sparse, None, band), key=lambda item: -item[1])
                         per_question.append(
                             [
                                 (relevant(project.passage(view, position)), len(view.rows[position].text))
@@ -453,10 +454,10 @@ def report_tuning(function: Any, work: Path) -> None:
                     results.append(((rrf_k, keyword_weight, boost, prior), halves))
     results.sort(key=lambda item: (item[1]["dev"]["R@5"], item[1]["dev"]["MRR@10"]), reverse=True)
     shipped = (
-        index.RRF_K,
-        index.KEYWORD_WEIGHT / index.DENSE_WEIGHT,
-        index.QUESTION_BAND_BOOST,
-        index.RESOURCE_TYPE_PRIOR["指南"],
+        retriever.RRF_K,
+        retriever.KEYWORD_WEIGHT / retriever.DENSE_WEIGHT,
+        retriever.QUESTION_BAND_BOOST,
+        retriever.RESOURCE_TYPE_PRIOR["指南"],
     )
     print(
         f"\nFusion settings on the dev half ({len(results)} tried; the 10 best by dev Recall@5, then the shipped one)"
@@ -488,9 +489,11 @@ def build_synthetic(cache: VectorCache, function: Any, folder: Path, size: int, 
     """size chunks: the CMRC project chunks repeated, each copy's piece vectors with noise."""
     documents, _ = cmrc_documents(passages)
     source = ProjectLibrary(documents, function, folder / "source")
-    view = source.library._current_view()
+    view = source.library.retriever.view()
     pieces = [
-        cache.get([index._embedding_text(row.heading, piece) for piece in chunker.sentence_pieces(row.text)], "passage")
+        cache.get(
+            [vectors.embedding_text(row.heading, piece) for piece in chunker.sentence_pieces(row.text)], "passage"
+        )
         for row in view.rows
     ]
     library = index.Library(
@@ -527,14 +530,14 @@ def build_synthetic(cache: VectorCache, function: Any, folder: Path, size: int, 
         ]
         library.store.library_activate_version(ADMIN, version.id, rows, chars=sum(len(r["text"]) for r in rows))
         ids = [
-            f"{row['id']}{index.PIECE_SEPARATOR}{m}"
+            f"{row['id']}{vectors.PIECE_SEPARATOR}{m}"
             for row, p in zip(rows, picks, strict=True)
             for m in range(len(pieces[p]))
         ]
         noisy = np.stack([vector for p in picks for vector in pieces[p]])
         noisy = noisy + rng.normal(0, 0.02, noisy.shape).astype(np.float32)
         noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
-        library._collection.upsert(
+        library.vectors.collection.upsert(
             ids=ids,
             embeddings=noisy,
             metadatas=[
@@ -600,7 +603,7 @@ def report_latency(cache: VectorCache, function: Any, work: Path, model_path: st
     library = build_synthetic(cache, function, work / "latency", SYNTHETIC_CHUNKS, passages)
     print(f"\n(built the {SYNTHETIC_CHUNKS:,}-chunk library in {time.monotonic() - started:.0f} s)")
     texts = [q.text for q in retrieval_set.load_questions()][:queries]
-    print(f"\nLatency, Library.search hybrid k=10 incl. query embedding, {library._current_view().size} chunks (ms)")
+    print(f"\nLatency, Library.search hybrid k=10 incl. query embedding, {library.retriever.view().size} chunks (ms)")
     for label, threads in (("one OpenMP thread per query (shipped)", 1), ("every core per query (before)", 0)):
         embeddings.QUERY_THREADS = threads
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -611,9 +614,13 @@ def report_latency(cache: VectorCache, function: Any, work: Path, model_path: st
         started = time.perf_counter()
         vector = library.embedding_function.embed_query([text])
         embedded = time.perf_counter()
-        library._collection.query(query_embeddings=vector, n_results=index.MIN_CANDIDATES * index.PIECES_PER_CHUNK)
-        view = library._current_view()
-        library._keyword_ranking(view, index.analyse(text), view.mask(None, None, None, None), index.MIN_CANDIDATES)
+        library.vectors.collection.query(
+            query_embeddings=vector, n_results=retriever.MIN_CANDIDATES * retriever.PIECES_PER_CHUNK
+        )
+        view = library.retriever.view()
+        library.retriever.keyword_ranking(
+            view, analyse(text), view.mask(None, None, None, None), retriever.MIN_CANDIDATES
+        )
         parts["query embedding alone (one thread)"].append((embedded - started) * 1000)
         parts["the rest: Chroma + BM25 + fusion"].append((time.perf_counter() - embedded) * 1000)
     for label, values in parts.items():

@@ -8,7 +8,7 @@ from library_fakes import FailingEmbeddingFunction, GatedEmbeddingFunction, Hash
 
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, LibraryError, NotAllowed, NotFound
-from lesson_studio.library import Library, index
+from lesson_studio.library import Library, index, ingest
 from lesson_studio.models import User
 
 LEAD = User(id=1, username="lead", role="lead")
@@ -39,7 +39,7 @@ def snapshot(library: Library) -> tuple:
     """Everything a user can see of the library, and what Chroma holds."""
     documents = library.list_documents(LEAD)
     hits = [hit.chunk_id for hit in library.search(LEAD, "纸桥 硬币 蚂蚁", k=10)]
-    return documents, hits, library._collection.count(), library.store.library_embedding_progress()
+    return documents, hits, library.vectors.collection.count(), library.store.library_embedding_progress()
 
 
 def test_ingested_documents_are_listed_with_their_facts(fresh_library: Library, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_changed_file_becomes_a_new_version_and_the_old_one_is_kept(fresh_librar
         (2, "active"),
     ]
     assert "回形针" in fresh_library.search(LEAD, "纸桥", k=1)[0].text
-    assert fresh_library._collection.count() == 1  # the retired version's vectors are gone
+    assert fresh_library.vectors.collection.count() == 1  # the retired version's vectors are gone
 
 
 def test_rollback_restores_the_earlier_version(fresh_library: Library, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_rollback_restores_the_earlier_version(fresh_library: Library, tmp_path:
     fresh_library.rollback(LEAD, first.document_id, 1)
     hit = fresh_library.search(LEAD, "纸桥", k=1)[0]
     assert "硬币" in hit.text and hit.chunk_id == f"{first.document_id}:1:0"
-    assert fresh_library._collection.count() == 1
+    assert fresh_library.vectors.collection.count() == 1
 
 
 def test_exception_midway_through_the_switch_leaves_the_library_exactly_as_before(
@@ -138,7 +138,7 @@ def test_exception_midway_through_the_switch_leaves_the_library_exactly_as_befor
 ) -> None:
     fresh_library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE), write(tmp_path, "ants.md", ANTS)])
     before = snapshot(fresh_library)
-    original, calls = index._chunk_row, []
+    original, calls = ingest.chunk_row, []
 
     def fail_on_fourth_chunk(chunk):  # type: ignore[no-untyped-def]
         calls.append(chunk)
@@ -146,7 +146,7 @@ def test_exception_midway_through_the_switch_leaves_the_library_exactly_as_befor
             raise RuntimeError("disk full")
         return original(chunk)
 
-    monkeypatch.setattr(index, "_chunk_row", fail_on_fourth_chunk)
+    monkeypatch.setattr(ingest, "chunk_row", fail_on_fourth_chunk)
     monkeypatch.setattr(fresh_library.store, "library_activate_version", _with_batch_size(fresh_library.store, 2))
     long_doc = "# 长文\n\n" + "\n\n".join(
         f"## 第{n}节\n\n纸桥第{n}节的内容：孩子们一枚一枚地放硬币。" for n in range(6)
@@ -226,7 +226,7 @@ def test_remove_deletes_the_document_its_chunks_and_vectors(fresh_library: Libra
     fresh_library.remove(LEAD, report.added[0].document_id)
     assert [info.title for info in fresh_library.list_documents(LEAD)] == ["观察蚂蚁"]
     assert all(hit.citation.document_title == "观察蚂蚁" for hit in fresh_library.search(LEAD, "纸桥 硬币", k=4))
-    assert fresh_library._collection.count() == 1
+    assert fresh_library.vectors.collection.count() == 1
 
 
 def test_removing_an_unknown_document_says_not_found(fresh_library: Library) -> None:
@@ -305,11 +305,11 @@ def test_keyword_search_works_before_dense_vectors_exist(settings, tmp_path: Pat
         library.ingest(LEAD, [write(tmp_path, "bridge.md", BRIDGE), write(tmp_path, "ants.md", ANTS)])
         progress = library.progress(LEAD)
         assert progress.total_chunks == 2 and progress.embedded_chunks == 0 and not progress.done
-        assert library._collection.count() == 0
+        assert library.vectors.collection.count() == 0
         assert library.search(TEACHER, "放大镜 蚂蚁", k=1)[0].citation.document_title == "观察蚂蚁"
         gated.gate.set()
         progress = library.wait_for_embeddings(LEAD, timeout_s=30)
-        assert progress.done and progress.fraction == 1.0 and library._collection.count() == 2
+        assert progress.done and progress.fraction == 1.0 and library.vectors.collection.count() == 2
         assert library.search(TEACHER, "放大镜 蚂蚁", k=1, mode="dense")[0].citation.document_title == "观察蚂蚁"
     finally:
         gated.gate.set()

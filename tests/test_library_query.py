@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from library_fakes import HashEmbeddingFunction
 
-from lesson_studio.library import Library, index
+from lesson_studio.library import Library, vectors
 from lesson_studio.library.chunker import sentence_pieces
 from lesson_studio.library.query import analyse, band_named
 from lesson_studio.models import User
@@ -71,27 +71,27 @@ def test_a_band_named_in_the_question_ranks_its_column_first_without_hiding_the_
 
 
 def test_dense_vectors_are_sentence_pieces_of_each_chunk(library: Library) -> None:
-    ids = library._collection.get()["ids"]
-    assert ids and all(index.PIECE_SEPARATOR in vector_id for vector_id in ids)
-    chunk_ids = {row.id for row in library._current_view().rows}
-    assert {vector_id.split(index.PIECE_SEPARATOR)[0] for vector_id in ids} == chunk_ids
+    ids = library.vectors.collection.get()["ids"]
+    assert ids and all(vectors.PIECE_SEPARATOR in vector_id for vector_id in ids)
+    chunk_ids = {row.id for row in library.retriever.view().rows}
+    assert {vector_id.split(vectors.PIECE_SEPARATOR)[0] for vector_id in ids} == chunk_ids
 
 
 def test_vectors_from_before_sentence_pieces_are_embedded_again(library: Library, tmp_path: Path) -> None:
-    rows = library._current_view().rows
-    library._collection.delete(ids=library._collection.get()["ids"])
-    library._collection.upsert(  # the old layout: one vector per chunk, under the chunk's id
+    rows = library.retriever.view().rows
+    library.vectors.collection.delete(ids=library.vectors.collection.get()["ids"])
+    library.vectors.collection.upsert(  # the old layout: one vector per chunk, under the chunk's id
         ids=[row.id for row in rows],
         embeddings=HashEmbeddingFunction()([row.text for row in rows]),
         metadatas=[{"document_id": row.document_id, "version": row.version, "index": row.idx} for row in rows],
     )
-    library._collection.modify(metadata={"vectors": "one-per-chunk"})
+    library.vectors.collection.modify(metadata={"vectors": "one-per-chunk"})
     library.close()
     reopened = Library(library.settings, embedding_function=HashEmbeddingFunction(), background=False)
     assert reopened.progress(LEAD).embedded_chunks == 0  # dropped; keyword search still works
     assert reopened.search(LEAD, "情绪", k=1, mode="keyword")
     reopened.embed_pending()
-    ids = reopened._collection.get()["ids"]
-    assert ids and all(index.PIECE_SEPARATOR in vector_id for vector_id in ids)
+    ids = reopened.vectors.collection.get()["ids"]
+    assert ids and all(vectors.PIECE_SEPARATOR in vector_id for vector_id in ids)
     assert reopened.progress(LEAD).done
     reopened.close()

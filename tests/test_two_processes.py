@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, update
 
 from lesson_studio.config import Settings
 from lesson_studio.library import Library
-from lesson_studio.library.index import VIEW_RECHECK_S
+from lesson_studio.library.retriever import VIEW_RECHECK_S
 from lesson_studio.store import Store
 from lesson_studio.store import jobs as jobs_table
 from lesson_studio.studio import Studio

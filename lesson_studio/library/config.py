@@ -26,7 +26,7 @@ class LibraryConfig:
     embeddings_model: str = ""
     embeddings_key_env: str = "LESSON_STUDIO_EMBEDDINGS_KEY"  # name of the env var holding the key
     embeddings_timeout_s: float = 60.0
-    # Fusion weights of the hybrid retriever (measured with bench/retrieval.py; see index.py).
+    # Fusion weights of the hybrid retriever (measured with bench/retrieval.py; see retriever.py).
     dense_weight: float | None = None
     keyword_weight: float | None = None
 

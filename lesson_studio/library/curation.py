@@ -19,7 +19,7 @@ from lesson_studio.models import Citation, User
 from lesson_studio.store.curation import DocumentOverviewRecord
 
 if TYPE_CHECKING:
-    from lesson_studio.library.index import RankedHit
+    from lesson_studio.library.retriever import RankedHit
     from lesson_studio.library.uploads import Uploads
     from lesson_studio.store import Store
 
