@@ -220,9 +220,22 @@ if job_id is None:
         st.text_area(w("notes"), key="unit_notes", height=68)
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
-        fields = ("class_name", "teacher", "start_date", "age_band", "weeks", "theme", "problem", "domains", "materials", "notes")
+        fields = (
+            "class_name",
+            "teacher",
+            "start_date",
+            "age_band",
+            "weeks",
+            "theme",
+            "problem",
+            "domains",
+            "materials",
+            "notes",
+        )
         try:
-            request = studio.resource_request_from_form(KIND, {name: st.session_state[f"unit_{name}"] for name in fields})
+            request = studio.resource_request_from_form(
+                KIND, {name: st.session_state[f"unit_{name}"] for name in fields}
+            )
             key = studio.idempotency_key(st.session_state["unit_nonce"], KIND, request.model_dump_json())
             st.session_state["unit_job"] = studio.submit_resource(user, KIND, request, idempotency_key=key)
             st.rerun()
@@ -246,6 +259,8 @@ units = studio.documents(user, KIND)
 if units:
     st.subheader(w("mine"))
     titles = {draft.head_version_id: draft.title for draft in units}
-    chosen = st.selectbox(w("open"), list(titles), key="unit_open", format_func=lambda version_id: md(titles[version_id]))
+    chosen = st.selectbox(
+        w("open"), list(titles), key="unit_open", format_func=lambda version_id: md(titles[version_id])
+    )
     if chosen is not None and chosen not in shown:
         render_unit(chosen)

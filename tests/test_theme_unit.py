@@ -130,7 +130,9 @@ def test_the_rules_put_back_the_scaffolds_structure_whatever_was_written(unit_re
     scaffold = build_unit_scaffold(unit_request)
     unit = written(unit_request)
     collective = first(unit, kind="集体活动")
-    edited = with_activity(unit, collective.model_copy(update={"minutes": 90, "stage": "展示/用起来", "kind": "生活活动"}))
+    edited = with_activity(
+        unit, collective.model_copy(update={"minutes": 90, "stage": "展示/用起来", "kind": "生活活动"})
+    )
     edited = edited.model_copy(update={"class_name": "", "materials": ["纽扣电池"]})
     ruled = apply_unit_rules(edited, scaffold)
     again = first(ruled, key=collective.key)
@@ -161,11 +163,15 @@ BREAKERS = {
     "domain_missing": (_drop_domain, "艺术"),
     "stage_mismatch": (_off_stage, "发现烦恼"),
     "schoolification": (
-        lambda unit: with_activity(unit, first(unit, kind="集体活动").model_copy(update={"children_do": "练习写字和拼音"})),
+        lambda unit: with_activity(
+            unit, first(unit, kind="集体活动").model_copy(update={"children_do": "练习写字和拼音"})
+        ),
         "拼音",
     ),
     "unsafe_material": (
-        lambda unit: with_activity(unit, first(unit, kind="户外活动").model_copy(update={"children_do": "用打火机点燃蜡烛"})),
+        lambda unit: with_activity(
+            unit, first(unit, kind="户外活动").model_copy(update={"children_do": "用打火机点燃蜡烛"})
+        ),
         "打火机",
     ),
     "no_children_do": (
@@ -207,7 +213,9 @@ def test_a_drill_in_the_prose_is_flagged_and_made_play_based(unit_request):
 def test_a_drill_becomes_play_and_a_banned_material_its_safer_replacement(unit_request):
     scaffold = build_unit_scaffold(unit_request)
     unit = written(unit_request)
-    unit = with_activity(unit, first(unit, kind="集体活动").model_copy(update={"children_do": "做作业单，用蜡烛照亮帽子"}))
+    unit = with_activity(
+        unit, first(unit, kind="集体活动").model_copy(update={"children_do": "做作业单，用蜡烛照亮帽子"})
+    )
     repaired = first(repair_by_code(unit, scaffold), kind="集体活动")
     assert "作业单" not in repaired.children_do and "游戏记录卡" in repaired.children_do
     assert "LED电子蜡烛" in repaired.children_do
@@ -230,7 +238,9 @@ def test_a_week_off_its_stage_is_written_again_once_then_opened_by_code(unit_req
 
 def test_an_activity_the_model_left_out_gets_its_stages_line(unit_request):
     scaffold = build_unit_scaffold(unit_request)
-    short = WeekDraft.model_validate(dict(SECTION_ANSWERS[WEEK_KEYS], activities=SECTION_ANSWERS[WEEK_KEYS]["activities"][:3]))
+    short = WeekDraft.model_validate(
+        dict(SECTION_ANSWERS[WEEK_KEYS], activities=SECTION_ANSWERS[WEEK_KEYS]["activities"][:3])
+    )
     unit = unit_from_drafts(drafted(OverviewDraft), [short, short], drafted(ClosingDraft), scaffold)
     repaired, report = validate_unit(apply_unit_rules(unit, scaffold), scaffold)
     assert "no_children_do" in kinds(report.before) and report.after == []
@@ -300,7 +310,9 @@ def test_a_bad_form_field_is_named_in_chinese_and_english():
         Studio.resource_request_from_form("theme_unit", dict(form, problem=" "))
     with pytest.raises(InvalidInput, match="周数.*weeks"):
         Studio.resource_request_from_form("theme_unit", dict(form, weeks=6))
-    request = Studio.resource_request_from_form("theme_unit", dict(form, domains="科学、艺术", materials="旧报纸、纸盒"))
+    request = Studio.resource_request_from_form(
+        "theme_unit", dict(form, domains="科学、艺术", materials="旧报纸、纸盒")
+    )
     assert request.domains == ["科学", "艺术"] and request.materials == ["旧报纸", "纸盒"]
 
 
@@ -312,7 +324,9 @@ def studio(settings, fake_backend):
 
 
 def generated(studio, teacher, unit_request, key="unit"):
-    view = studio.jobs.wait(teacher, studio.submit_resource(teacher, "theme_unit", unit_request, idempotency_key=key), timeout=20)
+    view = studio.jobs.wait(
+        teacher, studio.submit_resource(teacher, "theme_unit", unit_request, idempotency_key=key), timeout=20
+    )
     assert view.status == "done", view.error
     return studio.open_document(teacher, view.version_id)
 
@@ -323,7 +337,9 @@ def test_a_unit_is_generated_saved_and_edited_as_new_versions_with_findings(stud
     assert [draft.id for draft in studio.documents(teacher, "theme_unit")] == [version.draft_id]
     assert studio.list_plans(teacher) == []
     edited = unit.model_copy(update={"family": "请家长在家陪孩子练习写字。"})
-    edited = with_activity(edited, first(edited, kind="集体活动").model_copy(update={"children_do": "每人完成一张作业单"}))
+    edited = with_activity(
+        edited, first(edited, kind="集体活动").model_copy(update={"children_do": "每人完成一张作业单"})
+    )
     saved = studio.save_document(teacher, version.draft_id, edited, base_version_id=version.id)
     assert saved.number == 2 and studio.open_document(teacher, saved.id)[2].family == "请家长在家陪孩子练习写字。"
     assert any("小学化" in finding for finding in studio.document_findings(teacher, saved.id))
@@ -359,7 +375,12 @@ def test_expanding_an_activity_carries_the_units_context_into_the_lessons_reques
     _, lesson = studio.open_version(teacher, view.version_id)
     assert isinstance(lesson, LessonPlan)
     (link,) = studio.linked_documents(teacher, version.draft_id)
-    assert (link.item_key, link.status, link.child_version_id, link.title) == (activity.key, "done", view.version_id, lesson.title)
+    assert (link.item_key, link.status, link.child_version_id, link.title) == (
+        activity.key,
+        "done",
+        view.version_id,
+        lesson.title,
+    )
 
 
 def test_a_second_click_or_a_later_version_opens_the_same_lesson(studio, teacher, unit_request):
@@ -368,7 +389,12 @@ def test_a_second_click_or_a_later_version_opens_the_same_lesson(studio, teacher
     job_id = studio.expand_item(teacher, version.id, key)
     assert studio.expand_item(teacher, version.id, key) == job_id
     studio.jobs.wait(teacher, job_id, timeout=20)
-    later = studio.save_document(teacher, version.draft_id, unit.model_copy(update={"evaluation": "观察孩子的办法，不打分。"}), base_version_id=version.id)
+    later = studio.save_document(
+        teacher,
+        version.draft_id,
+        unit.model_copy(update={"evaluation": "观察孩子的办法，不打分。"}),
+        base_version_id=version.id,
+    )
     assert studio.expand_item(teacher, later.id, key) == job_id
     assert len(studio.linked_documents(teacher, version.draft_id)) == 1
     assert len(studio.list_plans(teacher)) == 1  # one lesson plan, not three
@@ -410,7 +436,15 @@ def test_the_word_unit_reopens_with_its_weeks(unit_request):
     document = Document(io.BytesIO(unit_docx(unit)))
     paragraphs = [paragraph.text for paragraph in document.paragraphs]
     assert paragraphs[0] == "小熊的帽子"
-    for heading in ("一、主题来源与价值", "二、主题目标", "三、问题网", "四、活动安排", "五、环境创设（问题墙）", "六、家园共育", "七、评价"):
+    for heading in (
+        "一、主题来源与价值",
+        "二、主题目标",
+        "三、问题网",
+        "四、活动安排",
+        "五、环境创设（问题墙）",
+        "六、家园共育",
+        "七、评价",
+    ):
         assert heading in paragraphs
     assert "第1周（12月7日—12月11日）　发现烦恼、想办法" in paragraphs
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
@@ -439,8 +473,11 @@ def test_the_word_unit_is_followed_by_its_lessons_with_a_contents_table(studio, 
     contents = document.tables[len(unit.weeks)]  # after the unit's week tables
     assert [row.cells[0].text for row in contents.rows] == ["课次", "第一课", "第二课"]
     assert [row.cells[2].text for row in contents.rows][1:] == in_unit_order
+    assert document.sections[0].header.paragraphs[0].text == "中二班　教学活动设计"
     # Without expanded lessons the same call is the unit alone.
-    assert "目录" not in [p.text for p in Document(io.BytesIO(studio.export_document_docx(teacher, version.id))).paragraphs]
+    assert "目录" not in [
+        p.text for p in Document(io.BytesIO(studio.export_document_docx(teacher, version.id))).paragraphs
+    ]
 
 
 def test_the_link_table_is_made_by_its_migration(settings):
@@ -467,5 +504,7 @@ def test_adding_the_type_touched_only_its_own_files_and_one_registration_line():
         for line in path.read_text(encoding="utf-8").splitlines()
         if "theme_unit" in line or "主题活动" in line or "ThemeUnit" in line or "THEME_UNIT" in line
     ]
-    assert mentions == [("lesson_studio/resource_types/__init__.py", '"lesson_studio.resource_types.theme_unit:THEME_UNIT",')]
+    assert mentions == [
+        ("lesson_studio/resource_types/__init__.py", '"lesson_studio.resource_types.theme_unit:THEME_UNIT",')
+    ]
     assert sum("theme_unit" in entry for entry in REGISTERED) == 1

@@ -54,7 +54,12 @@ STAGE_OPENING: dict[str, str] = {
 # applies first; each with what children do instead.
 MORE_DRILLS: dict[str, str] = {"写字": "画一画", "生字": "图画", "作业": "游戏", "算式": "数一数"}
 DRILL_WORDS: tuple[str, ...] = (*SCHOOLIFICATION_WORDS, *MORE_DRILLS)
-PROSE_LABELS = {"source_and_value": "主题来源与价值", "environment": "环境创设", "family": "家园共育", "evaluation": "评价"}
+PROSE_LABELS = {
+    "source_and_value": "主题来源与价值",
+    "environment": "环境创设",
+    "family": "家园共育",
+    "evaluation": "评价",
+}
 DOMAIN_EN = {"健康": "health", "语言": "language", "社会": "social", "科学": "science", "艺术": "art"}
 
 
@@ -73,7 +78,8 @@ def apply_unit_rules(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
             written = by_key.get(slot.key)
             minutes = None
             if slot.kind == COLLECTIVE:
-                minutes = min(max((written and written.minutes) or slot.minutes or scaffold.cap_min, scaffold.cap_min), scaffold.cap_max)
+                asked = (written.minutes if written else None) or slot.minutes or scaffold.cap_min
+                minutes = min(max(asked, scaffold.cap_min), scaffold.cap_max)  # within the band's cap
             activities.append(
                 UnitActivity(
                     key=slot.key,
@@ -194,7 +200,9 @@ def banned_materials(text: str, age_band: str) -> list[tuple[str, str]]:
             continue
         safer = hazard.for_children or hazard.replacement.replace("；", "，").split("，")[0] or "安全的替代材料"
         # The safer material may contain the word it replaces ("LED电子蜡烛" for "蜡烛").
-        plain = text.replace(safer, "").replace(hazard.replacement, "") if hazard.replacement else text.replace(safer, "")
+        plain = (
+            text.replace(safer, "").replace(hazard.replacement, "") if hazard.replacement else text.replace(safer, "")
+        )
         found += [(word, safer) for word in hazard.keywords if word in plain]
     # "纽扣" inside "纽扣电池": name the material once, by its longer word.
     return [(word, safer) for word, safer in found if not any(word != other and word in other for other, _ in found)]
@@ -277,16 +285,16 @@ def repair_by_code(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
         weeks.append(week.model_copy(update={"activities": activities}))
     prose = {name: _play_based(getattr(unit, name)) for name in PROSE_LABELS}
     unit = unit.model_copy(update={"weeks": weeks, **prose})
-    return give_missing_domains(unit)
+    return give_missing_domains(unit, scaffold)
 
 
-def give_missing_domains(unit: ThemeUnit) -> ThemeUnit:
+def give_missing_domains(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     """Each missing domain goes to a collective or area activity of the most repeated domain."""
-    for defect in missing_domains(unit, None):  # type: ignore[arg-type]
+    for defect in missing_domains(unit, scaffold):
         counts = Counter(activity.domain for activity in unit.activities())
-        candidates = [
-            a for a in unit.activities() if a.kind in (COLLECTIVE, "区域活动") and counts[a.domain] > 1
-        ] or [a for a in unit.activities() if counts[a.domain] > 1]
+        candidates = [a for a in unit.activities() if a.kind in (COLLECTIVE, "区域活动") and counts[a.domain] > 1] or [
+            a for a in unit.activities() if counts[a.domain] > 1
+        ]
         if not candidates:
             break
         chosen = max(candidates, key=lambda a: counts[a.domain])
@@ -296,9 +304,7 @@ def give_missing_domains(unit: ThemeUnit) -> ThemeUnit:
 
 def with_activity(unit: ThemeUnit, changed: UnitActivity) -> ThemeUnit:
     weeks = [
-        week.model_copy(
-            update={"activities": [changed if a.key == changed.key else a for a in week.activities]}
-        )
+        week.model_copy(update={"activities": [changed if a.key == changed.key else a for a in week.activities]})
         for week in unit.weeks
     ]
     return unit.model_copy(update={"weeks": weeks})
@@ -310,10 +316,14 @@ def stage_line_by_code(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     theme = scaffold.request.theme
     for activity in unit.activities():
         if not activity.title.strip():
-            unit = with_activity(unit, activity.model_copy(update={"title": f"{activity.stage}：{theme}"[:TITLE_CHARS]}))
+            unit = with_activity(
+                unit, activity.model_copy(update={"title": f"{activity.stage}：{theme}"[:TITLE_CHARS]})
+            )
         if len(activity.children_do.strip()) < MIN_CHILDREN_DO:
             line = f"围绕“{theme}”，{STAGE_GUIDANCE[activity.stage]}。"
-            unit = with_activity(unit, unit_activity(unit, activity.key).model_copy(update={"children_do": line[:CHILDREN_DO_CHARS]}))
+            unit = with_activity(
+                unit, unit_activity(unit, activity.key).model_copy(update={"children_do": line[:CHILDREN_DO_CHARS]})
+            )
     for defect in stage_mismatches(unit, scaffold):
         week = next(week for week in unit.weeks if f"week:{week.number}" == defect.section)
         first = next(a for a in week.activities if a.stage == defect.field)
@@ -335,7 +345,9 @@ def week_fix(defects: list[Defect]) -> str:
     stages = [d.field for d in defects if d.kind == "stage_mismatch"]
     if stages:
         lines.append(
-            f"【必须改正】这一周的活动要体现“{'、'.join(stages)}”：" + "；".join(f"{s}——{STAGE_GUIDANCE[s]}" for s in stages) + "。"
+            f"【必须改正】这一周的活动要体现“{'、'.join(stages)}”："
+            + "；".join(f"{s}——{STAGE_GUIDANCE[s]}" for s in stages)
+            + "。"
         )
     if any(d.kind == "no_children_do" for d in defects):
         lines.append("【必须改正】每个活动都要有名称，并用一句话写清幼儿做什么。")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import replace
 
 from docx import Document
 from docx.document import Document as WordDocument
@@ -23,8 +24,22 @@ from lesson_studio.export.wording import clean_text
 from lesson_studio.models import LessonPlan
 from lesson_studio.resource_types.theme_unit.schema import ThemeUnit
 
-SECTION_TITLES = ("一、主题来源与价值", "二、主题目标", "三、问题网", "四、活动安排", "五、环境创设（问题墙）", "六、家园共育", "七、评价")
-ACTIVITY_COLUMNS = (("种类", Cm(2.0)), ("活动名称", Cm(3.6)), ("领域", Cm(1.4)), ("幼儿做什么", Cm(6.8)), ("时长", Cm(1.6)))
+SECTION_TITLES = (
+    "一、主题来源与价值",
+    "二、主题目标",
+    "三、问题网",
+    "四、活动安排",
+    "五、环境创设（问题墙）",
+    "六、家园共育",
+    "七、评价",
+)
+ACTIVITY_COLUMNS = (
+    ("种类", Cm(2.0)),
+    ("活动名称", Cm(3.6)),
+    ("领域", Cm(1.4)),
+    ("幼儿做什么", Cm(6.8)),
+    ("时长", Cm(1.6)),
+)
 
 
 def unit_docx(unit: ThemeUnit, cover: Cover | None = None, *, linked: Mapping[str, LessonPlan] | None = None) -> bytes:
@@ -39,8 +54,9 @@ def unit_docx(unit: ThemeUnit, cover: Cover | None = None, *, linked: Mapping[st
         _heading(document, unit.title, "Title")
         write_unit(document, unit)
     else:
+        # The lessons' running header (school, class, 教学活动设计) names the unit's class when the cover does not.
+        cover = replace(cover, class_name=cover.class_name or unit.class_name)
         document = Document(io.BytesIO(unit_to_docx_bytes(lessons, title=unit.title, cover=cover)))
-        set_header(document.sections[0], header(unit, cover))
         _write_after_title(document, unit)
     buffer = io.BytesIO()
     document.save(buffer)

@@ -37,7 +37,11 @@ STAGE_SPREAD: dict[int, tuple[tuple[int, ...], ...]] = {
 MIN_COLLECTIVE_PER_WEEK = 2
 # The kinds that follow a week's collective activities, with the domain each naturally belongs to
 # (None: the next domain in the unit's order, like a collective activity).
-OTHER_KINDS: tuple[tuple[ActivityKind, str | None], ...] = (("区域活动", None), ("户外活动", "健康"), ("生活活动", "社会"))
+OTHER_KINDS: tuple[tuple[ActivityKind, str | None], ...] = (
+    ("区域活动", None),
+    ("户外活动", "健康"),
+    ("生活活动", "社会"),
+)
 # Domains in the order they are handed to collective and area activities when none is emphasised.
 DOMAIN_ORDER = ("科学", "语言", "艺术", "社会", "健康")
 
@@ -91,7 +95,7 @@ def domain_order(emphasised: list[str]) -> list[str]:
 
 
 def week_dates(start_date: str, weeks: int) -> list[str]:
-    """"12月7日—12月11日" per week (Monday to Friday of the start's week on), or blanks when the
+    """ "12月7日—12月11日" per week (Monday to Friday of the start's week on), or blanks when the
     start date is not a date code can read."""
     start = parse_date(start_date)
     if start is None:
@@ -177,4 +181,3 @@ def build_unit_scaffold(request: ThemeUnitRequest) -> UnitScaffold:
         removed=removed,
         warnings=warnings,
     )
-

@@ -97,7 +97,9 @@ class UnitWriter:
             materials="、".join(scaffold.materials) or "无",
             notes=request.notes or "无",
         )
-        self.given = "\n".join([request.theme, request.problem, request.notes, *request.materials])  # links the teacher gave
+        self.given = "\n".join(
+            [request.theme, request.problem, request.notes, *request.materials]
+        )  # links the teacher gave
         self.prompt_digest = hashlib.sha256(self.context.encode("utf-8"))
 
     def report(self) -> None:
@@ -114,15 +116,15 @@ class UnitWriter:
             f"第{week.number}周：" + "；".join(activity.title for activity in drafted.activities)
             for week, drafted in zip(self.scaffold.weeks, progress.weeks, strict=True)
         )
-        progress.closing = self._ask(ClosingDraft, CLOSING_SECTION, render("theme_unit_closing", outline=outline), "closing")
+        progress.closing = self._ask(
+            ClosingDraft, CLOSING_SECTION, render("theme_unit_closing", outline=outline), "closing"
+        )
         progress.current_section, progress.current_text = "", ""
         self.report()
 
     def _week(self, week: WeekSlot, fix: str) -> WeekDraft:
         slots = "\n".join(
-            f"{n}. {slot.kind}（{slot.stage}，{slot.domain}"
-            + (f"，{slot.minutes}分钟" if slot.minutes else "")
-            + "）"
+            f"{n}. {slot.kind}（{slot.stage}，{slot.domain}" + (f"，{slot.minutes}分钟" if slot.minutes else "") + "）"
             for n, slot in enumerate(week.slots, start=1)
         )
         task = render(
@@ -216,7 +218,9 @@ def week_from_draft(week: WeekSlot, drafted: WeekDraft) -> UnitWeek:
                 minutes=slot.minutes,
             )
         )
-    return UnitWeek(number=week.number, stages=list(week.stages), dates=week.dates, focus=drafted.week_focus, activities=activities)
+    return UnitWeek(
+        number=week.number, stages=list(week.stages), dates=week.dates, focus=drafted.week_focus, activities=activities
+    )
 
 
 def unit_from_drafts(
