@@ -236,6 +236,16 @@ def test_a_label_is_rewritten_once_with_the_words_named_then_code_drops_the_sent
     assert any("贴标签" in warning for warning in repaired.warnings)
 
 
+def test_a_record_emptied_by_the_label_drop_falls_back_to_the_notes_unlabelled_sentences(observation_request):
+    notes = "乐乐很调皮。" + NOTES * 8  # long notes: the fallback must still be a valid record
+    request = observation_request.model_copy(update={"notes": notes})
+    scaffold = build_observation_scaffold(request)
+    record = written(request, objective_record="乐乐很调皮，一直不听话。")
+    repaired, _ = validate_record(record, scaffold, lambda current, section, fix: current)
+    assert repaired.objective_record == (NOTES * 8).strip() and labels_in(repaired.objective_record) == []
+    assert ObservationRecord.model_validate_json(repaired.model_dump_json()) == repaired
+
+
 def test_a_rewrite_that_describes_behaviour_is_kept(observation_request):
     scaffold = build_observation_scaffold(observation_request)
     record = written(observation_request, objective_record="乐乐很调皮。" + NOTES)

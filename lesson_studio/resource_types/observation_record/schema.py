@@ -88,7 +88,7 @@ class ObservationRecord(BaseModel):
     activity: str = ""
     method: str = "轶事记录法"
     section_titles: list[str] = Field(default_factory=list)  # the scaffold's headings, in order
-    objective_record: str = Field(default="", max_length=600)
+    objective_record: str = Field(default="", max_length=1200)  # as long as the notes it may fall back to
     analysis: str = Field(default="", max_length=400)
     # 《指南》 lines by code (align), verbatim and of the record's band; or a note saying why none.
     guideline_lines: list[GuidelineLine] = Field(default_factory=list)
