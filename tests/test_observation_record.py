@@ -192,6 +192,12 @@ def test_the_same_number_written_in_digits_or_chinese_is_not_invented():
     assert invented_in("他拿起一块积木。", "他拿起积木。") == []  # 一块 is an article here, not a count
 
 
+def test_the_forms_facts_are_not_invented_details(observation_request):
+    scaffold = build_observation_scaffold(observation_request)
+    record = written(observation_request, objective_record="2026年12月7日，中二班的" + NOTES)
+    assert "invented_detail" not in kinds(check_record(record, scaffold))
+
+
 def test_a_record_linked_to_no_guideline_line_is_flagged_unless_it_says_why(observation_request):
     scaffold = build_observation_scaffold(observation_request)
     assert "guideline_missing" in kinds(check_record(written(observation_request), scaffold))

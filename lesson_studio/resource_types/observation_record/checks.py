@@ -133,6 +133,15 @@ def invented_in(text: str, notes: str) -> list[str]:
     return quotes + [str(number) for number in counts]
 
 
+def known_text(scaffold: ObservationScaffold) -> str:
+    """What the record may draw on: the notes, and the form's facts the model was given (a record
+    that says 12月7日 or 中二班 invents nothing)."""
+    request = scaffold.request
+    return "\n".join(
+        [request.notes, request.date, request.class_name, request.place, request.activity, request.purpose]
+    )
+
+
 def elements_missing_in(text: str) -> list[str]:
     """Which of 做什么 / 怎么做 / 结果 a written observation does not show."""
     missing = []
@@ -192,7 +201,7 @@ def check_record(record: ObservationRecord, scaffold: ObservationScaffold, *, al
                     tuple(words),
                 )
             )
-    if invented := invented_in(record.objective_record, scaffold.request.notes):
+    if invented := invented_in(record.objective_record, known_text(scaffold)):
         defects.append(
             Defect(
                 "invented_detail",
@@ -263,7 +272,7 @@ def drop_sentences(text: str, unwanted: Callable[[str], object]) -> str:
 def repair_by_code(record: ObservationRecord, scaffold: ObservationScaffold) -> ObservationRecord:
     """What code can repair exactly: the scaffold's facts, no invented detail, no other band's line."""
     record = apply_record_rules(record, scaffold)
-    notes = scaffold.request.notes
+    notes = known_text(scaffold)
     bands = allowed_bands(record.age_band)
     return record.model_copy(
         update={
