@@ -182,15 +182,13 @@ def test_the_rules_take_out_a_banned_material_name_it_and_add_the_substitute(are
 
 def test_the_rules_put_back_codes_structure_whatever_was_written(area_request):
     scaffold = build_area_scaffold(area_request)
-    plan = written(
-        area_request,
-        schedule=[],
-        levels=[Level(name="x", challenge="难的", difficulty=3), Level(name="y", challenge="容易的", difficulty=1)],
-    ).model_copy(update={"teacher": "", "title": "别的标题", "areas": list(reversed(written(area_request).areas))})
+    edited = written(area_request, schedule=[], record_how="写一写")
+    plan = edited.model_copy(update={"teacher": "", "title": "别的标题", "areas": list(reversed(edited.areas))})
     ruled = apply_area_rules(plan, scaffold)
     assert [section.area for section in ruled.areas] == ["美工区", "科学区"]
     assert ruled.teacher == "王老师" and ruled.title == scaffold.title
     assert all(section.schedule == scaffold.areas[0].schedule for section in ruled.areas)
+    assert ruled.areas[0].record_how == scaffold.record_how and "不打分" in ruled.areas[0].record_how
 
 
 def test_levels_are_listed_easiest_first_and_named_by_position(area_request):
