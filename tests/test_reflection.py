@@ -144,6 +144,13 @@ def test_the_rules_put_back_the_plans_objectives_the_notes_and_the_changes(writt
     assert apply_reflection_rules(ruled, scaffold) == ruled
 
 
+def test_an_objective_without_evidence_is_not_observed_whatever_was_ticked(written, request_):
+    ticked = written.goal_reviews[2].model_copy(update={"achieved": "达成", "evidence": "记录中没有提到"})
+    spoiled = written.model_copy(update={"goal_reviews": [*written.goal_reviews[:2], ticked]})
+    ruled = apply_reflection_rules(spoiled, build_reflection_scaffold(request_))
+    assert [review.achieved for review in ruled.goal_reviews] == ["达成", "部分达成", "未观察到"]
+
+
 # --- each check: a passing and a failing example ------------------------------------------------------
 
 

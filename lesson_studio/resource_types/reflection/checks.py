@@ -109,7 +109,10 @@ def apply_reflection_rules(reflection: Reflection, scaffold: ReflectionScaffold)
         GoalReview(
             dimension=objective.dimension,
             objective=objective.text,
-            achieved=reviews[index].achieved if index < len(reviews) else "未观察到",
+            # An objective the notes hold no evidence for is not observed, whatever was ticked.
+            achieved="未观察到"
+            if index >= len(reviews) or any(phrase in reviews[index].evidence for phrase in _NO_EVIDENCE_PHRASES)
+            else reviews[index].achieved,
             evidence=reviews[index].evidence if index < len(reviews) else NO_EVIDENCE,
         )
         for index, objective in enumerate(plan.objectives)
