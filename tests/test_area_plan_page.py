@@ -127,3 +127,14 @@ def test_an_unreadable_edit_is_a_message_and_nothing_is_saved(area_page):
     assert not at.exception, at.exception
     assert any("美工区·材料" in error.value for error in at.error)
     assert [v.number for v in studio.versions(teacher, plan.id)] == [1]
+
+
+def test_progress_is_shown_area_by_area_while_the_model_writes(area_page, fake_backend):
+    import threading
+
+    fake_backend.hold = threading.Event()  # the first area's call waits until the page has been seen
+    at, *_ = area_page
+    fill(at, class_name="中二班", theme="给小熊做帽子")
+    run_until(at, lambda at: any("正在写：美工区" in info.value for info in at.info))
+    fake_backend.hold.set()
+    run_until(at, saved(1))
