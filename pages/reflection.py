@@ -168,7 +168,7 @@ def notes_form() -> None:
         st.text_area(w("children"), key="reflection_children")
         st.text_area(w("timing"), key="reflection_timing", height=68)
         st.caption(w("minutes"))
-        for column, (index, step) in zip(st.columns(len(plan.steps)), enumerate(plan.steps), strict=True):
+        for column, (index, step) in zip(st.columns(max(1, len(plan.steps))), enumerate(plan.steps), strict=False):
             column.number_input(
                 f"{index + 1}\\. {value(step.cps_stage)}（{step.minutes}′）",
                 min_value=0,
