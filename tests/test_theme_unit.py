@@ -508,3 +508,17 @@ def test_adding_the_type_touched_only_its_own_files_and_one_registration_line():
         ("lesson_studio/resource_types/__init__.py", '"lesson_studio.resource_types.theme_unit:THEME_UNIT",')
     ]
     assert sum("theme_unit" in entry for entry in REGISTERED) == 1
+
+
+def test_a_lesson_that_failed_is_expanded_again_and_the_link_follows_it(studio, fake_backend, teacher, unit_request):
+    version, _, unit = generated(studio, teacher, unit_request)
+    key = unit.weeks[0].activities[0].key
+    fake_backend.garbage_left = 10  # the model answers garbage: the lesson's generation fails
+    failed = studio.jobs.wait(teacher, studio.expand_item(teacher, version.id, key), timeout=20)
+    assert failed.status == "failed"
+    assert [item.status for item in studio.linked_documents(teacher, version.draft_id)] == ["failed"]
+    fake_backend.garbage_left = 0
+    again = studio.expand_item(teacher, version.id, key)
+    assert again != failed.id and studio.jobs.wait(teacher, again, timeout=20).status == "done"
+    (link,) = studio.linked_documents(teacher, version.draft_id)
+    assert (link.job_id, link.status) == (again, "done")
