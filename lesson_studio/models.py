@@ -57,12 +57,12 @@ class LessonRequest(BaseModel):
 
 class Objective(BaseModel):
     dimension: ObjectiveDimension
-    text: str = Field(max_length=60)
+    text: str = Field(max_length=180)
 
 
 class MaterialItem(BaseModel):
-    name: str = Field(max_length=30)
-    quantity: str = Field(max_length=30)  # "每人1张", "每组1盒": quantities per child or group
+    name: str = Field(max_length=60)
+    quantity: str = Field(max_length=60)  # "每人1张", "每组1盒": quantities per child or group
     for_whom: Literal["教师", "幼儿"] = "幼儿"
 
 
@@ -77,16 +77,16 @@ class ProcessStep(BaseModel):
     phase: Phase
     cps_stage: CpsStage
     minutes: int = Field(ge=1, le=60)
-    title: str = Field(max_length=30)
-    teacher: str = Field(max_length=300)  # 师：teacher talk
+    title: str = Field(max_length=60)
+    teacher: str = Field(max_length=900)  # 师：teacher talk
     key_questions: list[str] = Field(default_factory=list)
-    children: str = Field(max_length=200)  # 幼：children's actions / expected answers
-    intent: str = Field(default="", max_length=100)
+    children: str = Field(max_length=600)  # 幼：children's actions / expected answers
+    intent: str = Field(default="", max_length=300)
 
 
 class Extension(BaseModel):
-    area: str = Field(max_length=150)  # 区域活动: which area, which materials
-    home: str = Field(max_length=150)  # 家园共育: one concrete home task
+    area: str = Field(max_length=450)  # 区域活动: which area, which materials
+    home: str = Field(max_length=450)  # 家园共育: one concrete home task
 
 
 class SafetyNote(BaseModel):
@@ -115,14 +115,18 @@ class Citation(BaseModel):
 class LessonPlan(BaseModel):
     """A Chinese 教案 (DOMAIN.md §2.1) with CPS-tagged steps."""
 
-    title: str = Field(max_length=40)  # 活动名称, e.g. "中班科学：乒乓球过小河"
+    title: str = Field(max_length=100)  # 活动名称, e.g. "中班科学：乒乓球过小河" (code keeps a Chinese one within 40)
+    # The language the plan is written in (its request's): what code writes and the labels of the
+    # page and the Word file follow it (authoring.english). English takes about three times the
+    # characters, so the bounds below are English-sized; the drafts bound each language's own text.
+    language: Literal["zh", "en"] = "zh"
     age_band: AgeBand
     domain: Domain
     minutes: int
-    design_intent: str = Field(max_length=300)  # 设计意图
+    design_intent: str = Field(max_length=900)  # 设计意图
     objectives: list[Objective]
-    key_point: str = Field(max_length=80)  # 活动重点
-    difficult_point: str = Field(max_length=80)  # 活动难点
+    key_point: str = Field(max_length=240)  # 活动重点
+    difficult_point: str = Field(max_length=240)  # 活动难点
     preparation: Preparation
     steps: list[ProcessStep]
     extension: Extension

@@ -15,21 +15,26 @@ from lesson_studio.config import PROMPTS_DIR
 
 
 @cache
-def template(name: str) -> Template:
-    return Template((PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8"))
+def template(name: str, language: str = "zh") -> Template:
+    """prompts/<name>.md, or prompts/<language>/<name>.md where that translation exists (a request
+    in English is written from English prompts; a prompt with no translation is used as it is)."""
+    translated = PROMPTS_DIR / language / f"{name}.md"
+    path = translated if language != "zh" and translated.exists() else PROMPTS_DIR / f"{name}.md"
+    return Template(path.read_text(encoding="utf-8"))
 
 
-def variables(name: str) -> set[str]:
-    return set(template(name).get_identifiers())
+def variables(name: str, language: str = "zh") -> set[str]:
+    return set(template(name, language).get_identifiers())
 
 
-def render(name: str, **values: object) -> str:
-    """Fill prompts/<name>.md; a missing or unexpected variable is a programming error."""
-    expected = variables(name)
+def render(name: str, *, language: str = "zh", **values: object) -> str:
+    """Fill prompts/<name>.md (in the request's language); a missing or unexpected variable is a
+    programming error."""
+    expected = variables(name, language)
     missing = expected - values.keys()
     extra = values.keys() - expected
     if missing or extra:
-        raise KeyError(f"prompt {name}: missing {sorted(missing)}, unexpected {sorted(extra)}")
-    return template(name).substitute(
+        raise KeyError(f"prompt {name} ({language}): missing {sorted(missing)}, unexpected {sorted(extra)}")
+    return template(name, language).substitute(
         {key: value if isinstance(value, Fenced) else defuse(str(value)) for key, value in values.items()}
     )

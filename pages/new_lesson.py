@@ -25,7 +25,17 @@ user = require_user()
 studio = get_studio()
 ensure_library()
 st.session_state.setdefault("nonce", uuid.uuid4().hex)
-FIELDS = {"age_band": "中班", "domain": "科学", "topic": "", "minutes": 20, "materials": "", "cps_focus": "", "notes": ""}
+FIELDS = {
+    "age_band": "中班",
+    "domain": "科学",
+    "topic": "",
+    "minutes": 20,
+    "materials": "",
+    "cps_focus": "",
+    "notes": "",
+    "language": "zh",  # the plan's language: a sentence in English sets it to "en"
+}
+PLAN_LANGUAGES = {"zh": "中文", "en": "English"}
 for name, default in FIELDS.items():
     st.session_state.setdefault(f"req_{name}", default)
 
@@ -56,11 +66,17 @@ if job_id is None:
     for job, old_request in studio.recent_jobs(user, limit=3):
         if job.status in ("queued", "running", "failed", "cancelled"):
             left, right = st.columns([4, 1])
-            left.caption(f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {md(old_request.topic)}")
+            left.caption(
+                f"{t('job_' + job.status)}：{old_request.age_band}{old_request.domain} · {md(old_request.topic)}"
+            )
             if job.status in ("queued", "running") and right.button(t("view"), key=f"view_{job.id}"):
                 st.session_state["job_id"] = job.id
                 st.rerun()
-            if job.status in ("failed", "cancelled") and job.partial_json and right.button(t("resume"), key=f"resume_{job.id}"):
+            if (
+                job.status in ("failed", "cancelled")
+                and job.partial_json
+                and right.button(t("resume"), key=f"resume_{job.id}")
+            ):
                 try:
                     key = studio.idempotency_key(st.session_state["nonce"], "resume", job.id)
                     st.session_state["job_id"] = studio.resume_generation(user, job.id, idempotency_key=key)
@@ -91,6 +107,13 @@ if job_id is None:
         st.text_input(t("materials"), key="req_materials")
         st.text_input(t("cps_focus"), key="req_cps_focus")
         st.text_area(t("notes"), key="req_notes", height=68)
+        st.radio(
+            t("plan_language"),
+            list(PLAN_LANGUAGES),
+            key="req_language",
+            format_func=PLAN_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(t("generate"), type="primary")
 
     # Adapting a curated library lesson is the second way in; it sits below the teacher's own request.
@@ -105,7 +128,9 @@ if job_id is None:
             if st.form_submit_button(t("adapt"), type="primary"):
                 try:
                     prefilled = studio.library_lesson_request(user, chosen).model_dump()
-                    request = studio.request_from_form({**prefilled, "age_band": band, "minutes": minutes, "materials": materials_text})
+                    request = studio.request_from_form(
+                        {**prefilled, "age_band": band, "minutes": minutes, "materials": materials_text}
+                    )
                     key = studio.idempotency_key(st.session_state["nonce"], request.model_dump_json())
                     st.session_state["job_id"] = studio.adapt_library_lesson(user, request, idempotency_key=key)
                     st.rerun()

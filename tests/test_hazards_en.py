@@ -38,9 +38,20 @@ def test_entry_has_keywords_and_a_note(hazard_id):
 def test_optional_fields_exactly_where_the_chinese_row_has_them(hazard_id):
     entry, zh = EN[hazard_id], ZH_ROWS[hazard_id]
     for field in OPTIONAL:
+        if field == "exact" and hazard_id in ENGLISH_ONLY_EXACT:
+            continue
         assert (field in entry) == bool(zh.get(field)), field
         if field in entry:
             assert entry[field], field
+
+
+# English words that name the hazard only as a whole material: "lighter" on a materials list is
+# the tool, but "heavier or lighter" in a weighing activity is not.
+ENGLISH_ONLY_EXACT = {"fire"}
+
+
+def test_a_lighter_listed_as_a_material_is_a_fire_hazard():
+    assert {"lighter", "lighters", "a lighter"} <= set(EN["fire"]["exact"])
 
 
 @pytest.mark.parametrize("hazard_id", list(ZH_ROWS))

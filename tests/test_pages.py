@@ -183,10 +183,26 @@ def test_a_running_generation_shows_parts_done_and_time_and_cancels_at_once(app,
     app.text_input(key="sentence").input(SENTENCE)
     app.button(key="parse").click().run()
     app.button(key="FormSubmitter:request-生成教案").click().run()
-    run_until(app, lambda at: any("已完成 2/" in (p.proto.text if hasattr(p, "proto") else "") for p in at.get("progress")))
+    run_until(
+        app, lambda at: any("已完成 2/" in (p.proto.text if hasattr(p, "proto") else "") for p in at.get("progress"))
+    )
     assert any("正在生成" in m.value for m in app.markdown)
     next(b for b in app.button if b.label == "取消生成").click().run()
     assert not app.exception, app.exception
     assert any("正在取消" in w.value for w in app.warning) or any("已取消" in i.value for i in app.info)
     hold.set()
     run_until(app, lambda at: any("已取消" in i.value for i in at.info))
+
+
+def test_a_sentence_in_english_asks_the_model_for_an_english_plan(app, fake_backend):
+    app.text_input(key="sentence").input(
+        "Middle class, art, 20 minutes: make a hat that stays on Teddy's head with old newspaper and wool"
+    )
+    app.button(key="parse").click().run()
+    assert app.radio(key="req_language").value == "en"
+    app.button(key="FormSubmitter:request-生成教案").click().run()
+    run_until(app, lambda at: any("已保存" in s.value for s in at.success))
+    assert "Write every value in English" in fake_backend.prompts_text()
+    assert "Teacher: " in " ".join(m.value for m in app.markdown) or "Our rules for ideas" in " ".join(
+        m.value for m in app.markdown
+    )

@@ -10,6 +10,38 @@ from lesson_studio.prompts import render, variables
 from lesson_studio.resource_types import resource_types
 
 
+def test_an_english_request_is_written_from_every_english_prompt_with_all_its_variables(monkeypatch, hat_request):
+    rendered: set[str] = set()
+    real_render = generate.render
+
+    def recording_render(name, *, language="zh", **values):
+        assert set(values) == variables(name, language)
+        if language == "en":
+            rendered.add(name)
+        return real_render(name, language=language, **values)
+
+    monkeypatch.setattr(generate, "render", recording_render)
+    monkeypatch.setattr(refine, "render", recording_render)
+    request = hat_request.model_copy(update={"language": "en", "topic": "make a hat that stays on Teddy's head"})
+    plan = generate.generate_plan(request, backend=ScriptedBackend(respond=link_in_closing_once())).plan
+    refine.regenerate_section(plan, "step:0", "make the opening more fun", request=request, backend=ScriptedBackend())
+    assert rendered == {path.stem for path in (PROMPTS_DIR / "en").glob("*.md")}
+
+
+def test_every_english_prompt_asks_for_the_same_values_as_its_chinese_one():
+    for path in (PROMPTS_DIR / "en").glob("*.md"):
+        assert variables(path.stem, "en") == variables(path.stem), path.name
+        assert not any(
+            "\u4e00" <= character <= "\u9fff"
+            for character in path.read_text(encoding="utf-8")
+            .replace("认知", "")
+            .replace("能力", "")
+            .replace("情感", "")
+            .replace("教师", "")
+            .replace("幼儿", "")
+        ), path.name
+
+
 def test_missing_variable_fails_loudly():
     with pytest.raises(KeyError, match="missing"):
         render("lesson_step")
@@ -24,10 +56,10 @@ def test_every_prompt_file_is_rendered_with_all_its_variables(monkeypatch, hat_r
     rendered: set[str] = set()
     real_render = generate.render
 
-    def recording_render(name, **values):
-        assert set(values) == variables(name)
+    def recording_render(name, *, language="zh", **values):
+        assert set(values) == variables(name, language)
         rendered.add(name)
-        return real_render(name, **values)
+        return real_render(name, language=language, **values)
 
     monkeypatch.setattr(generate, "render", recording_render)
     monkeypatch.setattr(refine, "render", recording_render)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+from lesson_studio.authoring import english
 from lesson_studio.authoring.scaffold import (
     STAGE_GUIDANCE,
     Scaffold,
@@ -230,12 +231,25 @@ class CheckFacts:
             pair.word for pair in _jieba().cut(topic) if len(pair.word) == 1 and pair.flag.startswith("n")
         } - GENERIC_NOUNS
         self.materials = [m.strip() for m in request.materials if m.strip()]
-        if request.language != "zh":
-            # An English request gets a Chinese plan (the prompts are Chinese): its words cannot be
-            # looked for in the plan, so the checks that compare the two are left out.
+        self.english = english.is_english(request.language)
+        if self.english:
+            # The checks that compare words (borrowed, off topic, cut lines …) work on Chinese text;
+            # an English plan gets ENGLISH_CHECKS (see check_plan).
             self.topic_words, self.topic_chars, self.materials = set(), set(), []
         self.teacher_only = list(self.scaffold.teacher_only_materials)
         hazards = [h for h in load_hazards() if request.age_band in h.bands and h.severity == "ban"]
+        if self.english:
+            self.alternatives = [
+                text
+                for h in hazards
+                if any(w in self.teacher_only for w in (*h.keywords_en, *h.keywords))
+                for text in (h.replacement_en, h.for_children_en)
+                if text
+            ]
+            self.hazard_words = sorted(
+                {*self.teacher_only, *(w for h in hazards for w in h.keywords_en if len(w) > 2)}, key=len, reverse=True
+            )
+            return  # nothing below applies to English text
         self.alternatives = [
             text
             for h in hazards
@@ -326,6 +340,7 @@ def facts_for(
     citations as passages (title, heading and excerpt: what a refinement shows the model)."""
     if request is None:
         request = LessonRequest(
+            language=plan.language,
             age_band=plan.age_band,
             domain=plan.domain,
             topic=(plan.title.split("：", 1)[-1] or plan.title)[:200],
@@ -402,7 +417,8 @@ def check(function: Check) -> Check:
 def check_plan(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = None) -> list[Defect]:
     """Every defect the checks find (in `sections` only, when given)."""
     wanted = set(sections) if sections is not None else None
-    found = [defect for run in CHECKS for defect in run(plan, facts)]
+    runs = [run for run in CHECKS if run.__name__ in ENGLISH_CHECKS] if facts.english else CHECKS
+    found = [defect for run in runs for defect in run(plan, facts)]
     return [d for d in found if wanted is None or d.section in wanted]
 
 
@@ -901,9 +917,13 @@ _SAFE_ROLE = (
 )
 
 
-def unsafe_sentences(text: str, words: list[str], *, children_field: bool) -> list[tuple[str, str]]:
+def unsafe_sentences(
+    text: str, words: list[str], *, children_field: bool, in_english: bool = False
+) -> list[tuple[str, str]]:
     """(sentence, word) for each sentence in which children handle one of `words`. What children
     say ("我可以用打火机") is an idea, not an action: in a children's line, speech is left out."""
+    if in_english:
+        return unsafe_english_sentences(text, words, children_field=children_field)
     if children_field:
         text = _SPEECH.sub("", text)
     found = []
@@ -938,7 +958,9 @@ def unsafe_text(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
     for section, name, text in plan_fields(plan):
         kind = name.split(":")[0]
         if kind in CHILD_FIELDS or kind in ACTOR_FIELDS:
-            for sentence, word in unsafe_sentences(text, facts.hazard_words, children_field=kind in CHILD_FIELDS):
+            for sentence, word in unsafe_sentences(
+                text, facts.hazard_words, children_field=kind in CHILD_FIELDS, in_english=facts.english
+            ):
                 found.setdefault(section, []).append((name, sentence, word))
     defects = []
     for section, rows in found.items():
@@ -949,12 +971,14 @@ def unsafe_text(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
                 "unsafe",
                 section,
                 name,
-                f"{section_name(section)}让幼儿自己接触\u201c{'、'.join(words)}\u201d：\u201c{sentence[:30]}\u201d。",
+                f"{section_name(section)}: children handle \u201c{', '.join(words)}\u201d: \u201c{sentence[:80]}\u201d."
+                if facts.english
+                else f"{section_name(section)}让幼儿自己接触\u201c{'、'.join(words)}\u201d：\u201c{sentence[:30]}\u201d。",
                 words,
             )
         )
     for i, item in enumerate(plan.preparation.materials):
-        word = next((w for w in facts.hazard_words if w in item.name), None)
+        word = next((w for w in facts.hazard_words if w.lower() in item.name.lower()), None)
         if word and item.for_whom == "幼儿" and not any(m in item.name for m in ("电子", "LED")):
             defects.append(
                 Defect(
@@ -985,6 +1009,8 @@ def tidy(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = N
     """The repairs code makes exactly: labels stripped, cut lines cut back to their last full
     sentence, quantities filled, listed materials added and unlisted ones dropped, banned materials
     given to the teacher. A cut line that cannot be cut back is left for the model."""
+    if facts.english:
+        return plan  # the repairs below read Chinese (labels, punctuation, quantities); rules.py gives banned materials to the teacher
     wanted = set(sections) if sections is not None else None
 
     def fix(section: str, name: str, text: str) -> str:
@@ -1079,6 +1105,8 @@ def last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFacts) -> L
     operating while children watch and suggest; sentences with borrowed words, copied instructions
     or non-Chinese words are dropped (when something is left); a copied children's line gets the
     stage's own."""
+    if facts.english:
+        return english_last_resort(plan, defects, facts)
     steps = list(plan.steps)
     for defect in defects:
         if not defect.section.startswith("step:"):
@@ -1275,6 +1303,8 @@ def drop_words(
 def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
     """One instruction for rewriting a section, naming each of its problems and what to do."""
     topic = facts.scaffold.topic or facts.scaffold.request.topic
+    if facts.english:
+        return english_instruction_for(defects)
     lines = []
     kinds = {d.kind for d in defects}
     if "borrowed" in kinds:
@@ -1380,3 +1410,107 @@ def validate_plan(
     report.after = check_plan(plan, facts, scope)
     report.seconds = time.monotonic() - started
     return plan, report
+
+
+# --- a plan in English ----------------------------------------------------------------------------
+# The checks above read Chinese. An English plan gets the ones that do not depend on the language
+# (a children's line copying the teacher's) and safety, with English word lists (authoring.english,
+# resources/hazards_en.toml), an English rewrite instruction and English last-resort text.
+
+ENGLISH_CHECKS = frozenset({"children_copy", "unsafe_text"})
+
+
+def _english_words(words: Iterable[str], text: str) -> list[str]:
+    lowered = text.lower()
+    return [w for w in words if re.search(rf"\b{re.escape(w.lower())}(s|es)?\b", lowered)]
+
+
+def unsafe_english_sentences(text: str, words: list[str], *, children_field: bool) -> list[tuple[str, str]]:
+    """(sentence, word) for each English sentence in which children handle one of `words`: in a
+    children's field any mention outside speech; elsewhere a sentence naming children, a handling
+    verb and the material, and not the teacher."""
+    if children_field:
+        text = re.sub(r"[\u201c\"][^\u201d\"]*[\u201d\"]", "", text)
+    found = []
+    for sentence in re.split(r"(?<=[.!?;\n])\s*", text):
+        if not sentence.strip() or sentence.strip().endswith("?"):
+            continue
+        hit = _english_words(words, sentence)
+        if not hit:
+            continue
+        lowered = f" {sentence.lower()} "
+        by_teacher = any(name in lowered for name in english.TEACHER_ACTORS)
+        by_children = children_field or any(actor in lowered for actor in english.CHILD_ACTORS)
+        handles = bool(_english_words(english.HANDLING_VERBS, sentence))
+        if by_children and not by_teacher and (children_field or handles):
+            found.append((sentence.strip(), hit[0]))
+    return found
+
+
+def english_instruction_for(defects: list[Defect]) -> str:
+    lines = []
+    unsafe = sorted({w for d in defects if d.kind == "unsafe" for w in d.words})
+    if unsafe:
+        lines.append(
+            f"Safety rule: only the teacher handles {', '.join(unsafe)}; the children watch from a safe distance and "
+            "suggest ideas, and the teacher tries them. Never write that children hold, light or use them."
+        )
+    if any(d.kind == "children_copy" for d in defects):
+        lines.append("In children, write what the children do and might say; do not repeat the teacher's words.")
+    return "[Must fix] " + " ".join(f"{n}. {line}" for n, line in enumerate(lines, start=1))
+
+
+ENGLISH_CHILD_LINES = {
+    "发现问题": "The children look closely and say what they notice about the problem.",
+    "想办法": "The children say, draw or show as many ideas as they can.",
+    "选办法": "The children say what is good about an idea and what worries them, then vote.",
+    "试一试改一改": "The children try their idea, see what happens and change it.",
+    "分享": "The children show what they made and tell how they changed it.",
+}
+
+
+def english_last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFacts) -> LessonPlan:
+    """An unsafe step becomes the teacher demonstrating while the children watch and suggest; an
+    unsafe sentence elsewhere is dropped (a line left empty says what children do instead); a
+    copied children's line gets the stage's own."""
+    named = ", ".join(facts.teacher_only) or "the dangerous material"
+
+    def safe(text: str, children_field: bool) -> str:
+        risky = {s for s, _ in unsafe_english_sentences(text, facts.hazard_words, children_field=children_field)}
+        return " ".join(p for p in re.split(r"(?<=[.!?;\n])\s*", text) if p.strip() and p.strip() not in risky)
+
+    steps = list(plan.steps)
+    for defect in defects:
+        if not defect.section.startswith("step:"):
+            continue
+        index = int(defect.section.split(":")[1])
+        step = steps[index]
+        if defect.kind == "unsafe":
+            teacher = english.TEACHER_DEMONSTRATES.format(materials=named) + " " + safe(step.teacher, False)
+            children = english.CHILDREN_SUGGEST.format(materials=named) + " " + safe(step.children, True)
+            steps[index] = step.model_copy(
+                update={"teacher": teacher.strip()[:900], "children": children.strip()[:600]}
+            )
+        elif defect.kind == "children_copy":
+            steps[index] = step.model_copy(update={"children": ENGLISH_CHILD_LINES[step.cps_stage]})
+    plan = plan.model_copy(update={"steps": steps})
+    if any(d.kind == "unsafe" and d.section in ("overview", "closing") for d in defects):
+        watch = f"can watch the teacher use {named} from a safe distance and suggest ideas"
+        plan = plan.model_copy(
+            update={
+                "objectives": [o.model_copy(update={"text": safe(o.text, True) or watch}) for o in plan.objectives],
+                "design_intent": safe(plan.design_intent, False)
+                or f"Only the teacher handles {named}; children watch and suggest.",
+                "key_point": safe(plan.key_point, True) or watch,
+                "difficult_point": safe(plan.difficult_point, True) or watch,
+                "extension": plan.extension.model_copy(
+                    update={
+                        "area": safe(plan.extension.area, True)
+                        or f"Science area: safe alternatives ({'; '.join(facts.alternatives) or 'pictures and models'}) for more ideas.",
+                        "home": safe(plan.extension.home, False)
+                        or "Talk with your family about which things at home only grown-ups use, and why.",
+                    }
+                ),
+            }
+        )
+    return plan

@@ -9,6 +9,7 @@ against looping, while the prompt is what keeps the text short.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -45,7 +46,9 @@ class PreparationDraft(BaseModel):
 class StepDraft(BaseModel):
     title: str = Field(min_length=2, max_length=20)
     teacher: str = Field(min_length=10, max_length=240)
-    key_questions: list[Annotated[str, StringConstraints(min_length=4, max_length=50)]] = Field(min_length=1, max_length=3)
+    key_questions: list[Annotated[str, StringConstraints(min_length=4, max_length=50)]] = Field(
+        min_length=1, max_length=3
+    )
     children: str = Field(min_length=6, max_length=150)
     intent: str = Field(min_length=4, max_length=80)
 
@@ -54,3 +57,70 @@ class ClosingDraft(BaseModel):
     area: str = Field(min_length=8, max_length=120)
     home: str = Field(min_length=8, max_length=120)
     observation_points: list[Short] = Field(min_length=2, max_length=4)
+
+
+# --- The same sections written in English (LessonRequest.language == "en") ---
+# English takes about three times the characters of the same Chinese text; the upper bounds scale with it
+# (the prompts ask for word counts), and the enumerations stay the plan's data values. Each is a
+# subclass of its Chinese section, so whatever takes a section takes it.
+
+ShortEn = Annotated[str, StringConstraints(min_length=4, max_length=210)]
+
+
+class ObjectiveDraftEn(ObjectiveDraft):
+    dimension: ObjectiveDimension
+    text: str = Field(min_length=6, max_length=180)
+
+
+class OverviewDraftEn(OverviewDraft):
+    title: str = Field(min_length=4, max_length=70)
+    design_intent: str = Field(min_length=20, max_length=720)
+    objectives: list[ObjectiveDraftEn] = Field(min_length=3, max_length=3)
+    key_point: str = Field(min_length=6, max_length=225)
+    difficult_point: str = Field(min_length=6, max_length=225)
+
+
+class MaterialDraftEn(MaterialDraft):
+    name: str = Field(min_length=1, max_length=50)
+    quantity: str = Field(min_length=1, max_length=50)
+    for_whom: str = Field(max_length=2, pattern="^(教师|幼儿)$")
+
+
+class PreparationDraftEn(PreparationDraft):
+    experience: list[ShortEn] = Field(min_length=1, max_length=2)
+    materials: list[MaterialDraftEn] = Field(min_length=2, max_length=6)
+
+
+class StepDraftEn(StepDraft):
+    title: str = Field(min_length=2, max_length=50)
+    teacher: str = Field(min_length=10, max_length=720)
+    key_questions: list[Annotated[str, StringConstraints(min_length=4, max_length=150)]] = Field(
+        min_length=1, max_length=3
+    )
+    children: str = Field(min_length=6, max_length=450)
+    intent: str = Field(min_length=4, max_length=240)
+
+
+class ClosingDraftEn(ClosingDraft):
+    area: str = Field(min_length=8, max_length=360)
+    home: str = Field(min_length=8, max_length=360)
+    observation_points: list[ShortEn] = Field(min_length=2, max_length=4)
+
+
+@dataclass(frozen=True)
+class SectionDrafts:
+    OverviewDraft: type[BaseModel]
+    PreparationDraft: type[BaseModel]
+    StepDraft: type[BaseModel]
+    ClosingDraft: type[BaseModel]
+
+
+_DRAFTS = {
+    "zh": SectionDrafts(OverviewDraft, PreparationDraft, StepDraft, ClosingDraft),
+    "en": SectionDrafts(OverviewDraftEn, PreparationDraftEn, StepDraftEn, ClosingDraftEn),
+}
+
+
+def drafts_for(language: str) -> SectionDrafts:
+    """The section types the model fills for a plan in this language."""
+    return _DRAFTS.get(language, _DRAFTS["zh"])

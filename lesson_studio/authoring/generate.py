@@ -20,6 +20,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, create_model
 
+from lesson_studio.authoring import english
 from lesson_studio.authoring.content_checks import (
     GENERIC_NOUNS,
     CheckFacts,
@@ -28,7 +29,17 @@ from lesson_studio.authoring.content_checks import (
     nouns,
     validate_plan,
 )
-from lesson_studio.authoring.drafts import ClosingDraft, OverviewDraft, PreparationDraft, StepDraft
+from lesson_studio.authoring.drafts import (
+    ClosingDraft,
+    ClosingDraftEn,
+    OverviewDraft,
+    OverviewDraftEn,
+    PreparationDraft,
+    PreparationDraftEn,
+    StepDraft,
+    StepDraftEn,
+    drafts_for,
+)
 from lesson_studio.authoring.rules import apply_code_rules, objective_text  # noqa: F401 - objective_text: its old home
 from lesson_studio.authoring.scaffold import Scaffold
 from lesson_studio.authoring.untrusted import FENCE_CLOSE, FENCE_OPEN, Fenced, defuse, links_in, without_links
@@ -80,10 +91,11 @@ class PlanSections(BaseModel):
     cancelled or cut-off generation keeps, so 继续生成 writes only what is missing."""
 
     hits: list[Hit] = []
-    overview: OverviewDraft | None = None
-    preparation: PreparationDraft | None = None
-    steps: list[StepDraft | None] = []
-    closing: ClosingDraft | None = None
+    # A plan in English keeps its (longer) English sections: they validate as the En types.
+    overview: OverviewDraft | OverviewDraftEn | None = None
+    preparation: PreparationDraft | PreparationDraftEn | None = None
+    steps: list[StepDraft | StepDraftEn | None] = []
+    closing: ClosingDraft | ClosingDraftEn | None = None
     # A section cut at the length limit: its key ("overview", "step:2", ...) and the text that came,
     # so 继续生成 asks the model to write on from there instead of starting the section again.
     cut_section: str = ""
@@ -179,17 +191,20 @@ def excerpt(text: str, limit: int | None = None) -> str:
     return kept.strip() or text[:limit].rstrip() + "……"
 
 
-def fence_passages(hits: list[Hit]) -> Fenced:
+def fence_passages(hits: list[Hit], language: str = "zh") -> Fenced:
     """Retrieved text goes in as untrusted data: fenced, numbered, and with anything that could pass
-    for a fence marker taken out of its text, its title and its heading."""
+    for a fence marker taken out of its text, its title and its heading. (The markers are the same
+    in both languages; a passage stays in the language it was written in.)"""
+    in_english = english.is_english(language)
     if not hits:
-        return Fenced("（资料库中没有找到相关资料）")
+        return Fenced("(No passages were found in the library.)" if in_english else "（资料库中没有找到相关资料）")
     blocks = []
     for number, hit in enumerate(hits, start=1):
         text = excerpt(defuse(hit.text))
         title, heading = defuse(hit.citation.document_title), defuse(hit.citation.heading)
         source = title + (f" › {heading}" if heading else "")
-        blocks.append(f"{FENCE_OPEN} [{number}] 来源：《{source}》\n{text.strip()}\n{FENCE_CLOSE}")
+        label = f"source: \u300a{source}\u300b" if in_english else f"来源：《{source}》"
+        blocks.append(f"{FENCE_OPEN} [{number}] {label}\n{text.strip()}\n{FENCE_CLOSE}")
     return Fenced("\n".join(blocks))
 
 
@@ -202,7 +217,7 @@ Draft = TypeVar("Draft", bound=BaseModel)
 
 
 def without_unasked_links(
-    draft: Draft, given: str, rewrite: Callable[[str], Draft], backend_id: str
+    draft: Draft, given: str, rewrite: Callable[[str], Draft], backend_id: str, language: str = "zh"
 ) -> tuple[Draft, bool]:
     """A section holding an image or a link the teacher did not give is written once more, told not
     to (`rewrite` gets that instruction); if the rewrite still holds one, code removes it and keeps
@@ -217,7 +232,7 @@ def without_unasked_links(
         )
     )
     try:
-        again = rewrite(render("no_links"))
+        again = rewrite(render("no_links", language=language))
     except Cancelled:
         raise
     except StudioError:
@@ -231,7 +246,10 @@ def without_unasked_links(
 # ping-pong plan). The 《指南》 lines of its objectives are code's (authoring.alignment). The
 # passages follow the request in the context, so later sections still reuse the read prefix.
 SECTIONS_WITHOUT_PASSAGES = frozenset({"overview"})
-NO_PASSAGES_NEEDED = Fenced("（写这一部分只依据上面的活动请求，不用参考资料）")
+NO_PASSAGES_NEEDED = {
+    "zh": Fenced("（写这一部分只依据上面的活动请求，不用参考资料）"),
+    "en": Fenced("(Write this part from the activity request above alone; no passages are needed.)"),
+}
 
 
 def build_context(scaffold: Scaffold, hits: list[Hit], *, with_passages: bool = True) -> str:
@@ -239,26 +257,40 @@ def build_context(scaffold: Scaffold, hits: list[Hit], *, with_passages: bool = 
     # What the model is told (小学化 drills replaced); a scaffold saved with a job before that
     # existed has no topic of its own, and then the request's words are used.
     topic, notes = (scaffold.topic, scaffold.notes) if scaffold.topic else (request.topic, request.notes)
-    outline = "\n".join(
-        f"{index}. {slot.phase}·{slot.cps_stage}（{slot.minutes}分钟）"
-        for index, slot in enumerate(scaffold.steps, start=1)
-    )
+    language = request.language
+    if english.is_english(language):
+        outline = "\n".join(
+            f"{index}. {english.PHASE_LABELS[slot.phase]} · {english.STAGE_LABELS[slot.cps_stage]} ({slot.minutes} minutes)"
+            for index, slot in enumerate(scaffold.steps, start=1)
+        )
+        listed, joined, none = ", ", "; ", "none"
+        unspecified = "(not given: choose safe, open-ended materials)"
+        band, domain = english.BAND_LABELS[request.age_band], english.DOMAIN_LABELS[request.domain]
+    else:
+        outline = "\n".join(
+            f"{index}. {slot.phase}·{slot.cps_stage}（{slot.minutes}分钟）"
+            for index, slot in enumerate(scaffold.steps, start=1)
+        )
+        listed, joined, none = "、", "；", "无"
+        unspecified = "（未指定，请选用安全的低结构材料）"
+        band, domain = request.age_band, request.domain
     return render(
         "lesson_context",
-        age_band=request.age_band,
-        domain=request.domain,
+        language=language,
+        age_band=band,
+        domain=domain,
         minutes=request.minutes,
         topic=topic,
-        child_materials="、".join(scaffold.child_materials) or "（未指定，请选用安全的低结构材料）",
-        teacher_only_materials="、".join(scaffold.teacher_only_materials) or "无",
-        cps_focus=request.cps_focus or "无",
-        notes=notes or "无",
+        child_materials=listed.join(scaffold.child_materials) or unspecified,
+        teacher_only_materials=listed.join(scaffold.teacher_only_materials) or none,
+        cps_focus=request.cps_focus or none,
+        notes=notes or none,
         group_size=scaffold.group_size,
         idea_goal=scaffold.idea_goal,
-        brainstorm_rules="；".join(scaffold.brainstorm_rules),
-        band_bans="；".join(scaffold.band_bans),
+        brainstorm_rules=joined.join(scaffold.brainstorm_rules),
+        band_bans=joined.join(scaffold.band_bans),
         step_outline=outline,
-        passages=fence_passages(hits) if with_passages else NO_PASSAGES_NEEDED,
+        passages=fence_passages(hits, language) if with_passages else NO_PASSAGES_NEEDED[language],
     )
 
 
@@ -276,9 +308,11 @@ def section_messages(scaffold: Scaffold, context: str, instruction: str) -> list
     # The system prompt is the same for every request (the context names the age band), so the
     # one warmed when the model loads serves them all; the context is identical for every section
     # of a plan, so llama.cpp reuses their evaluated prefix and reads only the short instruction.
+    language = scaffold.request.language
+    task = "\n\n[Task]\n" if english.is_english(language) else "\n\n【任务】\n"
     return [
-        {"role": "system", "content": render("lesson_system")},
-        {"role": "user", "content": context + "\n\n【任务】\n" + instruction},
+        {"role": "system", "content": render("lesson_system", language=language)},
+        {"role": "user", "content": context + task + instruction},
     ]
 
 
@@ -287,19 +321,29 @@ def step_instruction(scaffold: Scaffold, index: int) -> str:
     extra = ""
     # The brainstorming rules are not restated here: the small model parroted such instructions
     # into the teacher's lines; assemble_plan puts the rules sentence in front when it is missing.
+    language = scaffold.request.language
+    in_english = english.is_english(language)
     if slot.cps_stage == "想办法":
-        extra = f"幼儿的点子目标：{scaffold.idea_goal}。"
+        extra = (
+            f"The children's idea goal: {scaffold.idea_goal}."
+            if in_english
+            else f"幼儿的点子目标：{scaffold.idea_goal}。"
+        )
     elif slot.cps_stage == "试一试改一改":
         extra = (
-            f"分组：{scaffold.group_size}。教师给遇到困难的孩子一个支持（提示卡、半成品或同伴帮助），"
+            f"Grouping: {scaffold.group_size}. The teacher gives a child who gets stuck some support (a hint card, a "
+            "half-made piece or a friend's help) and a child who finishes early a new challenge."
+            if in_english
+            else f"分组：{scaffold.group_size}。教师给遇到困难的孩子一个支持（提示卡、半成品或同伴帮助），"
             "给提前完成的孩子一个新挑战。"
         )
     return render(
         "lesson_step",
+        language=language,
         step_number=index + 1,
         step_count=len(scaffold.steps),
-        phase=slot.phase,
-        cps_stage=slot.cps_stage,
+        phase=english.label(english.PHASE_LABELS, slot.phase, language),
+        cps_stage=english.label(english.STAGE_LABELS, slot.cps_stage, language),
         step_minutes=slot.minutes,
         guidance=slot.guidance,
         step_extra=extra,
@@ -445,7 +489,7 @@ class LessonWriter:
             if self.on_section:
                 self.on_section(progress.sections())  # kept for 继续生成, even across a restart
             raise
-        draft, rejected = without_unasked_links(draft, self.given, attempt, backend.id)
+        draft, rejected = without_unasked_links(draft, self.given, attempt, backend.id, self.scaffold.request.language)
         progress.link_rejections += rejected
         return draft
 
@@ -526,17 +570,29 @@ SectionTask = tuple[str, str, str, type[BaseModel], int]
 def section_task(scaffold: Scaffold, section: str) -> SectionTask:
     """(key, name, instruction, output type, max tokens) of a section: what generate_plan asks."""
     request = scaffold.request
+    language = request.language
+    # English takes about twice the tokens of the same Chinese text, and its drafts allow three times the characters.
+    drafts = drafts_for(language)
+    scale = 2 if english.is_english(language) else 1
     if section == "overview":
-        instruction = render("lesson_overview", age_band=request.age_band, domain=request.domain)
-        return "overview", "活动名称与目标", instruction, OverviewDraft, 450
+        band = english.label(english.BAND_SHORT, request.age_band, language)
+        domain = english.label(english.DOMAIN_LABELS, request.domain, language)
+        instruction = render("lesson_overview", language=language, age_band=band, domain=domain)
+        return "overview", "活动名称与目标", instruction, drafts.OverviewDraft, 450 * scale
     if section == "preparation":
-        instruction = render("lesson_preparation", setting=setting_line(scaffold))
-        return "preparation", "活动准备", instruction, PreparationDraft, 300
+        instruction = render("lesson_preparation", language=language, setting=setting_line(scaffold))
+        return "preparation", "活动准备", instruction, drafts.PreparationDraft, 300 * scale
     if section == "closing":
-        return "closing", "活动延伸与观察", render("lesson_closing"), ClosingDraft, 300
+        return (
+            "closing",
+            "活动延伸与观察",
+            render("lesson_closing", language=language),
+            drafts.ClosingDraft,
+            300 * scale,
+        )
     index = int(section.split(":", 1)[1])
     name = f"活动过程 {index + 1}·{scaffold.steps[index].cps_stage}"
-    return f"step:{index}", name, step_instruction(scaffold, index), StepDraft, 400
+    return f"step:{index}", name, step_instruction(scaffold, index), drafts.StepDraft, 400 * scale
 
 
 def plan_from_sections(progress: PlanProgress) -> LessonPlan:
@@ -554,6 +610,7 @@ def plan_from_sections(progress: PlanProgress) -> LessonPlan:
         )
     return LessonPlan(
         title=overview.title,
+        language=request.language,
         age_band=request.age_band,
         domain=request.domain,
         minutes=request.minutes,
@@ -574,6 +631,9 @@ def plan_from_sections(progress: PlanProgress) -> LessonPlan:
 def setting_line(scaffold: Scaffold) -> str:
     """What the preparation may hold besides the teacher's list: the things the topic itself names
     (the ball, the river, the teddy) and the safe alternatives the scaffold chose."""
+    if english.is_english(scaffold.request.language):
+        alternatives = CheckFacts(scaffold=scaffold).alternatives
+        return f"Safe alternatives: {'; '.join(alternatives)}" if alternatives else ""
     listed = scaffold.request.materials
     things = [
         word

@@ -8,12 +8,14 @@ holding an image or a link the teacher did not give is rejected as in generation
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, Field, create_model
 
+from lesson_studio.authoring import english
 from lesson_studio.authoring.content_checks import SOURCE_PLAN, facts_for, validate_plan
 from lesson_studio.authoring.diff import plan_sections
 from lesson_studio.authoring.generate import (
@@ -61,9 +63,10 @@ def request_for(plan: LessonPlan, request: LessonRequest | None) -> LessonReques
     if request is not None:
         return request
     return LessonRequest(
+        language=plan.language,
         age_band=plan.age_band,
         domain=plan.domain,
-        topic=plan.title.split("：", 1)[-1][:200] or plan.title,
+        topic=re.split(r"[：:]", plan.title, maxsplit=1)[-1].strip()[:200] or plan.title,
         minutes=plan.minutes,
         materials=[m.name for m in plan.preparation.materials][:30],
     )
@@ -122,19 +125,24 @@ def regenerate_section(
 
         if cancel is not None and cancel.is_set():
             raise Cancelled()
-        draft, rejected = without_unasked_links(ask(), given, ask, backend.id)
+        draft, rejected = without_unasked_links(ask(), given, ask, backend.id, request.language)
         progress.link_rejections += rejected
         if rejected and on_progress:
             on_progress(progress)
         return draft
 
     current = _section_text(plan, section_id)
-    block = render("refine_section", instruction=asked, current=current, task=task, focus=focus_text)
+    block = render(
+        "refine_section", language=request.language, instruction=asked, current=current, task=task, focus=focus_text
+    )
     proposal = merge_section(plan, section_id, written(block), scaffold)
     if insist and not changed_as_asked(plan, proposal, section_id, focus):
         progress.current_section = f"再写一次：{section_label(plan, section_id)}"
         again = merge_section(
-            plan, section_id, written(render("refine_again", instruction=asked, task=task, focus=focus_text)), scaffold
+            plan,
+            section_id,
+            written(render("refine_again", language=request.language, instruction=asked, task=task, focus=focus_text)),
+            scaffold,
         )
         if changed_as_asked(plan, again, section_id, focus) or change_of(plan, again, section_id, focus) > change_of(
             plan, proposal, section_id, focus
@@ -232,7 +240,9 @@ def _field_text(plan: LessonPlan, section_id: str, name: str) -> str:
     else:
         value = getattr(plan, name)
     if isinstance(value, list):
-        return "\n".join(item if isinstance(item, str) else " ".join(str(v) for v in item.model_dump().values()) for item in value)
+        return "\n".join(
+            item if isinstance(item, str) else " ".join(str(v) for v in item.model_dump().values()) for item in value
+        )
     return str(value)
 
 
@@ -362,8 +372,9 @@ def adapt_plan(
 def _scaffold_matching(plan: LessonPlan, request: LessonRequest) -> Scaffold:
     """The request's scaffold, but with the plan's own steps (the teacher may have edited them)."""
     scaffold = build_scaffold(request)
+    guidance = english.STAGE_GUIDANCE if english.is_english(request.language) else STAGE_GUIDANCE
     slots = [
-        StepSlot(phase=s.phase, cps_stage=s.cps_stage, minutes=s.minutes, guidance=STAGE_GUIDANCE[s.cps_stage])
+        StepSlot(phase=s.phase, cps_stage=s.cps_stage, minutes=s.minutes, guidance=guidance[s.cps_stage])
         for s in plan.steps
     ]
     return scaffold.model_copy(update={"steps": slots})

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring import english
 from lesson_studio.authoring.content_checks import Defect, Passage, check_plan, facts_for
 from lesson_studio.authoring.scaffold import (
     BAND_RULES,
@@ -142,7 +143,13 @@ def _step_text(plan: LessonPlan) -> str:
 
 
 def _found(words: Iterable[str], text: str) -> list[str]:
-    return [word for word in words if word in text]
+    lowered = text.lower()  # English word lists are lower-case; Chinese text is unchanged by lower()
+    return [word for word in words if word in lowered]
+
+
+def _for(plan: LessonPlan, chinese: tuple[str, ...], in_english: tuple[str, ...]) -> tuple[str, ...]:
+    """The word list for the plan's language (an English plan is looked at with English words)."""
+    return in_english if english.is_english(plan.language) else chinese
 
 
 def _ok(message: str) -> tuple[Status, str, str]:
@@ -198,11 +205,13 @@ def three_dimension_objectives(plan: LessonPlan, context: RubricContext) -> tupl
         problems.append(f"目标有{len(plan.objectives)}条（应为3条，最多4条）")
     if not {"认知", "能力", "情感"} <= set(dimensions):
         problems.append("认知、能力、情感三个维度不全")
-    long = [o.text for o in plan.objectives if len(o.text) > 40]
+    limit = english.OBJECTIVE_CHARS if english.is_english(plan.language) else 40
+    long = [o.text for o in plan.objectives if len(o.text) > limit]
     if long:
         problems.append(f"有{len(long)}条目标超过40字")
     ability = [o.text for o in plan.objectives if o.dimension == "能力"]
-    if ability and not any(verb in text for text in ability for verb in OBSERVABLE_VERBS):
+    verbs = _for(plan, OBSERVABLE_VERBS, english.OBSERVABLE_VERBS)
+    if ability and not any(verb in text.lower() for text in ability for verb in verbs):
         problems.append("能力目标没有可观察的动词（如说出、找出、尝试用……做）")
     vague = [o.text for o in plan.objectives if VAGUE_OBJECTIVE.search(o.text.rstrip("。"))]
     if vague:
@@ -305,7 +314,8 @@ def divergence_protected(plan: LessonPlan, context: RubricContext) -> tuple[Stat
         return _fail("没有想办法环节，无法保护发散。", "加入想办法环节，并先说清想办法的约定。")
     ideas_index = stages.index("想办法")
     before_ideas = " ".join(step.teacher for step in plan.steps[: ideas_index + 1])
-    if not _found(('不说"不行"', "不说\u201c不行\u201d", "不说不行", "越多越好", "奇怪的点子"), before_ideas):
+    rules_said = ('不说"不行"', "不说\u201c不行\u201d", "不说不行", "越多越好", "奇怪的点子")
+    if not _found(_for(plan, rules_said, ("that won't work", "the more ideas", "funny ideas")), before_ideas):
         return _fail(
             "想点子之前没有用儿童语言说明约定（不说\u201c不行\u201d、越多越好）。",
             "在想办法开始时加一句约定，例如\u201c想点子时不说\u2018不行\u2019，点子越多越好\u201d。",
@@ -317,13 +327,24 @@ def divergence_protected(plan: LessonPlan, context: RubricContext) -> tuple[Stat
                 f"\u201c{step.title}\u201d中教师在幼儿尝试之前示范了做法。", "不示范\u201c正确答案\u201d，让幼儿先试。"
             )
     for step in plan.steps[:ideas_index]:
-        if _found(HANDING_OUT, step.teacher):
+        if _found(_for(plan, HANDING_OUT, english.HANDING_OUT), step.teacher):
             return _fail("在提出问题之前就分发了材料。", "材料在点子说完之后（或想办法时）再发。")
     return _ok("先说约定再想点子，没有提前示范答案。")
 
 
 OPEN_MARKERS = ("怎样", "怎么", "如果", "还有", "为什么", "有什么不同", "哪些", "什么办法", "什么", "哪里", "谁")
 CLOSED_ENDINGS = re.compile(r"(吗|对不对|是不是|好不好|行不行|能不能)[？?]?$")
+# An English yes/no question starts with its auxiliary ("Can you …?", "Is it …?").
+CLOSED_ENGLISH = re.compile(
+    r"^(is|are|was|were|do|does|did|can|could|will|would|should|shall|have|has|may)\b", re.IGNORECASE
+)
+
+
+def _closed(question: str) -> bool:
+    question = question.strip()
+    return bool(CLOSED_ENDINGS.search(question) or CLOSED_ENGLISH.match(question))
+
+
 FLUENCY = ("还有", "别的办法", "其他办法", "还能")
 ORIGINALITY = ("不一样", "不同", "更", "改", "如果", "变")
 
@@ -334,18 +355,18 @@ def open_questions(plan: LessonPlan, context: RubricContext) -> tuple[Status, st
     problems = []
     if len(questions) < 5:
         problems.append(f"关键提问只有{len(questions)}个（至少5个）")
-    open_count = sum(1 for q in questions if _found(OPEN_MARKERS, q) and not CLOSED_ENDINGS.search(q.strip()))
+    open_count = sum(
+        1 for q in questions if _found(_for(plan, OPEN_MARKERS, english.OPEN_MARKERS), q) and not _closed(q)
+    )
     if questions and open_count / len(questions) < 0.6:
         problems.append(f"开放性提问占{open_count}/{len(questions)}，不足60%")
-    expanding_closed = [
-        q for step in plan.steps if step.phase == "展开" for q in step.key_questions if CLOSED_ENDINGS.search(q.strip())
-    ]
+    expanding_closed = [q for step in plan.steps if step.phase == "展开" for q in step.key_questions if _closed(q)]
     if len(expanding_closed) > 1:
         problems.append(f"展开部分有{len(expanding_closed)}个是非题")
     all_questions = " ".join(questions) + " " + _step_text(plan)
-    if not _found(FLUENCY, all_questions):
+    if not _found(_for(plan, FLUENCY, english.FLUENCY), all_questions):
         problems.append("缺少\u201c还有别的办法吗？\u201d这类追问")
-    if not _found(ORIGINALITY, " ".join(questions)):
+    if not _found(_for(plan, ORIGINALITY, english.ORIGINALITY), " ".join(questions)):
         problems.append("缺少引导与众不同或改进的提问")
     if problems:
         return _fail("；".join(problems) + "。", "多用\u201c怎样……？还有呢？如果……会怎样？和别人的有什么不同？\u201d。")
@@ -369,7 +390,7 @@ def child_agency(plan: LessonPlan, context: RubricContext) -> tuple[Status, str,
     copied = _content(context, "children_copy")
     if copied:
         return _content_fail(copied, "幼儿一栏写幼儿自己做什么、可能怎么说。")
-    if not _found(CHOICE_WORDS, _step_text(plan)):
+    if not _found(_for(plan, CHOICE_WORDS, english.CHOICE_WORDS), _step_text(plan)):
         return _fail("幼儿没有自己选择的机会（材料、同伴或办法）。", "让幼儿自己选材料、选同伴或选办法。")
     return _ok("每个环节都有幼儿活动，幼儿有选择的机会。")
 
@@ -384,7 +405,9 @@ BAND_BANNED_WORDS: dict[str, tuple[str, ...]] = {
 
 @criterion(9, "age", "适合年龄", starred=True)
 def age_appropriate(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
-    found = _found(BAND_BANNED_WORDS[plan.age_band], _all_text(plan))
+    found = _found(
+        _for(plan, BAND_BANNED_WORDS[plan.age_band], english.BAND_BANNED_WORDS[plan.age_band]), _all_text(plan)
+    )
     if found:
         return _fail(
             f"{plan.age_band}不宜出现：{'、'.join(found)}。",
@@ -424,7 +447,10 @@ def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Stat
     noted_ids = {note.hazard_id for note in plan.safety_notes}
     noted_words = [word for note in plan.safety_notes for word in note.material.split("、")]
     for hazard in context.hazards:
-        words = _found(hazard.keywords, names) if plan.age_band in hazard.bands else []
+        keywords = _for(plan, hazard.keywords, hazard.keywords) + (
+            hazard.keywords_en if english.is_english(plan.language) else ()
+        )
+        words = _found(keywords, names) if plan.age_band in hazard.bands else []
         # A note counts when it comes from the same hazard row or names the same material.
         covered = hazard.id in noted_ids or any(n in w or w in n for w in words for n in noted_words)
         if words and not covered:
@@ -439,8 +465,8 @@ def materials_and_safety(plan: LessonPlan, context: RubricContext) -> tuple[Stat
 @criterion(11, "differentiation", "分层支持")
 def differentiation(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     text = _all_text(plan)
-    support = _found(SUPPORT_WORDS, text)
-    challenge = _found(CHALLENGE_WORDS, text)
+    support = _found(_for(plan, SUPPORT_WORDS, english.SUPPORT_WORDS), text)
+    challenge = _found(_for(plan, CHALLENGE_WORDS, english.CHALLENGE_WORDS), text)
     if not support or not challenge:
         lacking = "对有困难幼儿的支持" if not support else "给提前完成幼儿的挑战"
         return _fail(f"缺少{lacking}。", "加一条支持（提示卡/半成品/同伴帮助）和一条挑战（给提前完成的孩子）。")
@@ -454,7 +480,7 @@ RANKING = ("打分", "评分", "排名", "名次", "谁最聪明", "测一测谁
 def observation_not_testing(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     if not plan.observation_points:
         return _fail("没有观察要点。", "写2～4条与目标对应的观察要点（点子数量、与众不同、坚持尝试）。")
-    found = _found(RANKING, _all_text(plan))
+    found = _found(_for(plan, RANKING, english.RANKING), _all_text(plan))
     if found:
         return _fail(f"出现了给幼儿打分或排名的内容：{'、'.join(found)}。", "观察幼儿的表现，不打分、不排名。")
     return _ok("观察要点不打分、不排名。")
@@ -464,7 +490,14 @@ def observation_not_testing(plan: LessonPlan, context: RubricContext) -> tuple[S
 def extension_concrete(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
     if "区" not in plan.extension.area:
         return _fail("区域延伸没有写明哪个区域。", "写明区域（如美工区、科学区）和投放的材料。")
-    found = _found(("购买", "买", "作业", "写一写", "抄", "练习册"), plan.extension.home)
+    found = _found(
+        _for(
+            plan,
+            ("购买", "买", "作业", "写一写", "抄", "练习册"),
+            ("buy", "purchase", "homework", "worksheet", "copy out"),
+        ),
+        plan.extension.home,
+    )
     if found:
         return _fail(f"家园任务需要{'、'.join(found)}。", "换成不需购买、不留书面作业的亲子任务。")
     if len(plan.extension.home.strip()) < 8:
@@ -474,7 +507,9 @@ def extension_concrete(plan: LessonPlan, context: RubricContext) -> tuple[Status
 
 @criterion(14, "schoolification", "不小学化", starred=True)
 def no_schoolification(plan: LessonPlan, context: RubricContext) -> tuple[Status, str, str]:
-    found = _found((*SCHOOLIFICATION_WORDS, "口算", "田字格", "描红"), _all_text(plan))
+    found = _found(
+        _for(plan, (*SCHOOLIFICATION_WORDS, "口算", "田字格", "描红"), english.SCHOOLIFICATION_WORDS), _all_text(plan)
+    )
     if re.search(r"\d+\s*[+＋-]\s*\d+\s*=", _all_text(plan)):
         found.append("算式练习")
     if found:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from lesson_studio.authoring import english
 from lesson_studio.authoring.content_checks import strip_labels
 from lesson_studio.authoring.scaffold import Scaffold, brainstorm_rules_sentence, has_tiers, mentions_rules
 from lesson_studio.models import LessonPlan, MaterialItem, Objective, ProcessStep
@@ -29,7 +30,7 @@ from lesson_studio.models import LessonPlan, MaterialItem, Objective, ProcessSte
 OBJECTIVE_ORDER = ("认知", "能力", "情感")
 OBJECTIVE_CHARS = 40  # the prompt's and the rubric's limit (the grammar allows 60 as a backstop)
 TITLE_CHARS = 40
-TEACHER_CHARS = 300  # ProcessStep.teacher's bound
+TEACHER_CHARS = 300  # ProcessStep.teacher's bound for a Chinese plan (an English one: three times)
 
 # "……，提高/培养/发展……能力/思维/意识" closing an objective: the vague tail teachers' guides warn
 # against (DOMAIN.md rubric item 2). The embedded model added one to most plans (bench/rubric.py).
@@ -47,10 +48,11 @@ def apply_code_rules(plan: LessonPlan, scaffold: Scaffold, sections: Iterable[st
         return wanted is None or section in wanted
 
     updates: dict[str, object] = {}
+    language = scaffold.request.language
     if applies("overview"):
-        updates["title"] = titled(plan.title, plan.age_band, plan.domain)
+        updates["title"] = titled(plan.title, plan.age_band, plan.domain, language)
         updates["objectives"] = [
-            Objective(dimension=dimension, text=objective_text(objective.text))
+            Objective(dimension=dimension, text=objective_text(objective.text, language))
             for dimension, objective in zip(OBJECTIVE_ORDER, plan.objectives, strict=False)
         ]
     if applies("preparation"):
@@ -67,16 +69,24 @@ def apply_code_rules(plan: LessonPlan, scaffold: Scaffold, sections: Iterable[st
     return plan.model_copy(update=updates)
 
 
-def titled(title: str, age_band: str, domain: str) -> str:
-    """The title with the band and domain in front ("中班艺术：小熊的新帽子") unless the model put the band there."""
+def titled(title: str, age_band: str, domain: str, language: str = "zh") -> str:
+    """The title with the band and domain in front ("中班艺术：小熊的新帽子", "Middle class Art: A hat
+    for Teddy") unless the model put the band there."""
+    if english.is_english(language):
+        band, subject = english.BAND_SHORT[age_band], english.DOMAIN_LABELS[domain]
+        title = title if title.lower().startswith(band.lower()) else f"{band} {subject}: {title}"
+        return title[: english.TITLE_CHARS]
     title = title if title.startswith(age_band) else f"{age_band}{domain}：{title}"
     return title[:TITLE_CHARS]
 
 
-def objective_text(text: str) -> str:
+def objective_text(text: str, language: str = "zh") -> str:
     """An objective without a vague closing clause, and within 40 characters by dropping whole
-    trailing clauses, as long as what is left still says something."""
+    trailing clauses, as long as what is left still says something (English: within 120, the
+    clause list is Chinese)."""
     text = text.strip()
+    if english.is_english(language):
+        return text[: english.OBJECTIVE_CHARS]
     trimmed = _VAGUE_TAIL.sub("", text)
     trimmed = trimmed if len(trimmed) >= 6 else text
     clauses = re.split(r"(?<=[，；,;])", trimmed)
@@ -104,8 +114,11 @@ def step_rules(step: ProcessStep, scaffold: Scaffold, index: int) -> ProcessStep
     teacher = strip_labels("teacher", step.teacher)
     if stage == "想办法" and not mentions_rules(teacher, scaffold):
         teacher = brainstorm_rules_sentence(scaffold) + teacher
+    in_english = english.is_english(scaffold.request.language)
+    limit = TEACHER_CHARS * (3 if in_english else 1)
     if stage == "试一试改一改" and scaffold.tiers and not has_tiers(teacher + step.children):
-        teacher = teacher[: TEACHER_CHARS - len(scaffold.tiers)] + scaffold.tiers
+        separator = " " if in_english else ""
+        teacher = teacher[: limit - len(separator) - len(scaffold.tiers)].rstrip() + separator + scaffold.tiers
     return step.model_copy(
-        update={**structure, "teacher": teacher[:TEACHER_CHARS], "children": strip_labels("children", step.children)}
+        update={**structure, "teacher": teacher[:limit], "children": strip_labels("children", step.children)}
     )

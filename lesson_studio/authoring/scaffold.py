@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from lesson_studio.authoring import english
 from lesson_studio.config import RESOURCES_DIR
 from lesson_studio.models import CpsStage, LessonRequest, Phase, SafetyNote
 
@@ -130,10 +131,14 @@ PLAY_INSTEAD: dict[str, str] = {
 SCHOOLIFICATION_WORDS: tuple[str, ...] = tuple(PLAY_INSTEAD)
 
 
-def play_based(text: str) -> str:
+def play_based(text: str, language: str = "zh") -> str:
     """The text with each 小学化 drill named in it replaced by its play-based counterpart."""
-    for word in sorted(SCHOOLIFICATION_WORDS, key=len, reverse=True):
-        text = text.replace(word, PLAY_INSTEAD[word])
+    if english.is_english(language):
+        for word in sorted(english.PLAY_INSTEAD, key=len, reverse=True):
+            text = re.sub(re.escape(word), english.PLAY_INSTEAD[word], text, flags=re.IGNORECASE)
+    else:
+        for word in sorted(SCHOOLIFICATION_WORDS, key=len, reverse=True):
+            text = text.replace(word, PLAY_INSTEAD[word])
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
@@ -202,6 +207,19 @@ class Hazard:
     # What children handle instead, so the activity stays theirs (小班 string 大颗粒材料, not watch
     # the teacher string small beads: bench/quality.py r05); "" where only the teacher can act.
     for_children: str = ""
+    # The same hazard for a plan asked for in English (resources/hazards_en.toml): whole-word
+    # keywords, and the note, replacement and substitute as an English-speaking teacher reads them.
+    keywords_en: tuple[str, ...] = ()
+    exact_en: tuple[str, ...] = ()
+    note_en: str = ""
+    replacement_en: str = ""
+    for_children_en: str = ""
+
+    def text(self, language: str) -> tuple[str, str, str]:
+        """(note, replacement, for_children) in the plan's language."""
+        if english.is_english(language) and self.note_en:
+            return self.note_en, self.replacement_en, self.for_children_en
+        return self.note, self.replacement, self.for_children
 
 
 def load_hazards(path: Path | None = None) -> tuple[Hazard, ...]:
@@ -213,6 +231,11 @@ def load_hazards(path: Path | None = None) -> tuple[Hazard, ...]:
 def _load_hazards_cached(path: str) -> tuple[Hazard, ...]:
     with open(path, "rb") as handle:
         rows = tomllib.load(handle)["hazard"]
+    english_path = Path(path).with_name(Path(path).stem + "_en.toml")
+    english_rows: dict[str, dict] = {}
+    if english_path.exists():
+        with open(english_path, "rb") as handle:
+            english_rows = tomllib.load(handle)
     return tuple(
         Hazard(
             id=row["id"],
@@ -223,9 +246,21 @@ def _load_hazards_cached(path: str) -> tuple[Hazard, ...]:
             replacement=row.get("replacement", ""),
             exact=tuple(row.get("exact", ())),
             for_children=row.get("for_children", ""),
+            keywords_en=tuple(english_rows.get(row["id"], {}).get("keywords", ())),
+            exact_en=tuple(english_rows.get(row["id"], {}).get("exact", ())),
+            note_en=english_rows.get(row["id"], {}).get("note", ""),
+            replacement_en=english_rows.get(row["id"], {}).get("replacement", ""),
+            for_children_en=english_rows.get(row["id"], {}).get("for_children", ""),
         )
         for row in rows
     )
+
+
+def english_words_in(text: str, words: tuple[str, ...]) -> list[str]:
+    """The English keywords found in text as whole words, case-insensitive, plurals too
+    ("candles", "boxes"): "pin" must not match inside "spinning" as 线 matches inside 毛线."""
+    lowered = text.lower()
+    return [word for word in words if re.search(rf"\b{re.escape(word.lower())}(s|es)?\b", lowered)]
 
 
 def split_minutes(total: int, stages: tuple[str, ...]) -> list[int]:
@@ -251,11 +286,19 @@ def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list
     """Hazards whose keywords occur in the materials, topic or notes, with every word that matched."""
     text_fields = [*request.materials, request.topic, request.notes]
     matches: list[tuple[Hazard, list[str]]] = []
+    in_english = english.is_english(request.language)
     for hazard in hazards:
         if request.age_band not in hazard.bands:
             continue
-        words = [kw for kw in hazard.keywords if any(kw in field for field in text_fields)]
-        words += [m.strip() for m in request.materials if m.strip() in hazard.exact and m.strip() not in words]
+        if in_english:
+            # An English teacher may still write a Chinese material name: both tables apply.
+            words = english_words_in("\n".join(text_fields), hazard.keywords_en)
+            words += [kw for kw in hazard.keywords if any(kw in field for field in text_fields)]
+            exact = {word.lower() for word in (*hazard.exact_en, *hazard.exact)}
+            words += [m.strip() for m in request.materials if m.strip().lower() in exact and m.strip() not in words]
+        else:
+            words = [kw for kw in hazard.keywords if any(kw in field for field in text_fields)]
+            words += [m.strip() for m in request.materials if m.strip() in hazard.exact and m.strip() not in words]
         # "线" inside "毛线", "报纸" inside "旧报纸": name the material once, by its longer word.
         words = [w for w in words if not any(w != other and w in other for other in words)]
         if words:
@@ -264,19 +307,25 @@ def matched_hazards(request: LessonRequest, hazards: tuple[Hazard, ...]) -> list
 
 
 def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None = None) -> Scaffold:
-    """Decide the plan's structure for the request. Pure and deterministic."""
+    """Decide the plan's structure for the request. Pure and deterministic. What code writes is in
+    the request's language (authoring.english for English); the structure is the same."""
     rules = BAND_RULES[request.age_band]
     hazards = load_hazards() if hazards is None else hazards
+    in_english = english.is_english(request.language)
     warnings: list[str] = []
 
     if request.minutes > rules.cap_max:
         warnings.append(
-            f"{request.age_band}集体活动一般不超过{rules.cap_max}分钟，您设定了{request.minutes}分钟："
+            english.over_cap_warning(request.age_band, rules.cap_max, request.minutes)
+            if in_english
+            else f"{request.age_band}集体活动一般不超过{rules.cap_max}分钟，您设定了{request.minutes}分钟："
             "请考虑分成两次活动，或在计划中安排动静交替和休息。"
         )
     elif request.minutes < rules.cap_min:
         warnings.append(
-            f"{request.age_band}集体活动通常为{rules.cap_min}～{rules.cap_max}分钟，{request.minutes}分钟较短，"
+            english.under_cap_warning(request.age_band, rules.cap_min, rules.cap_max, request.minutes)
+            if in_english
+            else f"{request.age_band}集体活动通常为{rules.cap_min}～{rules.cap_max}分钟，{request.minutes}分钟较短，"
             "环节会比较紧凑。"
         )
 
@@ -284,14 +333,19 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
     # A very short activity cannot hold every stage: keep 想办法 + 试一试 as the CPS core (DOMAIN.md §1.3 meta step).
     if request.minutes < 10:
         stages = tuple(stage for stage in stages if stage in ("想办法", "试一试改一改"))
-        warnings.append("活动不足10分钟，只保留\u201c想办法\u201d和\u201c试一试改一改\u201d两个环节。")
+        warnings.append(
+            english.SHORT_ACTIVITY_WARNING
+            if in_english
+            else "活动不足10分钟，只保留\u201c想办法\u201d和\u201c试一试改一改\u201d两个环节。"
+        )
     minutes = split_minutes(request.minutes, stages)
+    guidance = english.STAGE_GUIDANCE if in_english else STAGE_GUIDANCE
     steps = [
         StepSlot(
             phase=_phase_for(index, len(stages), stage),
             cps_stage=stage,
             minutes=step_minutes,
-            guidance=STAGE_GUIDANCE[stage],
+            guidance=guidance[stage],
         )
         for index, (stage, step_minutes) in enumerate(zip(stages, minutes, strict=True))
     ]
@@ -300,48 +354,60 @@ def build_scaffold(request: LessonRequest, *, hazards: tuple[Hazard, ...] | None
     teacher_only: list[str] = []
     instead_for_children: list[str] = []
     for hazard, words in matched_hazards(request, hazards):
-        named = "、".join(words)
-        safety_notes.append(SafetyNote(hazard_id=hazard.id, material=named, note=hazard.note, severity=hazard.severity))
+        named = ", ".join(words) if in_english else "、".join(words)
+        note, replacement, for_children = hazard.text(request.language)
+        safety_notes.append(SafetyNote(hazard_id=hazard.id, material=named, note=note, severity=hazard.severity))
         if hazard.severity == "ban":
             # The things the teacher listed (蜡烛、打火机), not an action the topic names (点燃),
             # which read as a material in "点燃只能由教师操作".
-            listed = [word for word in words if any(word in material for material in request.materials)]
+            listed = [word for word in words if any(word.lower() in material.lower() for material in request.materials)]
             teacher_only.extend(word for word in (listed or words) if word not in teacher_only)
-            if hazard.for_children and hazard.for_children not in instead_for_children:
-                instead_for_children.append(hazard.for_children)
-            replacement = f"，可改用{hazard.replacement}" if hazard.replacement else ""
-            warnings.append(
-                f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{replacement}。原因：{hazard.note}"
-            )
-    safety_notes.append(GENERAL_SAFETY[request.age_band])
-    child_materials = [m for m in request.materials if not any(word in m for word in teacher_only)]
+            if for_children and for_children not in instead_for_children:
+                instead_for_children.append(for_children)
+            if in_english:
+                warnings.append(english.banned_material_warning(named, replacement, note))
+            else:
+                instead = f"，可改用{replacement}" if replacement else ""
+                warnings.append(f"\u201c{named}\u201d不适合幼儿自己操作：改为教师操作或不用{instead}。原因：{note}")
+    general = GENERAL_SAFETY[request.age_band]
+    if in_english:
+        general = general.model_copy(
+            update={"material": english.ALL_MATERIALS, "note": english.GENERAL_SAFETY[request.age_band]}
+        )
+    safety_notes.append(general)
+    child_materials = [m for m in request.materials if not any(word.lower() in m.lower() for word in teacher_only)]
     child_materials += [m for m in instead_for_children if m not in child_materials]
 
-    school_words = [w for w in SCHOOLIFICATION_WORDS if w in request.topic or w in request.notes]
+    drills = english.PLAY_INSTEAD if in_english else PLAY_INSTEAD
+    text = f"{request.topic}\n{request.notes}"
+    school_words = [w for w in drills if (w in text.lower() if in_english else w in text)]
     if school_words:
         warnings.append(
-            f"请求中的\u201c{'、'.join(school_words)}\u201d属于小学化训练，《指南》明确反对拔苗助长式的超前教育："
+            english.drills_warning(school_words)
+            if in_english
+            else f"请求中的\u201c{'、'.join(school_words)}\u201d属于小学化训练，《指南》明确反对拔苗助长式的超前教育："
             "本教案改为围绕同一内容的游戏化、动手解决问题的活动。"
         )
+    band = request.age_band
+    # Named generically: the drill's own name in the prompt was parroted back into the plan.
+    no_drills = english.NO_DRILLS_BAN if in_english else "不出现任何小学化的书面练习，一切通过游戏和动手操作进行"
 
     return Scaffold(
         request=request,
         cap_min=rules.cap_min,
         cap_max=rules.cap_max,
-        group_size=rules.group_size,
-        idea_goal=rules.idea_goal,
+        group_size=english.GROUP_SIZE[band] if in_english else rules.group_size,
+        idea_goal=english.IDEA_GOAL[band] if in_english else rules.idea_goal,
         steps=steps,
-        brainstorm_rules=list(rules.brainstorm_rules),
-        tiers=rules.tiers,
-        # Named generically: the drill's own name in the prompt was parroted back into the plan.
-        band_bans=list(rules.bans)
-        + (["不出现任何小学化的书面练习，一切通过游戏和动手操作进行"] if school_words else []),
+        brainstorm_rules=list(english.BRAINSTORM_RULES[band] if in_english else rules.brainstorm_rules),
+        tiers=english.TIERS[band] if in_english else rules.tiers,
+        band_bans=list(english.BANS[band] if in_english else rules.bans) + ([no_drills] if school_words else []),
         safety_notes=safety_notes,
         child_materials=child_materials,
         teacher_only_materials=teacher_only,
         warnings=warnings,
-        topic=play_based(request.topic) if school_words else request.topic,
-        notes=play_based(request.notes) if school_words else request.notes,
+        topic=play_based(request.topic, request.language) if school_words else request.topic,
+        notes=play_based(request.notes, request.language) if school_words else request.notes,
     )
 
 
@@ -355,6 +421,8 @@ def _phase_for(index: int, count: int, stage: str) -> Phase:
 
 def brainstorm_rules_sentence(scaffold: Scaffold) -> str:
     """The child-language rules as the teacher says them, e.g. 师：想办法的约定：……"""
+    if english.is_english(scaffold.request.language):
+        return english.RULES_LEAD + "; ".join(scaffold.brainstorm_rules) + ". "
     return "想办法的约定：" + "；".join(scaffold.brainstorm_rules) + "。"
 
 
@@ -365,8 +433,11 @@ CHALLENGE_WORDS = ("挑战", "提前完成", "更难", "再试", "升级", "进�
 
 
 def has_tiers(text: str) -> bool:
-    """Whether the text offers both a support and a challenge."""
-    return any(word in text for word in SUPPORT_WORDS) and any(word in text for word in CHALLENGE_WORDS)
+    """Whether the text offers both a support and a challenge (in Chinese or in English)."""
+    lowered = text.lower()
+    support = SUPPORT_WORDS + english.SUPPORT_WORDS
+    challenge = CHALLENGE_WORDS + english.CHALLENGE_WORDS
+    return any(word in lowered for word in support) and any(word in lowered for word in challenge)
 
 
 def mentions_rules(text: str, scaffold: Scaffold) -> bool:

@@ -151,7 +151,8 @@ def _save(document: WordDocument, out_path: Path) -> Path:
 
 
 def _plan_document(plan: LessonPlan, cover: Cover) -> WordDocument:
-    document = _new_document(cover, title=plan.title)
+    with wording.in_language(plan.language):
+        document = _new_document(cover, title=plan.title)
     _add_heading(document, plan.title, style="Title")
     _write_plan(document, plan, cover, section_style="Heading 1")
     return document
@@ -188,12 +189,17 @@ def _new_document(cover: Cover, *, title: str) -> WordDocument:
 
 
 def _write_plan(document: WordDocument, plan: LessonPlan, cover: Cover, *, section_style: str) -> None:
+    with wording.in_language(plan.language):
+        _write_plan_sections(document, plan, cover, section_style=section_style)
+
+
+def _write_plan_sections(document: WordDocument, plan: LessonPlan, cover: Cover, *, section_style: str) -> None:
     _add_cover_table(document, plan, cover)
     for number, title in enumerate(wording.section_titles(plan), start=1):
         _add_heading(document, wording.numbered_heading(number, title), style=section_style)
         SECTION_WRITERS[title](document, plan)
     if plan.warnings:
-        _add_labelled_paragraph(document, "提示：", wording.warnings_text(plan))
+        _add_labelled_paragraph(document, wording.say("提示："), wording.warnings_text(plan))
 
 
 # --- Sections -----------------------------------------------------------------------------------------
@@ -210,17 +216,17 @@ def _write_objectives(document: WordDocument, plan: LessonPlan) -> None:
 
 
 def _write_key_and_difficult_points(document: WordDocument, plan: LessonPlan) -> None:
-    _add_labelled_paragraph(document, "活动重点：", plan.key_point)
-    _add_labelled_paragraph(document, "活动难点：", plan.difficult_point)
+    _add_labelled_paragraph(document, wording.say("活动重点："), plan.key_point)
+    _add_labelled_paragraph(document, wording.say("活动难点："), plan.difficult_point)
 
 
 def _write_preparation(document: WordDocument, plan: LessonPlan) -> None:
-    _add_labelled_paragraph(document, "经验准备：", wording.experience_text(plan))
-    _add_labelled_paragraph(document, "物质准备：", "")
+    _add_labelled_paragraph(document, wording.say("经验准备："), wording.experience_text(plan))
+    _add_labelled_paragraph(document, wording.say("物质准备："), "")
     for for_whom in ("教师", "幼儿"):
         materials = wording.materials_for(plan, for_whom)
         if materials:
-            _add_labelled_paragraph(document, f"{for_whom}：", materials)
+            _add_labelled_paragraph(document, wording.say(f"{for_whom}："), materials)
 
 
 def _write_process_table(document: WordDocument, plan: LessonPlan) -> None:
@@ -229,7 +235,7 @@ def _write_process_table(document: WordDocument, plan: LessonPlan) -> None:
     header = table.rows[0]
     repeat_as_header_row(header._tr)
     for cell, label in zip(header.cells, wording.PROCESS_COLUMNS, strict=True):
-        _fill_cell(cell, [label], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _fill_cell(cell, [wording.say(label)], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     for step in plan.steps:
         row = table.add_row()
         keep_row_on_one_page(row._tr)
@@ -268,8 +274,8 @@ def _write_observation_points(document: WordDocument, plan: LessonPlan) -> None:
 
 
 def _write_extension(document: WordDocument, plan: LessonPlan) -> None:
-    _add_labelled_paragraph(document, "区域活动：", plan.extension.area)
-    _add_labelled_paragraph(document, "家园共育：", plan.extension.home)
+    _add_labelled_paragraph(document, wording.say("区域活动："), plan.extension.area)
+    _add_labelled_paragraph(document, wording.say("家园共育："), plan.extension.home)
 
 
 def _write_citations(document: WordDocument, plan: LessonPlan) -> None:

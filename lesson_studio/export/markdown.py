@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from lesson_studio.authoring import english
 from lesson_studio.export import wording
 from lesson_studio.export.wording import clean_text
 from lesson_studio.models import LessonPlan
@@ -21,15 +22,27 @@ ENTITY = re.compile(r"&(?=#?\w+;)")
 
 def plan_to_markdown(plan: LessonPlan) -> str:
     """The plan as a Markdown document: title, overview table, then the numbered 教案 sections."""
+    with wording.in_language(plan.language):
+        return _plan_markdown(plan)
+
+
+def _plan_markdown(plan: LessonPlan) -> str:
     lines = [f"# {_one_line(plan.title)}", ""]
     lines += _table(
-        ["活动名称", "年龄段", "领域", "时长"],
-        [[plan.title, plan.age_band, plan.domain, wording.minutes_text(plan.minutes)]],
+        [wording.say(label) for label in ("活动名称", "年龄段", "领域", "时长")],
+        [
+            [
+                plan.title,
+                wording.value_label(english.BAND_LABELS, plan.age_band),
+                wording.value_label(english.DOMAIN_LABELS, plan.domain),
+                wording.minutes_text(plan.minutes),
+            ]
+        ],
     )
     for number, title in enumerate(wording.section_titles(plan), start=1):
         lines += ["", f"## {wording.numbered_heading(number, title)}", "", *SECTION_RENDERERS[title](plan)]
     if plan.warnings:
-        lines += ["", f"> **提示：**{_one_line(wording.warnings_text(plan))}"]
+        lines += ["", f"> **{wording.say('提示：').strip()}**{_one_line(wording.warnings_text(plan))}"]
     return "\n".join(lines) + "\n"
 
 
@@ -46,15 +59,21 @@ def _objectives(plan: LessonPlan) -> list[str]:
 
 def _key_and_difficult_points(plan: LessonPlan) -> list[str]:
     # Two trailing spaces: a hard line break, so the two labels stay on their own lines.
-    return [f"**活动重点：**{_one_line(plan.key_point)}  ", f"**活动难点：**{_one_line(plan.difficult_point)}"]
+    return [
+        f"**{wording.say('活动重点：')}**{_one_line(plan.key_point)}  ",
+        f"**{wording.say('活动难点：')}**{_one_line(plan.difficult_point)}",
+    ]
 
 
 def _preparation(plan: LessonPlan) -> list[str]:
-    lines = [f"- **经验准备：**{_one_line(wording.experience_text(plan))}", "- **物质准备：**"]
+    lines = [
+        f"- **{wording.say('经验准备：')}**{_one_line(wording.experience_text(plan))}",
+        f"- **{wording.say('物质准备：')}**",
+    ]
     for for_whom in ("教师", "幼儿"):
         materials = wording.materials_for(plan, for_whom)
         if materials:
-            lines.append(f"  - {for_whom}：{_one_line(materials)}")
+            lines.append(f"  - {wording.say(f'{for_whom}：')}{_one_line(materials)}")
     return lines
 
 
@@ -82,7 +101,10 @@ def _observation_points(plan: LessonPlan) -> list[str]:
 
 
 def _extension(plan: LessonPlan) -> list[str]:
-    return [f"- **区域活动：**{_one_line(plan.extension.area)}", f"- **家园共育：**{_one_line(plan.extension.home)}"]
+    return [
+        f"- **{wording.say('区域活动：')}**{_one_line(plan.extension.area)}",
+        f"- **{wording.say('家园共育：')}**{_one_line(plan.extension.home)}",
+    ]
 
 
 def _citations(plan: LessonPlan) -> list[str]:

@@ -8,10 +8,79 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
+from lesson_studio.authoring import english
 from lesson_studio.models import Citation, LessonPlan, MaterialItem, ProcessStep, SafetyNote
 
 NO_SAFETY_NOTES = "本活动所列材料无特定风险提示；请按常规做好看护。"
+
+# The language of the plan being exported (LessonPlan.language): a plan asked for in English is
+# exported with English labels. Set around one plan's export by `in_language`; every function
+# below reads it, so the Word layout, Markdown and the cover say the same thing.
+_LANGUAGE: ContextVar[str] = ContextVar("export_language", default="zh")
+
+ENGLISH_LABELS = {
+    "设计意图": "Design intent",
+    "活动目标": "Objectives",
+    "活动重点与难点": "Key and difficult points",
+    "活动准备": "Preparation",
+    "活动过程": "Activity steps",
+    "安全提示": "Safety notes",
+    "观察要点": "What to observe",
+    "活动延伸": "Extension",
+    "参考资料": "References",
+    "环节": "Step",
+    "时间": "Time",
+    "教师指导": "Teacher",
+    "幼儿活动": "Children",
+    "提示：": "Note: ",
+    "活动重点：": "Key point: ",
+    "活动难点：": "Difficult point: ",
+    "经验准备：": "What children already know: ",
+    "物质准备：": "Materials: ",
+    "教师：": "Teacher: ",
+    "幼儿：": "Children: ",
+    "区域活动：": "Activity area: ",
+    "家园共育：": "At home: ",
+    "关键提问：": "Key questions:",
+    "师：": "Teacher: ",
+    "幼：": "Children: ",
+    "活动名称": "Activity",
+    "年龄段/班级": "Age band / class",
+    "年龄段": "Age band",
+    "领域": "Domain",
+    "时长": "Length",
+    "执教教师": "Teacher",
+    "日期": "Date",
+    "教学活动设计": "Lesson plan",
+    NO_SAFETY_NOTES: "The listed materials carry no particular risk; supervise as usual.",
+}
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    token = _LANGUAGE.set(language)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def in_english() -> bool:
+    return english.is_english(_LANGUAGE.get())
+
+
+def say(label: str) -> str:
+    """A fixed label in the exported plan's language."""
+    return ENGLISH_LABELS.get(label, label) if in_english() else label
+
+
+def value_label(table: dict[str, str], value: str) -> str:
+    """A plan's enumeration value (中班, 科学, 导入 …) in the exported plan's language."""
+    return english.label(table, value, _LANGUAGE.get())
+
 
 # Section titles in 教案 order (DOMAIN.md §2.1). 安全提示 is always present: the domain notes make
 # safety mandatory; 观察要点 and 参考资料 appear only when the plan has them.
@@ -102,6 +171,8 @@ def chinese_numeral(number: int) -> str:
 
 
 def numbered_heading(number: int, title: str) -> str:
+    if in_english():
+        return f"{number}. {say(title)}"
     return f"{chinese_numeral(number)}、{title}"
 
 
@@ -109,22 +180,27 @@ def with_speaker(speaker: str, text: str) -> str:
     """Prefix 师：/幼： unless the model already wrote it (with a full- or half-width colon)."""
     if text.startswith((speaker, speaker.replace("：", ":"))):
         return text
+    speaker = say(speaker)
+    if in_english() and text.lower().startswith(speaker.strip().lower()):
+        return text
     return f"{speaker}{text}"
 
 
 def stage_label(step: ProcessStep) -> str:
     """The 环节 cell's first line: the phase and the CPS stage of DOMAIN.md §1.3."""
+    if in_english():
+        return f"{value_label(english.PHASE_LABELS, step.phase)} · {value_label(english.STAGE_LABELS, step.cps_stage)}"
     return f"{step.phase}·{step.cps_stage}"
 
 
 def minutes_text(minutes: int) -> str:
-    return f"{minutes}分钟"
+    return f"{minutes} min" if in_english() else f"{minutes}分钟"
 
 
 def teacher_lines(step: ProcessStep) -> list[str]:
     lines = [with_speaker("师：", step.teacher)]
     if step.key_questions:
-        lines.append("关键提问：")
+        lines.append(say("关键提问："))
         lines.extend(f"· {question}" for question in step.key_questions)
     return lines
 
@@ -134,32 +210,41 @@ def children_text(step: ProcessStep) -> str:
 
 
 def objective_text(number: int, dimension: str, text: str) -> str:
+    if in_english():
+        return f"{number}. [{value_label(english.DIMENSION_LABELS, dimension)}] {text}"
     return f"{number}. 【{dimension}】{text}"
 
 
 def material_text(item: MaterialItem) -> str:
+    if in_english():
+        return f"{item.name} ({item.quantity})" if item.quantity else item.name
     return f"{item.name}（{item.quantity}）" if item.quantity else item.name
 
 
 def materials_for(plan: LessonPlan, for_whom: str) -> str:
     """One line of 物质准备 for 教师 or 幼儿, quantities in brackets; empty when there are none."""
-    return "、".join(material_text(item) for item in plan.preparation.materials if item.for_whom == for_whom)
+    separator = ", " if in_english() else "、"
+    return separator.join(material_text(item) for item in plan.preparation.materials if item.for_whom == for_whom)
 
 
 def experience_text(plan: LessonPlan) -> str:
-    return "；".join(plan.preparation.experience)
+    return ("; " if in_english() else "；").join(plan.preparation.experience)
 
 
 def safety_tag(note: SafetyNote) -> str:
+    if in_english():
+        return "Not for children" if note.severity == "ban" else "Caution"
     return "禁用" if note.severity == "ban" else "注意"
 
 
 def safety_text(note: SafetyNote) -> str:
+    if in_english():
+        return f"[{safety_tag(note)}] {note.material}: {note.note}"
     return f"【{safety_tag(note)}】{note.material}：{note.note}"
 
 
 def safety_lines(plan: LessonPlan) -> list[str]:
-    return [safety_text(note) for note in plan.safety_notes] or [NO_SAFETY_NOTES]
+    return [safety_text(note) for note in plan.safety_notes] or [say(NO_SAFETY_NOTES)]
 
 
 def citation_number(citation: Citation, position: int) -> int:
@@ -172,14 +257,16 @@ def citation_title(citation: Citation) -> str:
 
 
 def citation_page(citation: Citation) -> str:
-    return f"第{citation.page}页" if citation.page is not None else ""
+    if citation.page is None:
+        return ""
+    return f"p. {citation.page}" if in_english() else f"第{citation.page}页"
 
 
 def citation_text(citation: Citation) -> str:
     """《document title》，heading，第n页 — heading and page only when known."""
     parts = [citation_title(citation), citation.heading, citation_page(citation)]
-    return "，".join(part for part in parts if part)
+    return (", " if in_english() else "，").join(part for part in parts if part)
 
 
 def warnings_text(plan: LessonPlan) -> str:
-    return "；".join(plan.warnings)
+    return ("; " if in_english() else "；").join(plan.warnings)
