@@ -34,6 +34,7 @@ from lesson_studio.resource_types import resource_type
 from lesson_studio.review import Reviews
 from lesson_studio.store import DraftSummary, JobRecord, Store, WorkingCopy
 from lesson_studio.store.plans import LinkedItem
+from lesson_studio.validation import invalid_input
 
 if TYPE_CHECKING:
     from lesson_studio.export import Cover, SchoolTemplates  # --- export ---
@@ -44,15 +45,6 @@ SYSTEM_USERNAME = "system"
 # Adapting writes a whole new plan, so it follows the generate route.
 REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
 # The request form's fields as a teacher reads them (for messages that name the field).
-FIELD_NAMES = {
-    "age_band": "年龄段",
-    "domain": "领域",
-    "topic": "活动主题",
-    "minutes": "时长",
-    "materials": "现有材料",
-    "cps_focus": "CPS 重点",
-    "notes": "备注",
-}
 
 
 class Studio:
@@ -149,14 +141,13 @@ class Studio:
         values = {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
         for name, info in resource.request_model.model_fields.items():
             if isinstance(values.get(name), str) and get_origin(info.annotation) is list:
-                values[name] = split_materials(values[name])  # type: ignore[arg-type]
+                # One a line, or on one line separated by 、，, (split_materials).
+                lines = values[name].splitlines()  # type: ignore[union-attr]
+                values[name] = [item for line in lines for item in split_materials(line)]
         try:
             return resource.request_model.model_validate(values)
         except ValidationError as error:
-            problem = error.errors()[0]
-            field = str(problem["loc"][0]) if problem["loc"] else "request"
-            zh, _, en = resource.field_labels.get(field, field).partition(" / ")
-            raise InvalidInput(f"请检查“{zh}”：{problem['msg']} / Please check '{en or field}': {problem['msg']}") from error
+            raise invalid_input(error, resource.field_labels) from error
 
     def documents(self, user: User, kind: str) -> list[DraftSummary]:
         """The user's drafts of one resource type (a lead's or admin's view: everyone's), newest first."""
@@ -178,14 +169,19 @@ class Studio:
         try:
             document = resource.document_model.model_validate(document.model_dump())
         except ValidationError as error:
-            problem = error.errors()[0]
-            field = ".".join(str(part) for part in problem["loc"])
-            raise InvalidInput(f"请检查“{field}”：{problem['msg']} / Please check '{field}': {problem['msg']}") from error
+            raise invalid_input(error, resource.field_labels) from error
         found = self.store.draft_request_of(user, draft_id)
         if found is not None:
-            document = resource.apply_rules(document, resource.build_scaffold(resource.request_model.model_validate_json(found[1])))
+            document = resource.apply_rules(
+                document, resource.build_scaffold(resource.request_model.model_validate_json(found[1]))
+            )
         return self.store.save_version(
-            user, document, draft_id=draft_id, base_version_id=base_version_id, note="手动编辑 / manual edit", resource_type=kind
+            user,
+            document,
+            draft_id=draft_id,
+            base_version_id=base_version_id,
+            note="手动编辑 / manual edit",
+            resource_type=kind,
         )
 
     def document_findings(self, user: User, version_id: int) -> list[str]:
@@ -388,12 +384,11 @@ class Studio:
         try:
             return LessonRequest.model_validate(values)
         except ValidationError as error:
-            problem = error.errors()[0]
-            field = ".".join(str(part) for part in problem["loc"]) or "request"
-            label = FIELD_NAMES.get(field.split(".")[0], field)
-            raise InvalidInput(f"请检查“{label}”：{problem['msg']} / Please check '{field}': {problem['msg']}") from error
+            raise invalid_input(error, resource_type("lesson_plan").field_labels) from error
 
-    def adapt_request(self, user: User, draft_id: int, version_id: int, *, age_band: str, minutes: int, materials: str) -> LessonRequest:
+    def adapt_request(
+        self, user: User, draft_id: int, version_id: int, *, age_band: str, minutes: int, materials: str
+    ) -> LessonRequest:
         """The request to adapt a saved plan to another band, duration or materials: the plan's own
         request changed, or (a plan made another way) one built from the plan itself."""
         request = self.store.draft_request(user, draft_id)
@@ -436,10 +431,14 @@ class Studio:
         the plan cites the lesson and can be compared with it (diff_with_library_source)."""
         if not request.source_document_id:
             raise InvalidInput("请选择要改编的资源库教案 / Choose the library lesson to adapt")
-        lesson = next((doc for doc in self.library.lessons(user) if doc.document_id == request.source_document_id), None)
+        lesson = next(
+            (doc for doc in self.library.lessons(user) if doc.document_id == request.source_document_id), None
+        )
         if lesson is None:
             raise InvalidInput("资源库中没有这份教案（或已停用）/ This library lesson is not available")
-        guidance = f"改编自资源库教案《{lesson.title}》：保留原活动要解决的问题和主要思路，按新的年龄段、时长和材料重新设计。"
+        guidance = (
+            f"改编自资源库教案《{lesson.title}》：保留原活动要解决的问题和主要思路，按新的年龄段、时长和材料重新设计。"
+        )
         if not request.notes.startswith("改编自资源库教案"):
             request = request.model_copy(update={"notes": (guidance + request.notes)[:500]})
         return self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=backend_id)
@@ -497,9 +496,7 @@ class Studio:
         cover = cover or Cover(teacher=user.display_name)
         return plans_to_zip(plans, cover, template=template, markdown=markdown, pdf=pdf)
 
-    def export_unit_docx(
-        self, user: User, version_ids: list[int], *, title: str, cover: Cover | None = None
-    ) -> bytes:
+    def export_unit_docx(self, user: User, version_ids: list[int], *, title: str, cover: Cover | None = None) -> bytes:
         """A theme unit: several versions in one document with a table of contents."""
         from lesson_studio.export import Cover, unit_to_docx_bytes
 
@@ -608,7 +605,9 @@ class Studio:
         version, plan = self.store.get_version(user, version_id)
         if version.draft_id != draft_id:
             raise InvalidInput("版本与教案不符 / Version does not belong to this plan")
-        return self.store.save_version(user, plan, draft_id=draft_id, note=f"恢复到第{version.number}版 / restored v{version.number}")
+        return self.store.save_version(
+            user, plan, draft_id=draft_id, note=f"恢复到第{version.number}版 / restored v{version.number}"
+        )
 
     def diff_versions(self, user: User, before_version_id: int, after_version_id: int) -> list[SectionDiff]:
         return diff_plans(self.load_plan(user, before_version_id), self.load_plan(user, after_version_id))

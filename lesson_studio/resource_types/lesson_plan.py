@@ -30,6 +30,27 @@ def _resumed_passages(resume: PlanSections, scaffold: Scaffold) -> list[Hit] | N
     return list(resume.hits) if len(resume.steps) == len(scaffold.steps) else None
 
 
+# The form's fields and a plan's parts as a teacher reads them, for messages naming a bad one.
+FIELD_LABELS = {
+    "age_band": "年龄段 / Age band",
+    "domain": "领域 / Domain",
+    "topic": "活动主题 / Topic",
+    "minutes": "时长 / Minutes",
+    "materials": "现有材料 / Materials",
+    "cps_focus": "CPS 重点 / CPS focus",
+    "notes": "备注 / Notes",
+    "language": "教案语言 / Plan language",
+    "title": "活动名称 / Title",
+    "design_intent": "设计意图 / Design intent",
+    "objectives": "活动目标 / Objectives",
+    "key_point": "活动重点 / Key point",
+    "difficult_point": "活动难点 / Difficult point",
+    "preparation": "活动准备 / Preparation",
+    "steps": "活动过程 / Activity steps",
+    "extension": "活动延伸 / Extension",
+    "observation_points": "观察要点 / What to observe",
+}
+
 LESSON_PLAN = ResourceType(
     kind="lesson_plan",
     label="教案 / lesson plan",
@@ -49,6 +70,7 @@ LESSON_PLAN = ResourceType(
     validate=_validate,
     check=_check,
     export_docx=_export_docx,
+    field_labels=FIELD_LABELS,
     align=align_plan,
     resumed_passages=_resumed_passages,
 )
