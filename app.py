@@ -3,11 +3,17 @@
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from studio_ui import SIGNED_IN, current_user, get_studio, md, pages_for, show_error, sign_out, t
+from studio_ui import SIGNED_IN, current_user, get_studio, md, navigation_for, pages_for, show_error, sign_out, t
 
 st.set_page_config(page_title="创新备课工作室 Lesson Studio", page_icon="🧸", layout="wide")
 
-st.sidebar.radio(t("language"), ["zh", "en"], key="language", format_func=lambda code: "中文" if code == "zh" else "English", horizontal=True)
+st.sidebar.radio(
+    t("language"),
+    ["zh", "en"],
+    key="language",
+    format_func=lambda code: "中文" if code == "zh" else "English",
+    horizontal=True,
+)
 
 # Read from the store on every run (never cached in the session): a demoted or disabled account
 # loses its powers on the next click.
@@ -28,7 +34,14 @@ if st.sidebar.button(t("sign_out")):
     sign_out()
     st.rerun()
 
-pages = [st.Page(path, title=t(title_key), icon=icon, default=index == 0) for index, (path, title_key, icon) in enumerate(pages_for(user))]
+default_page = pages_for(user)[0][0]
+pages = {
+    t(section): [
+        st.Page(path, title=t(title_key), icon=icon, default=path == default_page)
+        for path, title_key, icon in section_pages
+    ]
+    for section, section_pages in navigation_for(user).items()
+}
 try:
     # expanded: an admin has more than twelve pages, and Streamlit would otherwise fold the last
     # ones (账号与角色 …) behind "View more".

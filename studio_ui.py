@@ -172,13 +172,18 @@ PAGES = (
     # Material icons ship with Streamlit; emoji showed as empty boxes where no emoji font is installed.
     ("pages/new_lesson.py", "page_new", ":material/edit_note:", ("teacher", "lead", "admin")),
     ("pages/my_lessons.py", "page_mine", ":material/folder_open:", ("teacher", "lead", "admin")),
-    ("pages/parent_letter.py", "page_parent_letter", ":material/mail:", ("teacher", "lead", "admin")),
-    ("pages/area_plan.py", "page_area_plan", ":material/widgets:", ("teacher", "lead", "admin")),
-    ("pages/theme_unit.py", "page_theme_unit", ":material/calendar_month:", ("teacher", "lead", "admin")),
-    ("pages/reflection.py", "page_reflection", ":material/rate_review:", ("teacher", "lead", "admin")),
-    ("pages/creativity_checklist.py", "page_creativity_checklist", ":material/lightbulb:", ("teacher", "lead", "admin")),
-    ("pages/observation_record.py", "page_observation_record", ":material/visibility:", ("teacher", "lead", "admin")),
     ("pages/plan.py", "page_plan", ":material/construction:", ("teacher", "lead", "admin")),
+    ("pages/theme_unit.py", "page_theme_unit", ":material/calendar_month:", ("teacher", "lead", "admin")),
+    ("pages/area_plan.py", "page_area_plan", ":material/widgets:", ("teacher", "lead", "admin")),
+    ("pages/observation_record.py", "page_observation_record", ":material/visibility:", ("teacher", "lead", "admin")),
+    (
+        "pages/creativity_checklist.py",
+        "page_creativity_checklist",
+        ":material/lightbulb:",
+        ("teacher", "lead", "admin"),
+    ),
+    ("pages/reflection.py", "page_reflection", ":material/rate_review:", ("teacher", "lead", "admin")),
+    ("pages/parent_letter.py", "page_parent_letter", ":material/mail:", ("teacher", "lead", "admin")),
     ("pages/library.py", "page_library", ":material/search:", ("teacher", "lead", "admin")),
     ("pages/templates.py", "page_templates", ":material/description:", ("teacher", "lead", "admin")),
     ("pages/library_manage.py", "page_library_manage", ":material/library_books:", ("lead", "admin")),
@@ -190,10 +195,41 @@ PAGES = (
     ("pages/account.py", "page_account", ":material/key:", ("teacher", "lead", "admin")),
 )
 
+# The sidebar's groups (title keys), so a teacher sees her lessons first and the other resources
+# of her week together, not one list of eighteen pages. A page not named here goes under "nav_more".
+NAV_SECTIONS = {
+    "pages/new_lesson.py": "nav_lessons",
+    "pages/my_lessons.py": "nav_lessons",
+    "pages/plan.py": "nav_lessons",
+    "pages/theme_unit.py": "nav_resources",
+    "pages/area_plan.py": "nav_resources",
+    "pages/observation_record.py": "nav_resources",
+    "pages/creativity_checklist.py": "nav_resources",
+    "pages/reflection.py": "nav_resources",
+    "pages/parent_letter.py": "nav_resources",
+    "pages/library.py": "nav_library",
+    "pages/templates.py": "nav_library",
+    "pages/library_manage.py": "nav_curation",
+    "pages/hit_test.py": "nav_curation",
+    "pages/review.py": "nav_curation",
+    "pages/insights.py": "nav_curation",
+    "pages/admin.py": "nav_admin",
+    "pages/accounts.py": "nav_admin",
+    "pages/account.py": "nav_account",
+}
+
 
 def pages_for(user: User) -> list[tuple[str, str, str]]:
     """The pages the navigation offers this user's role, first one the default."""
     return [(path, title_key, icon) for path, title_key, icon, roles in PAGES if user.role in roles]
+
+
+def navigation_for(user: User) -> dict[str, list[tuple[str, str, str]]]:
+    """pages_for grouped by NAV_SECTIONS (section title key -> pages), in PAGES order."""
+    sections: dict[str, list[tuple[str, str, str]]] = {}
+    for page in pages_for(user):
+        sections.setdefault(NAV_SECTIONS.get(page[0], "nav_more"), []).append(page)
+    return sections
 
 
 def render_plan(plan: LessonPlan, *, author: str = "", retired: dict[str, str] | None = None) -> None:
@@ -211,19 +247,24 @@ def render_plan(plan: LessonPlan, *, author: str = "", retired: dict[str, str] |
     st.markdown(f"**{t('h_preparation')}**")
     st.markdown(f"{t('h_experience')}：" + "；".join(md(item) for item in plan.preparation.experience))
     st.markdown(
-        f"{t('h_materials')}：" + "；".join(f"{md(m.name)}（{md(m.quantity)}，{value(m.for_whom)}）" for m in plan.preparation.materials)
+        f"{t('h_materials')}："
+        + "；".join(f"{md(m.name)}（{md(m.quantity)}，{value(m.for_whom)}）" for m in plan.preparation.materials)
     )
     st.markdown(f"**{t('h_process')}**")
     for number, step in enumerate(plan.steps, start=1):
         with st.container(border=True):
-            st.markdown(f"**{number}\\. {value(step.phase)}·{value(step.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=step.minutes)}）")
+            st.markdown(
+                f"**{number}\\. {value(step.phase)}·{value(step.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=step.minutes)}）"
+            )
             st.markdown(f"{t('h_teacher')}：" + md(step.teacher))
             if step.key_questions:
                 st.markdown(f"{t('h_questions')}：" + " / ".join(md(question) for question in step.key_questions))
             st.markdown(f"{t('h_children')}：" + md(step.children))
             if step.intent:
                 st.caption(f"{t('h_intent')}：" + md(step.intent))
-    st.markdown(f"**{t('h_extension')}**  \n{t('h_area')}：{md(plan.extension.area)}  \n{t('h_home')}：{md(plan.extension.home)}")
+    st.markdown(
+        f"**{t('h_extension')}**  \n{t('h_area')}：{md(plan.extension.area)}  \n{t('h_home')}：{md(plan.extension.home)}"
+    )
     _render_safety(plan.safety_notes)
     if plan.observation_points:
         st.markdown(f"**{t('h_observation')}**")
@@ -247,8 +288,14 @@ def render_progress_bar(figures: ProgressFigures | None, *, cancelling: bool = F
         st.warning(t("cancelling"))
     if figures is None:
         return
-    line = t("progress_line", done=figures.sections_done, total=figures.sections_total, elapsed=duration(figures.elapsed_s))
-    line += " · " + (t("progress_left", left=duration(figures.remaining_s)) if figures.remaining_s is not None else t("progress_measuring"))
+    line = t(
+        "progress_line", done=figures.sections_done, total=figures.sections_total, elapsed=duration(figures.elapsed_s)
+    )
+    line += " · " + (
+        t("progress_left", left=duration(figures.remaining_s))
+        if figures.remaining_s is not None
+        else t("progress_measuring")
+    )
     st.progress(min(1.0, figures.fraction), text=line)
 
 
@@ -260,19 +307,31 @@ def render_progress(progress: PlanProgress) -> None:
         st.warning(md(warning))
     with st.expander(t("structure"), expanded=progress.overview is None):
         for number, slot in enumerate(scaffold.steps, start=1):
-            st.markdown(f"{number}\\. {value(slot.phase)}·**{value(slot.cps_stage)}**（{t('h_minutes', n=slot.minutes)}）")
-        st.caption(f"{t('h_brainstorm_rules')}：" + "；".join(md(rule) for rule in scaffold.brainstorm_rules) + f"　{t('h_groups')}：" + md(scaffold.group_size))
+            st.markdown(
+                f"{number}\\. {value(slot.phase)}·**{value(slot.cps_stage)}**（{t('h_minutes', n=slot.minutes)}）"
+            )
+        st.caption(
+            f"{t('h_brainstorm_rules')}："
+            + "；".join(md(rule) for rule in scaffold.brainstorm_rules)
+            + f"　{t('h_groups')}："
+            + md(scaffold.group_size)
+        )
     if progress.overview:
         st.subheader(md(progress.overview.title))
         st.markdown(md(progress.overview.design_intent))
         for objective in progress.overview.objectives:
             st.markdown(f"- 【{md(objective.dimension)}】{md(objective.text)}")
     if progress.preparation:
-        st.markdown(f"**{t('h_preparation')}**：" + "；".join(f"{md(m.name)}（{md(m.quantity)}）" for m in progress.preparation.materials))
+        st.markdown(
+            f"**{t('h_preparation')}**："
+            + "；".join(f"{md(m.name)}（{md(m.quantity)}）" for m in progress.preparation.materials)
+        )
     for number, (slot, step) in enumerate(zip(scaffold.steps, progress.steps, strict=False), start=1):
         if step:
             with st.container(border=True):
-                st.markdown(f"**{number}\\. {value(slot.phase)}·{value(slot.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=slot.minutes)}）")
+                st.markdown(
+                    f"**{number}\\. {value(slot.phase)}·{value(slot.cps_stage)}　{md(step.title)}**（{t('h_minutes', n=slot.minutes)}）"
+                )
                 st.markdown(f"{t('h_teacher')}：" + md(step.teacher))
                 st.markdown(f"{t('h_children')}：" + md(step.children))
     render_writing(progress)
@@ -340,7 +399,9 @@ def _render_citations(citations, retired: dict[str, str] | None = None) -> None:
             if citation.reason:
                 st.caption(f"\u3000{md(in_language(citation.reason))}")
             if citation.chunk_id in retired:  # the plan still opens; its source left the library
-                st.caption(f"\u3000:orange[:material/history: {t('source_retired')}：{md(in_language(retired[citation.chunk_id]))}]")
+                st.caption(
+                    f"\u3000:orange[:material/history: {t('source_retired')}：{md(in_language(retired[citation.chunk_id]))}]"
+                )
 
 
 def in_language(text: str) -> str:
@@ -368,7 +429,9 @@ def export_options(user: User, key: str) -> tuple[str | None, Cover]:
         cover = Cover(
             teacher=left.text_input(t("export_teacher"), value=user.display_name, key=f"{key}_teacher"),
             class_name=right.text_input(t("export_class_name"), key=f"{key}_class"),
-            date=left.text_input(t("export_date"), value=f"{today.year}年{today.month}月{today.day}日", key=f"{key}_date"),
+            date=left.text_input(
+                t("export_date"), value=f"{today.year}年{today.month}月{today.day}日", key=f"{key}_date"
+            ),
             school=right.text_input(t("export_school"), key=f"{key}_school"),
         )
     return template_id, cover
@@ -385,7 +448,9 @@ def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -
     wanted = (version_id, template_id, cover)
     made = st.session_state.get(f"{key}_word")
     left, middle, right = st.columns(3)
-    if (made is None or made[0] != wanted) and left.button(t("export_make_docx"), type="primary", key=f"{key}_make_docx"):
+    if (made is None or made[0] != wanted) and left.button(
+        t("export_make_docx"), type="primary", key=f"{key}_make_docx"
+    ):
         try:
             with st.spinner(t("export_making_docx")):
                 data, notice = studio.export_version_word(user, version_id, cover=cover, template_id=template_id)
@@ -397,7 +462,12 @@ def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -
         if made[2]:
             st.warning(md(made[2]))
         left.download_button(
-            t("download_docx"), data=word, file_name=docx_file_name(plan), mime=DOCX_MIME, type="primary", key=f"{key}_docx"
+            t("download_docx"),
+            data=word,
+            file_name=docx_file_name(plan),
+            mime=DOCX_MIME,
+            type="primary",
+            key=f"{key}_docx",
         )
     middle.download_button(
         t("download_md"),
@@ -410,7 +480,10 @@ def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -
             with st.spinner(t("export_make_pdf")):
                 pdf = docx_to_pdf(word)
             right.download_button(
-                t("export_download_pdf"), data=pdf, file_name=docx_file_name(plan).replace(".docx", ".pdf"), key=f"{key}_pdf"
+                t("export_download_pdf"),
+                data=pdf,
+                file_name=docx_file_name(plan).replace(".docx", ".pdf"),
+                key=f"{key}_pdf",
             )
         except StudioError as error:
             show_error(error)
