@@ -256,7 +256,15 @@ class Studio:
         if job.status not in ("failed", "cancelled"):
             raise InvalidInput("这个任务没有失败，不需要重试 / This job did not fail")
         request = self.store.get_request(user, job.request_id)
-        return self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=job.backend)
+        new_job_id = self.submit_generation(user, request, idempotency_key=idempotency_key, backend_id=job.backend)
+        self._follow(user, job.request_id, new_job_id)
+        return new_job_id
+
+    def _follow(self, user: User, old_request_id: int | None, new_job_id: int) -> None:
+        """An expanded item (a theme unit's lesson) follows its request into the new job."""
+        new_request_id = self.store.get_job(user, new_job_id).request_id
+        if old_request_id is not None and new_request_id is not None and new_request_id != old_request_id:
+            self.store.follow_request(user, old_request_id, new_request_id)
 
     def resume_generation(self, user: User, job_id: int, *, idempotency_key: str) -> int:
         """继续生成: a failed, cancelled or interrupted job's request again, keeping the sections it
@@ -268,7 +276,7 @@ class Studio:
         if kept is None or not kept.kept_anything():
             raise InvalidInput("这个任务还没有完成任何部分，请点“重新生成” / Nothing was kept; regenerate instead")
         request = self.store.get_request(user, job.request_id)
-        return self.jobs.submit(
+        new_job_id = self.jobs.submit(
             user,
             request,
             idempotency_key=idempotency_key,
@@ -276,6 +284,8 @@ class Studio:
             work=self.pipeline.generation(resource_type("lesson_plan"), request, resume=kept),
             kept=kept,
         )
+        self._follow(user, job.request_id, new_job_id)
+        return new_job_id
 
     def partial_progress(self, user: User, job_id: int) -> PlanProgress | None:
         """What a job that did not finish had written, in the scaffold's structure, for the page."""

@@ -25,6 +25,7 @@ def test_an_english_request_is_written_from_every_english_prompt_with_all_its_va
     request = hat_request.model_copy(update={"language": "en", "topic": "make a hat that stays on Teddy's head"})
     plan = generate.generate_plan(request, backend=ScriptedBackend(respond=link_in_closing_once())).plan
     refine.regenerate_section(plan, "step:0", "make the opening more fun", request=request, backend=ScriptedBackend())
+    refine.regenerate_section(plan, "step:1", "make the questions shorter", request=request, backend=ScriptedBackend())
     assert rendered == {path.stem for path in (PROMPTS_DIR / "en").glob("*.md")}
 
 
@@ -66,6 +67,7 @@ def test_every_prompt_file_is_rendered_with_all_its_variables(monkeypatch, hat_r
     plan = generate.generate_plan(hat_request, backend=ScriptedBackend(respond=link_in_closing_once())).plan
     generate.model_infer(ScriptedBackend())("一句话", "domain", ("科学", "艺术"))
     refine.chat_edit(plan, "开头更有趣", request=hat_request, backend=ScriptedBackend())
+    refine.regenerate_section(plan, "step:1", "提问短一点", request=hat_request, backend=ScriptedBackend())
     # Every other resource type's prompts are checked in that type's own tests.
     others = {name for kind, kept in resource_types().items() if kind != "lesson_plan" for name in kept.prompts}
     assert rendered == {path.stem for path in PROMPTS_DIR.glob("*.md")} - others

@@ -522,3 +522,19 @@ def test_a_lesson_that_failed_is_expanded_again_and_the_link_follows_it(studio, 
     assert again != failed.id and studio.jobs.wait(teacher, again, timeout=20).status == "done"
     (link,) = studio.linked_documents(teacher, version.draft_id)
     assert (link.job_id, link.status) == (again, "done")
+
+
+def test_a_lesson_retried_from_the_workspace_stays_the_units_lesson(studio, fake_backend, teacher, unit_request):
+    """重试 on the lesson's own page makes a new job for the same request; the unit then lists that
+    job instead of offering 展开为教案 a second time."""
+    version, _, unit = generated(studio, teacher, unit_request)
+    key = unit.weeks[0].activities[0].key
+    fake_backend.garbage_left = 10
+    failed = studio.jobs.wait(teacher, studio.expand_item(teacher, version.id, key), timeout=20)
+    assert failed.status == "failed"
+    fake_backend.garbage_left = 0
+    retried = studio.retry_generation(teacher, failed.id, idempotency_key="retry-from-workspace")
+    assert studio.jobs.wait(teacher, retried, timeout=20).status == "done"
+    (link,) = studio.linked_documents(teacher, version.draft_id)
+    assert (link.job_id, link.status) == (retried, "done")
+    assert studio.expand_item(teacher, version.id, key) == retried  # a later click opens it, starts nothing

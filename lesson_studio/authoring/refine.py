@@ -24,7 +24,6 @@ from lesson_studio.authoring.generate import (
     PlanProgress,
     Retriever,
     build_context,
-    context_for,
     generate_plan,
     merge_section,
     section_messages,
@@ -93,8 +92,12 @@ def regenerate_section(
     request = request_for(plan, request)
     scaffold = _scaffold_matching(plan, request)
     hits = [_hit_from(citation) for citation in plan.citations]
-    key, _, task, output_type, max_tokens = section_task(scaffold, section_id)
-    context = context_for(key, build_context(scaffold, hits), build_context(scaffold, hits, with_passages=False))
+    _, _, task, output_type, max_tokens = section_task(scaffold, section_id)
+    # A rewrite asked for by the teacher is written from the request and the section itself, not the
+    # passages again: the section was grounded when it was generated, and reading the passages made a
+    # regeneration on a cold model take 42–49 s (bench/generate.py --regenerate-only). After a
+    # generation this context is a prefix of the one the model just read, so it costs nothing then.
+    context = build_context(scaffold, hits, with_passages=False)
     asked = instruction.strip() or "写得更具体、更适合幼儿"
     focus = fields_asked(section_id, asked)
     focus_text = focus_line(focus)
@@ -132,9 +135,14 @@ def regenerate_section(
         return draft
 
     current = _section_text(plan, section_id)
-    block = render(
-        "refine_section", language=request.language, instruction=asked, current=current, task=task, focus=focus_text
-    )
+    if asks_for_something_new(asked):
+        # Shown the old text, the model copied it: "导入更有趣一些" needed the insisting second call 6
+        # times out of 6 (bench/generate.py --regenerate-only 3), doubling the wait.
+        block = render("refine_new", language=request.language, instruction=asked, task=task, focus=focus_text)
+    else:
+        block = render(
+            "refine_section", language=request.language, instruction=asked, current=current, task=task, focus=focus_text
+        )
     proposal = merge_section(plan, section_id, written(block), scaffold)
     if insist and not changed_as_asked(plan, proposal, section_id, focus):
         progress.current_section = f"再写一次：{section_label(plan, section_id)}"
@@ -211,6 +219,31 @@ FIELD_LABELS = {
 
 def _kind(section_id: str) -> str:
     return "step" if section_id.startswith("step:") else section_id
+
+
+NEW_WORDS = (
+    "有趣",
+    "生动",
+    "好玩",
+    "换",
+    "新",
+    "不同",
+    "不一样",
+    "另",
+    "重新",
+    "more fun",
+    "different",
+    "new ",
+    "another",
+    "fresh",
+)
+
+
+def asks_for_something_new(instruction: str) -> bool:
+    """Whether the instruction asks for a new way ("导入更有趣一些", "换一个游戏") rather than an edit of
+    what is there ("短一点", "把提问改成开放的"): then the old text is not shown to copy."""
+    lowered = instruction.lower() + " "
+    return any(word in lowered for word in NEW_WORDS)
 
 
 def fields_asked(section_id: str, instruction: str) -> tuple[str, ...]:

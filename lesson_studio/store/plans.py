@@ -441,6 +441,22 @@ class PlansMixin(StoreBase):
                 self._audit(conn, user, "relink_item", f"draft:{parent_draft_id}:{item_key}:request:{child_request_id}")
         return next(item for item in self.linked_items(user, parent_draft_id) if item.item_key == item_key)
 
+    def follow_request(self, user: User, old_request_id: int, new_request_id: int) -> int:
+        """Links to a request that was generated again under a new one (重试, 继续生成) follow it, so
+        the parent lists the new job rather than offering to expand the item a second time. Only
+        the parent's author may; returns how many links moved."""
+        with self._write() as conn:
+            rows = conn.execute(
+                select(draft_links.c.id, drafts.c.owner_id)
+                .join(drafts, drafts.c.id == draft_links.c.parent_draft_id)
+                .where(draft_links.c.child_request_id == old_request_id)
+            ).all()
+            for row in rows:
+                self._require_editor(user, row.owner_id)
+                conn.execute(update(draft_links).where(draft_links.c.id == row.id).values(child_request_id=new_request_id))
+                self._audit(conn, user, "relink_item", f"link:{row.id}:request:{new_request_id}")
+        return len(rows)
+
     def linked_items(self, user: User, parent_draft_id: int) -> list[LinkedItem]:
         """The parent draft's expanded items with their children's progress; whoever may read the
         parent (its author, leads, admins) reads the list."""
