@@ -213,10 +213,31 @@ def test_a_step_that_never_names_the_activity_is_off_topic():
         ("home", "亲子任务：和家人一起找一样旧物", "和家人一起找一样旧物"),
         ("teacher", "老师有一个小麻烦要请大家帮忙。", "老师有一个小麻烦要请大家帮忙。"),
         ("objective:0", "认知：知道帽子要戴得住", "知道帽子要戴得住"),
+        # bench r14: the label said in words, in every step
+        ("intent", "这一步的设计意图是让幼儿通过观察发现小麻烦。", "让幼儿通过观察发现小麻烦。"),
+        ("intent", "设计意图是帮助幼儿比较办法。", "帮助幼儿比较办法。"),
+        ("intent", "意图明确的提问帮助幼儿聚焦问题。", "意图明确的提问帮助幼儿聚焦问题。"),
     ],
 )
 def test_a_label_repeated_inside_its_field_is_stripped(name, written, kept):
     assert strip_labels(name, written) == kept
+
+
+@pytest.mark.parametrize(
+    ("written", "done"),
+    [
+        # bench r14: advice to a reader in the 教师 column, not what the teacher does
+        ("在幼儿说完点子后，教师可以先发一些材料给他们。", "在幼儿说完点子后，教师先发一些材料给他们。"),
+        ("如果遇到困难，教师要给予支持。", "如果遇到困难，教师给予支持。"),
+        ("老师需要记录每个点子。", "老师记录每个点子。"),
+        ("出示小熊：老师有一个小麻烦要请大家帮忙。", "出示小熊：老师有一个小麻烦要请大家帮忙。"),  # no modal: kept
+    ],
+)
+def test_advice_in_the_teachers_column_is_written_as_what_she_does(written, done):
+    plan = plan_with_step({"teacher": written})
+    found = [d.kind for d in check_plan(plan, facts(HAT))]
+    assert ("advice" in found) is (written != done)
+    assert tidy(plan, facts(HAT)).steps[3].teacher == done
 
 
 @pytest.mark.parametrize(

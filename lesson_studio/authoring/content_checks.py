@@ -49,6 +49,7 @@ DEFECT_KINDS: dict[str, str] = {
     "parroted": "照抄了写作要求",
     "not_chinese": "出现非中文的值",
     "doubled_label": "标签重复",
+    "advice": "教师一栏写成了建议（教师可以……），不是课上做的事",
     "cut_off": "句子没写完",
     "children_copy": "幼儿一栏重复教师的话",
     "off_topic": "目标、设计意图或某一步没有写本活动的内容",
@@ -59,7 +60,7 @@ DEFECT_KINDS: dict[str, str] = {
     "repeated_objective": "两条活动目标写成了同一句话",
 }
 # Fixed by code as soon as they are found: exact, and cheaper than asking the model again.
-CODE_REPAIRED = {"doubled_label", "cut_off", "material_missing", "material_unlisted", "quantity_missing"}
+CODE_REPAIRED = {"advice", "doubled_label", "cut_off", "material_missing", "material_unlisted", "quantity_missing"}
 
 
 @dataclass(frozen=True)
@@ -575,7 +576,8 @@ FIELD_LABELS: dict[str, re.Pattern[str]] = {
     "experience": re.compile(r"^\s*经验准备\s*[：:]\s*"),
     "teacher": re.compile(r"^\s*(师|教师|老师)\s*[：:]\s*"),
     "children": re.compile(r"^\s*(幼|幼儿|孩子|孩子们|小朋友|小朋友们)\s*[：:]\s*"),
-    "intent": re.compile(r"^\s*(设计意图|意图)\s*[：:]\s*"),
+    # "这一步的设计意图是……" is the label said in words (bench/quality.py r14, every step).
+    "intent": re.compile(r"^\s*((这一步|这一环节|本环节|这个环节|该环节)的)?(设计意图|意图)(\s*[：:]\s*|是)"),
     "area": re.compile(r"^\s*(区域活动|区域延伸|区域活动延伸)\s*[：:]\s*"),
     "home": re.compile(r"^\s*(家园共育|家园互动|家园合作|亲子任务|家庭延伸)\s*[：:]\s*"),
     "observation": re.compile(r"^\s*观察要点\s*[：:]\s*"),
@@ -592,6 +594,27 @@ def strip_labels(name: str, text: str) -> str:
         if stripped == text or not stripped.strip():
             return text
         text = stripped
+
+
+# "教师可以先发一些材料" / "教师要给予支持": advice to a reader, where the 教师 column says what the
+# teacher does in this activity (bench/quality.py r14: 试一试 and 分享 were written so).
+_ADVICE = re.compile(r"(教师|老师)(可以|应该|应当|需要|要)(?=[\u4e00-\u9fff])")
+
+
+def as_done(text: str) -> str:
+    """The teacher's line as what she does: "教师可以先发材料" -> "教师先发材料"."""
+    return _ADVICE.sub(r"\1", text)
+
+
+@check
+def advice_in_teacher_lines(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    return [
+        Defect(
+            "advice", f"step:{i}", "teacher", f"活动过程第{i + 1}步教师一栏写成了建议：\u201c{match.group()}……\u201d。"
+        )
+        for i, step in enumerate(plan.steps)
+        if (match := _ADVICE.search(step.teacher))
+    ]
 
 
 @check
@@ -1017,6 +1040,8 @@ def tidy(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = N
         if wanted is not None and section not in wanted:
             return text
         text = strip_labels(name, text)
+        if name == "teacher":
+            text = as_done(text)
         if name.split(":")[0] in ("design_intent", "objective", "key_point", "difficult_point"):
             text = _LEADING_CONJUNCTION.sub("", text.lstrip())  # "并找出…": cut at the start
         if is_cut(name, text):
