@@ -44,7 +44,9 @@ WORDS = {
     "thanks": ("感谢", "Thanks"),
     "save": ("保存为新版本", "Save as a new version"),
     "history": ("版本", "Versions"),
+    "language": ("信的语言", "Letter language"),
 }
+LETTER_LANGUAGES = {"zh": "中文", "en": "English"}
 EDITABLE = ("what_and_why", "child_part", "family_task", "safety_and_time", "thanks")
 WORDS["family_task"] = WORDS["task"]
 
@@ -133,9 +135,16 @@ if job_id is None:
         st.text_input(w("collect"), key="letter_collect")
         st.text_area(w("notes"), key="letter_notes", height=68)
         st.text_input(w("contact"), key="letter_contact")
+        st.radio(
+            w("language"),
+            list(LETTER_LANGUAGES),
+            key="letter_language",
+            format_func=LETTER_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
-        fields = ("class_name", "teacher", "date", "age_band", "topic", "collect", "notes", "contact")
+        fields = ("class_name", "teacher", "date", "age_band", "topic", "collect", "notes", "contact", "language")
         try:
             request = studio.resource_request_from_form(
                 KIND, {name: st.session_state[f"letter_{name}"] for name in fields}

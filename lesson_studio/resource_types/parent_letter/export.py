@@ -17,13 +17,33 @@ from lesson_studio.export.wording import clean_text
 from lesson_studio.resource_types.parent_letter.schema import ParentLetter
 
 INDENT = Pt(24)  # the customary two-character first-line indent at 小四
+# The letter's fixed labels in a letter asked for in English (ParentLetter.language == "en").
+ENGLISH_LABELS = {
+    "家园联系": "Home–school letter",
+    "家庭小任务：": "Family task: ",
+    "请帮忙收集：": "Please help us collect: ",
+    "为了孩子的安全，请不要带：": "For the children's safety, please do not send: ",
+    "温馨提示：": "Reminder: ",
+    "联系方式：": "Contact: ",
+}
+
+
+def say(label: str, language: str) -> str:
+    """A fixed label in the letter's language."""
+    return ENGLISH_LABELS.get(label, label) if language == "en" else label
+
+
+def listed(items: list[str], language: str) -> str:
+    return ", ".join(items) + "." if language == "en" else "、".join(items) + "。"
 
 
 def letter_docx(letter: ParentLetter, cover: Cover | None = None) -> bytes:
     """The letter as .docx bytes. The cover's school, when given, heads the page."""
     cover = cover or Cover()
+    language = letter.language
     document = new_document()
-    set_header(document.sections[0], "　".join(part for part in (cover.school, letter.class_name, "家园联系") if part))
+    header = (cover.school, letter.class_name, say("家园联系", language))
+    set_header(document.sections[0], ("  " if language == "en" else "　").join(part for part in header if part))
     document.core_properties.title = clean_text(letter.title)
 
     title = document.add_paragraph()
@@ -35,14 +55,14 @@ def letter_docx(letter: ParentLetter, cover: Cover | None = None) -> bytes:
         paragraph.paragraph_format.first_line_indent = INDENT
         add_text(paragraph, text)
 
-    _labelled(document, "家庭小任务：", letter.family_task)
+    _labelled(document, say("家庭小任务：", language), letter.family_task)
     if letter.collection:
-        _labelled(document, "请帮忙收集：", "、".join(item.name for item in letter.collection) + "。")
+        _labelled(document, say("请帮忙收集：", language), listed([item.name for item in letter.collection], language))
         if letter.collection_note:
             add_text(document.add_paragraph(), letter.collection_note)
     if letter.exclusions:
-        _labelled(document, "为了孩子的安全，请不要带：", "、".join(letter.exclusions) + "。")
-    _labelled(document, "温馨提示：", letter.safety_and_time)
+        _labelled(document, say("为了孩子的安全，请不要带：", language), listed(letter.exclusions, language))
+    _labelled(document, say("温馨提示：", language), letter.safety_and_time)
     thanks = document.add_paragraph()
     thanks.paragraph_format.first_line_indent = INDENT
     add_text(thanks, letter.thanks)
@@ -58,9 +78,10 @@ def letter_docx(letter: ParentLetter, cover: Cover | None = None) -> bytes:
 
 def signature_lines(letter: ParentLetter) -> list[str]:
     """Class and teacher, the contact when given, and the date: right-aligned at the end."""
-    lines = [f"{letter.class_name}　{letter.teacher}"]
+    english = letter.language == "en"
+    lines = [f"{letter.class_name}, {letter.teacher}" if english else f"{letter.class_name}　{letter.teacher}"]
     if letter.contact:
-        lines.append(f"联系方式：{letter.contact}")
+        lines.append(f"{say('联系方式：', letter.language)}{letter.contact}")
     lines.append(letter.date)
     return lines
 

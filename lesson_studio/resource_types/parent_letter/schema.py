@@ -53,8 +53,24 @@ class LetterDraft(BaseModel):
     thanks: str = Field(min_length=4, max_length=60)
 
 
+class LetterDraftEn(LetterDraft):
+    """The same prose in English (ParentLetterRequest.language == "en"): English takes about three
+    times the characters of the same Chinese text, so the upper bounds scale with it."""
+
+    title: str = Field(min_length=4, max_length=72)
+    what_and_why: str = Field(min_length=20, max_length=600)
+    child_part: str = Field(min_length=10, max_length=450)
+    family_task: str = Field(min_length=10, max_length=450)
+    safety_and_time: str = Field(min_length=6, max_length=360)
+    thanks: str = Field(min_length=4, max_length=180)
+
+
+def draft_model(language: str) -> type[LetterDraft]:
+    return LetterDraftEn if language == "en" else LetterDraft
+
+
 class CollectionItem(BaseModel):
-    name: str = Field(max_length=30)
+    name: str = Field(max_length=60)
 
 
 class RemovedItem(BaseModel):
@@ -65,19 +81,20 @@ class RemovedItem(BaseModel):
 
 
 class ParentLetter(BaseModel):
-    """A saved 家长信 (one version)."""
+    """A saved 家长信 (one version). The bounds fit a letter in English (about three times the
+    characters of the Chinese); the model's Chinese prose is bounded tighter by LetterDraft."""
 
-    title: str = Field(max_length=40)
+    title: str = Field(max_length=80)
     age_band: AgeBand
     salutation: str = "亲爱的家长朋友们："
-    what_and_why: str = Field(max_length=300)
-    child_part: str = Field(max_length=200)
-    family_task: str = Field(max_length=200)
+    what_and_why: str = Field(max_length=900)
+    child_part: str = Field(max_length=600)
+    family_task: str = Field(max_length=600)
     collection: list[CollectionItem] = Field(default_factory=list)
     collection_note: str = ""  # how to hand items in (by code)
     exclusions: list[str] = Field(default_factory=list)  # what never to send (by code)
-    safety_and_time: str = Field(max_length=200)
-    thanks: str = Field(max_length=100)
+    safety_and_time: str = Field(max_length=600)
+    thanks: str = Field(max_length=300)
     class_name: str
     teacher: str
     date: str
@@ -85,3 +102,4 @@ class ParentLetter(BaseModel):
     removed_items: list[RemovedItem] = Field(default_factory=list)  # for the teacher, not printed
     warnings: list[str] = Field(default_factory=list)  # what code changed, for the teacher
     citations: list[Citation] = Field(default_factory=list)
+    language: Literal["zh", "en"] = "zh"  # the request's: what code wrote and the Word labels follow it

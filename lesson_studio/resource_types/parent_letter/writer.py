@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.english import BAND_LABELS
+from lesson_studio.authoring.english import label as english_label
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
@@ -17,10 +19,17 @@ from lesson_studio.models import Citation, Hit
 from lesson_studio.prompts import render
 from lesson_studio.resource_types.parent_letter.checks import validate_letter
 from lesson_studio.resource_types.parent_letter.scaffold import LetterScaffold
-from lesson_studio.resource_types.parent_letter.schema import LetterDraft, ParentLetter
+from lesson_studio.resource_types.parent_letter.schema import LetterDraft, ParentLetter, draft_model
 
 MAX_TOKENS = 500
+MAX_TOKENS_EN = 700  # English prose takes more tokens than the same Chinese
 SECTION_NAME = "家长信正文 / the letter"
+
+
+def in_language(language: str) -> dict[str, str]:
+    """render's language argument for a letter in this language. Chinese, render's default, is left
+    out, so a render that records the Chinese prompts' variables sees only the prompt's own."""
+    return {"language": language} if language != "zh" else {}
 
 
 @dataclass
@@ -62,14 +71,19 @@ class LetterWriter:
         self.cancel = cancel
         self.progress = LetterProgress(scaffold=scaffold)
         request = scaffold.request
+        self.language = in_language(request.language)
+        english = request.language == "en"
         self.context = render(
             "parent_letter",
+            **self.language,
             class_name=request.class_name,
-            age_band=request.age_band,
+            age_band=english_label(BAND_LABELS, request.age_band, request.language),
             topic=request.topic,
-            collection="、".join(item.name for item in scaffold.collection) or "无",
-            notes=request.notes or "无",
+            collection=(", " if english else "、").join(item.name for item in scaffold.collection)
+            or ("none" if english else "无"),
+            notes=request.notes or ("none" if english else "无"),
         )
+        self.draft_model = draft_model(request.language)
         self.given = "\n".join([request.topic, request.notes, *request.collect])  # links the teacher gave
         self.prompt_digest = hashlib.sha256(self.context.encode("utf-8"))
 
@@ -94,11 +108,16 @@ class LetterWriter:
         def attempt(extra: str = "") -> LetterDraft:
             task = self.context + "".join(f"\n{line}" for line in (fix, extra) if line)
             messages: list[Message] = [
-                {"role": "system", "content": render("parent_letter_system")},
+                {"role": "system", "content": render("parent_letter_system", **self.language)},
                 {"role": "user", "content": task},
             ]
             return generate_structured(
-                self.backend, messages, LetterDraft, max_tokens=MAX_TOKENS, on_text=on_text, what=SECTION_NAME
+                self.backend,
+                messages,
+                self.draft_model,
+                max_tokens=MAX_TOKENS_EN if self.language else MAX_TOKENS,
+                on_text=on_text,
+                what=SECTION_NAME,
             )
 
         draft, rejected = without_unasked_links(attempt(), self.given, attempt, self.backend.id)
@@ -148,5 +167,6 @@ def letter_from_draft(draft: LetterDraft, scaffold: LetterScaffold) -> ParentLet
         class_name=request.class_name,
         teacher=request.teacher,
         date=request.date,
+        language=request.language,
         **draft.model_dump(),
     )

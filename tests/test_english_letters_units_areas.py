@@ -1,0 +1,187 @@
+"""Issue 13, "a request in English gets English output throughout", for the 家长信 (parent letter),
+the 主题活动 (theme unit) and the 区域材料计划 (area plan): English prompts, English text wherever
+code writes into the document, checks that read English words, and English Word labels. The
+Chinese path is covered by each type's own tests."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import docx
+import pytest
+from fakes import ScriptedBackend
+
+from lesson_studio.pipeline import write
+from lesson_studio.resource_types import resource_type
+from lesson_studio.resource_types.parent_letter.checks import check_letter, validate_letter
+from lesson_studio.resource_types.parent_letter.export import letter_docx
+from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
+from lesson_studio.resource_types.parent_letter.schema import ParentLetterRequest
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def cjk_in(text: str, *enumerations: str) -> list[str]:
+    """The Chinese characters left in text once the document's enumerations (data) are taken out."""
+    for value in enumerations:
+        text = text.replace(value, "")
+    return CJK.findall(text)
+
+
+def english_answer(answers: dict[frozenset[str], dict]):
+    """A fake model answering in English: the answer whose keys are the schema's properties."""
+
+    def respond(messages, schema):
+        keys = frozenset((schema or {}).get("properties", {}))
+        return json.dumps(answers[keys], ensure_ascii=False)
+
+    return respond
+
+
+def prompts_sent(backend: ScriptedBackend) -> str:
+    return backend.prompts_text()
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [paragraph.text for paragraph in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    parts += [paragraph.text for section in document.sections for paragraph in section.header.paragraphs]
+    return "\n".join(parts)
+
+
+# --- 家长信 / parent letter -------------------------------------------------------------------------
+
+LETTER_EN = {
+    "title": "Let's help Teddy keep his hat on",
+    "what_and_why": "This week our class is trying to make a hat that stays on Teddy's head. Children notice a "
+    "real problem, think of many ways to solve it and test their ideas, which builds confidence.",
+    "child_part": "Your child will try paper, string and boxes, and change the hat when it falls off.",
+    "family_task": "At home, ask your child to show you how a hat stays on, and try it together with a scarf.",
+    "safety_and_time": "Please bring the items by Friday morning.",
+    "thanks": "Thank you for your support!",
+}
+LETTER_ZH_ONLY = ("中班",)  # the age band: an enumeration, data in both languages
+
+
+@pytest.fixture
+def english_letter_request() -> ParentLetterRequest:
+    return ParentLetterRequest(
+        class_name="Middle Class 2",
+        teacher="Ms Wang",
+        date="7 December 2026",
+        age_band="中班",
+        topic="make a hat that stays on Teddy's head",
+        collect=["old newspapers", "cardboard boxes", "button cells", "yarn", "balloons"],
+        language="en",
+    )
+
+
+def write_letter(request, backend):
+    return write(resource_type("parent_letter"), request, backend=backend).plan
+
+
+def test_an_english_letter_is_written_from_english_prompts(english_letter_request):
+    backend = ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    write_letter(english_letter_request, backend)
+    sent = prompts_sent(backend)
+    assert "Parent letter request" in sent and "Writing rules" in sent
+    assert cjk_in(sent, *LETTER_ZH_ONLY) == []
+
+
+def test_what_code_writes_into_an_english_letter_is_english(english_letter_request):
+    backend = ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    letter = write_letter(english_letter_request, backend)
+    assert letter.language == "en"
+    assert letter.salutation == "Dear families,"
+    assert [item.name for item in letter.collection] == ["old newspapers", "cardboard boxes", "yarn"]
+    assert {item.name for item in letter.removed_items} == {"button cells", "balloons"}
+    written_by_code = [letter.salutation, letter.collection_note, *letter.exclusions, *letter.warnings]
+    written_by_code += [item.reason for item in letter.removed_items]
+    assert all(cjk_in(text) == [] for text in written_by_code), written_by_code
+    assert any("balloon" in line for line in letter.exclusions)
+
+
+def test_an_english_family_task_needing_a_purchase_is_flagged_and_one_needing_nothing_passes(
+    english_letter_request,
+):
+    scaffold = build_letter_scaffold(english_letter_request)
+    letter = write_letter(
+        english_letter_request, ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    )
+    assert check_letter(letter, scaffold) == []
+    buying = letter.model_copy(update={"family_task": "Please buy a straw hat at the shop and bring it in."})
+    assert {defect.kind for defect in check_letter(buying, scaffold)} == {"purchase"}
+    nothing_to_buy = letter.model_copy(update={"family_task": "No need to buy anything: try a scarf at home."})
+    assert check_letter(nothing_to_buy, scaffold) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "kind"),
+    [
+        ("family_task", "Please help your child finish the tracing worksheet about hats.", "homework"),
+        ("what_and_why", "We use brainstorming and divergent thinking to solve a real problem together.", "jargon"),
+        ("child_part", "Children will build a hat and test it. They may use magnets to hold it on.", "unsafe_item"),
+    ],
+)
+def test_the_english_checks_read_english_words(english_letter_request, field, text, kind):
+    scaffold = build_letter_scaffold(english_letter_request)
+    letter = write_letter(
+        english_letter_request, ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    )
+    assert kind in {defect.kind for defect in check_letter(letter.model_copy(update={field: text}), scaffold)}
+
+
+def test_an_english_letter_is_repaired_in_english(english_letter_request):
+    scaffold = build_letter_scaffold(english_letter_request)
+    letter = write_letter(
+        english_letter_request, ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    )
+    bad = letter.model_copy(
+        update={
+            "what_and_why": "We use brainstorming to solve a real problem together.",
+            "child_part": "Children will build a hat and test it. They may use magnets to hold it on.",
+            "family_task": "Please buy a straw hat online.",
+        }
+    )
+    fixes: list[str] = []
+
+    def still_buying(current, fix):
+        fixes.append(fix)
+        return current
+
+    repaired, report = validate_letter(bad, scaffold, still_buying)
+    assert report.after == []
+    assert "thinking up ideas together" in repaired.what_and_why
+    assert repaired.child_part == "Children will build a hat and test it."
+    assert "Nothing needs to be bought" in repaired.family_task
+    assert fixes and cjk_in(fixes[0]) == []
+    assert cjk_in(repaired.family_task) == []
+
+
+def test_the_english_letters_word_file_has_english_labels(english_letter_request):
+    letter = write_letter(
+        english_letter_request, ScriptedBackend(respond=english_answer({frozenset(LETTER_EN): LETTER_EN}))
+    )
+    text = docx_text(letter_docx(letter.model_copy(update={"contact": "Wechat ms-wang"})))
+    for label in (
+        "Family task:",
+        "Please help us collect:",
+        "please do not send:",
+        "Reminder:",
+        "Contact:",
+        "Dear families,",
+    ):
+        assert label in text, label
+    assert cjk_in(text) == []
+
+
+def test_a_chinese_letter_keeps_its_chinese_labels():
+    request = ParentLetterRequest(
+        class_name="中二班", teacher="王老师", date="2026年12月7日", topic="做帽子", collect=["纸盒"]
+    )
+    letter = write_letter(request, ScriptedBackend())
+    assert letter.language == "zh" and letter.salutation == "亲爱的家长朋友们："
+    assert "家庭小任务：" in docx_text(letter_docx(letter))
