@@ -27,6 +27,7 @@ WORDS = {
     "activity": ("活动名称（可不填）", "Activity (optional)"),
     "purpose": ("观察目的（可不填）", "Purpose (optional)"),
     "method": ("观察方法", "Method"),
+    "language": ("记录语言", "Language of the record"),
     "notes": (
         "看到了什么（观察笔记：谁、做了什么、怎么做的、说了什么、结果怎样）",
         "What you saw (who, what, how, what was said, how it ended)",
@@ -53,6 +54,7 @@ WORDS = {
     ),
     "purpose_line": ("观察目的：{purpose}　观察方法：{method}", "Purpose: {purpose}   Method: {method}"),
 }
+RECORD_LANGUAGES = {"zh": "中文", "en": "English"}
 METHODS_EN = {"轶事记录法": "Anecdotal record", "事件取样法": "Event sampling", "时间取样法": "Time sampling"}
 EDITABLE = ("objective_record", "analysis", "support_strategies", "follow_up")
 
@@ -158,6 +160,13 @@ if job_id is None:
         left.text_input(w("activity"), key="observation_activity")
         right.selectbox(w("method"), METHODS, key="observation_method", format_func=method_label)
         st.text_input(w("purpose"), key="observation_purpose")
+        st.radio(
+            w("language"),
+            list(RECORD_LANGUAGES),
+            key="observation_language",
+            format_func=RECORD_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
         fields = (
@@ -171,6 +180,7 @@ if job_id is None:
             "purpose",
             "activity",
             "method",
+            "language",
         )
         try:
             request = studio.resource_request_from_form(

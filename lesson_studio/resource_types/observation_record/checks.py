@@ -25,6 +25,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
+from lesson_studio.authoring.english import is_english
+from lesson_studio.authoring.scaffold import english_words_in
+from lesson_studio.resource_types.observation_record import english
 from lesson_studio.resource_types.observation_record.schema import ObservationRecord
 
 if TYPE_CHECKING:  # the scaffold module builds on this one's vocabulary
@@ -96,7 +99,9 @@ _CHINESE_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
-def labels_in(text: str) -> list[str]:
+def labels_in(text: str, language: str = "zh") -> list[str]:
+    if is_english(language):
+        return english_words_in(text, english.LABELS)  # whole words: "shy" is not in "shyness"'s place
     return [word for word, pattern in LABELS.items() if pattern.search(text)]
 
 
@@ -116,8 +121,8 @@ def chinese_number(text: str) -> int:
 
 
 def numbers_in(text: str) -> set[int]:
-    """The numbers a text states, in digits or as a Chinese count."""
-    found = {int(digits) for digits in _DIGITS.findall(text)}
+    """The numbers a text states, in digits, as a Chinese count or as an English number word."""
+    found = {int(digits) for digits in _DIGITS.findall(text)} | english.english_numbers_in(text)
     return found | {chinese_number(match) for match in _COUNT.findall(text)}
 
 
@@ -142,9 +147,17 @@ def known_text(scaffold: ObservationScaffold) -> str:
     )
 
 
-def elements_missing_in(text: str) -> list[str]:
+def elements_missing_in(text: str, language: str = "zh") -> list[str]:
     """Which of 做什么 / 怎么做 / 结果 a written observation does not show."""
     missing = []
+    if is_english(language):
+        if len(re.findall(r"[A-Za-z]+", text)) < english.WHAT_MIN_WORDS:
+            missing.append("what")
+        if not english_words_in(text, english.HOW_WORDS):
+            missing.append("how")
+        if not english_words_in(text, english.RESULT_WORDS):
+            missing.append("result")
+        return missing
     if len(re.findall(r"[\u4e00-\u9fff]", text)) < WHAT_MIN_CHARS:
         missing.append("what")
     if not any(word in text for word in HOW_WORDS):
@@ -175,6 +188,7 @@ def apply_record_rules(record: ObservationRecord, scaffold: ObservationScaffold)
             "purpose": request.purpose,
             "activity": request.activity,
             "method": request.method,
+            "language": request.language,
             "section_titles": list(scaffold.section_titles),
             "warnings": list(scaffold.warnings),
         }
@@ -190,8 +204,9 @@ def check_record(record: ObservationRecord, scaffold: ObservationScaffold, *, al
     """Every defect the checks find (nothing repaired). aligned=False: the 《指南》 lines are not
     looked for yet (generation validates before the align hook adds them)."""
     defects: list[Defect] = []
+    language = record.language
     for name, text in _labelled_parts(record):
-        if words := labels_in(text):
+        if words := labels_in(text, language):
             defects.append(
                 Defect(
                     "label",
@@ -216,14 +231,15 @@ def check_record(record: ObservationRecord, scaffold: ObservationScaffold, *, al
         for name, value in (("who", record.child), ("when", record.date), ("where", record.place))
         if not value.strip()
     ]
-    missing += elements_missing_in(record.objective_record)
+    missing += elements_missing_in(record.objective_record, language)
     if missing:
         defects.append(
             Defect(
                 "missing_fact",
                 "record",
                 "objective_record",
-                f"记录缺少：{'、'.join(ELEMENT_NAMES[name] for name in missing)} / the record does not say {', '.join(missing)}",
+                f"记录缺少：{'、'.join(ELEMENT_NAMES[name] for name in missing)} / the record does not say"
+                f" {', '.join(english.ELEMENT_NAMES[name] for name in missing)}",
                 tuple(missing),
             )
         )
@@ -265,8 +281,9 @@ def _section_of(field_name: str) -> str:
     return "record" if field_name == "objective_record" else "analysis"
 
 
-def drop_sentences(text: str, unwanted: Callable[[str], object]) -> str:
-    return "".join(sentence for sentence in _SENTENCE.split(text) if not unwanted(sentence)).strip()
+def drop_sentences(text: str, unwanted: Callable[[str], object], language: str = "zh") -> str:
+    splitter = english.SENTENCE if is_english(language) else _SENTENCE
+    return "".join(sentence for sentence in splitter.split(text) if not unwanted(sentence)).strip()
 
 
 def repair_by_code(record: ObservationRecord, scaffold: ObservationScaffold) -> ObservationRecord:
@@ -276,7 +293,9 @@ def repair_by_code(record: ObservationRecord, scaffold: ObservationScaffold) -> 
     bands = allowed_bands(record.age_band)
     return record.model_copy(
         update={
-            "objective_record": drop_sentences(record.objective_record, lambda sentence: invented_in(sentence, notes)),
+            "objective_record": drop_sentences(
+                record.objective_record, lambda sentence: invented_in(sentence, notes), record.language
+            ),
             "guideline_lines": [line for line in record.guideline_lines if line.age_band in bands],
         }
     )
@@ -285,12 +304,19 @@ def repair_by_code(record: ObservationRecord, scaffold: ObservationScaffold) -> 
 def drop_labels(record: ObservationRecord, scaffold: ObservationScaffold) -> ObservationRecord:
     """The last word on labels: every sentence still holding one is dropped. A record left empty
     is the teacher's notes without their labelled sentences (the notes are the record's source)."""
-    updates: dict[str, object] = {name: drop_sentences(getattr(record, name), labels_in) for name in TEXT_FIELDS}
+    language = record.language
+
+    def labelled(sentence: str) -> list[str]:
+        return labels_in(sentence, language)
+
+    updates: dict[str, object] = {
+        name: drop_sentences(getattr(record, name), labelled, language) for name in TEXT_FIELDS
+    }
     updates["support_strategies"] = [
-        kept for kept in (drop_sentences(text, labels_in) for text in record.support_strategies) if kept
+        kept for kept in (drop_sentences(text, labelled, language) for text in record.support_strategies) if kept
     ]
     if not updates["objective_record"]:
-        updates["objective_record"] = drop_sentences(scaffold.request.notes, labels_in)
+        updates["objective_record"] = drop_sentences(scaffold.request.notes, labelled, language)
     return record.model_copy(update=updates)
 
 
@@ -305,14 +331,17 @@ def fixes_for(defects: list[Defect], scaffold: ObservationScaffold) -> dict[str,
     """Section -> the instruction its one rewrite gets: the labels named, and the facts the notes
     hold but the record left out (a fact the notes lack is never asked for)."""
     fixes: dict[str, list[str]] = {}
+    in_english = is_english(scaffold.request.language)
+    label_fix, fact_fix = (english.LABEL_FIX, english.FACT_FIX) if in_english else (LABEL_FIX, FACT_FIX)
+    names, separator = (english.ELEMENT_NAMES, ", ") if in_english else (ELEMENT_NAMES, "、")
     for defect in defects:
         if defect.kind == "label":
-            fixes.setdefault(defect.section, []).append(LABEL_FIX.format(words="、".join(defect.words)))
+            fixes.setdefault(defect.section, []).append(label_fix.format(words=separator.join(defect.words)))
         elif defect.kind == "missing_fact":
             held = [name for name in defect.words if name in ("how", "result") and name not in scaffold.notes_lack]
             if held:
-                elements = "、".join(ELEMENT_NAMES[name] for name in held)
-                fixes.setdefault("record", []).append(FACT_FIX.format(elements=elements))
+                elements = separator.join(names[name] for name in held)
+                fixes.setdefault("record", []).append(fact_fix.format(elements=elements))
     return {section: "\n".join(dict.fromkeys(lines)) for section, lines in fixes.items()}
 
 
@@ -338,13 +367,20 @@ def validate_record(
     labelled = record
     record = drop_labels(record, scaffold)
     warnings = list(record.warnings)
+    in_english = is_english(record.language)
     if invented := [word for defect in report.before if defect.kind == "invented_detail" for word in defect.words]:
         warnings.append(
-            f"客观记录里观察笔记没有写的内容（{'、'.join(invented)}）已删去。"
+            english.INVENTED_TAKEN_OUT.format(words=", ".join(invented))
+            if in_english
+            else f"客观记录里观察笔记没有写的内容（{'、'.join(invented)}）已删去。"
             " / What the record said beyond your notes was taken out."
         )
     if record != labelled:
-        warnings.append("含贴标签词语的句子已删去。 / Sentences that still labelled the child were taken out.")
+        warnings.append(
+            english.LABELS_TAKEN_OUT
+            if in_english
+            else "含贴标签词语的句子已删去。 / Sentences that still labelled the child were taken out."
+        )
     record = record.model_copy(update={"warnings": warnings})
     report.after = check_record(record, scaffold, aligned=False)
     report.code_repairs = max(0, len(report.before) - len(report.after) - report.rewrites)

@@ -13,6 +13,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Length, Pt
 
+from lesson_studio.authoring.english import is_english
 from lesson_studio.export.cover import Cover
 from lesson_studio.export.fields import strip_outside_fields
 from lesson_studio.export.typography import (
@@ -25,7 +26,8 @@ from lesson_studio.export.typography import (
     new_document,
     set_header,
 )
-from lesson_studio.export.wording import clean_text, numbered_heading
+from lesson_studio.export.wording import clean_text, in_language, numbered_heading
+from lesson_studio.resource_types.observation_record import english
 from lesson_studio.resource_types.observation_record.scaffold import SECTION_TITLES
 from lesson_studio.resource_types.observation_record.schema import ObservationRecord
 
@@ -35,27 +37,48 @@ FACT_COLUMN_WIDTHS = (LABEL_WIDTH, Length(TEXT_WIDTH // 2 - LABEL_WIDTH)) * 2
 
 
 def fact_rows(record: ObservationRecord) -> list[tuple[str, str, str, str]]:
-    """The facts table: two label-value pairs per row."""
+    """The facts table: two label-value pairs per row, in the record's language (the age band and
+    the method are data, shown in English for an English record)."""
+    language = record.language
+
+    def say(label: str) -> str:
+        return english.say(label, language)
+
+    if is_english(language):
+        band, method = (
+            f"{record.class_name} ({english.band_label(record.age_band)})",
+            english.method_label(record.method),
+        )
+    else:
+        band, method = f"{record.class_name}（{record.age_band}）", record.method
     return [
-        ("观察对象", record.child, "班级/年龄段", f"{record.class_name}（{record.age_band}）"),
-        ("观察日期", record.date, "观察地点", record.place),
-        ("观察者", record.observer, "观察方法", record.method),
-        ("活动名称", record.activity, "观察目的", record.purpose),
+        (say("观察对象"), record.child, say("班级/年龄段"), band),
+        (say("观察日期"), record.date, say("观察地点"), record.place),
+        (say("观察者"), record.observer, say("观察方法"), method),
+        (say("活动名称"), record.activity, say("观察目的"), record.purpose),
     ]
 
 
 def guideline_paragraphs(record: ObservationRecord) -> list[str]:
     """The 《指南》 lines as printed under the analysis (reference: the verbatim line), or the note."""
     if record.guideline_lines:
-        return [f"{line.reference}：{line.text}" for line in record.guideline_lines]
+        separator = ": " if is_english(record.language) else "："
+        return [f"{line.reference}{separator}{line.text}" for line in record.guideline_lines]
     return [record.guideline_note] if record.guideline_note else []
 
 
 def record_docx(record: ObservationRecord, cover: Cover | None = None) -> bytes:
     """The record as .docx bytes. The cover's school, when given, heads the page."""
+    with in_language(record.language):  # numbered_heading writes "1." rather than "一、" for English
+        return _record_docx(record, cover)
+
+
+def _record_docx(record: ObservationRecord, cover: Cover | None) -> bytes:
     cover = cover or Cover()
+    language = record.language
     document = new_document()
-    set_header(document.sections[0], "　".join(part for part in (cover.school, record.class_name, "观察记录") if part))
+    header = (cover.school, record.class_name, english.say("观察记录", language))
+    set_header(document.sections[0], "　".join(part for part in header if part))
     document.core_properties.title = clean_text(record.title)
 
     title = document.add_paragraph()
@@ -72,7 +95,7 @@ def record_docx(record: ObservationRecord, cover: Cover | None = None) -> bytes:
             cell.width = FACT_COLUMN_WIDTHS[index]
             add_text(cell.paragraphs[0], text, bold=index % 2 == 0, size=TABLE_SIZE)
 
-    titles = record.section_titles or list(SECTION_TITLES)
+    titles = record.section_titles or list(english.SECTION_TITLES if is_english(language) else SECTION_TITLES)
     parts = [
         [record.objective_record],
         [record.analysis],
@@ -89,13 +112,13 @@ def record_docx(record: ObservationRecord, cover: Cover | None = None) -> bytes:
             add_text(body, line)
         if number == 2 and (guidelines := guideline_paragraphs(record)):
             label = document.add_paragraph()
-            add_text(label, "对照《指南》：", bold=True)
+            add_text(label, english.say("对照《指南》：", language), bold=True)
             for line in guidelines:
                 add_text(document.add_paragraph(), line)
 
     signature = document.add_paragraph()
     signature.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    add_text(signature, f"观察者：{record.observer}　{record.date}")
+    add_text(signature, f"{english.say('观察者：', language)}{record.observer}　{record.date}")
     buffer = io.BytesIO()
     document.save(buffer)
     return strip_outside_fields(buffer.getvalue())

@@ -17,8 +17,10 @@ import math
 from collections import Counter
 
 from lesson_studio.authoring.alignment import BANDS, MAX_LINES, _bigrams
+from lesson_studio.authoring.english import is_english
 from lesson_studio.library.catalogue import Catalogue, Expectation
 from lesson_studio.models import Citation
+from lesson_studio.resource_types.observation_record import english
 from lesson_studio.resource_types.observation_record.schema import GuidelineLine, ObservationRecord
 
 MIN_SHARED = 2  # one shared piece (老师, 喜欢) is a coincidence, not a link
@@ -59,8 +61,12 @@ def choose_record_lines(
 
 def align_record(record: ObservationRecord, catalogue: Catalogue | None) -> ObservationRecord:
     """The record with its 《指南》 lines and their citations, or the note saying why there are none."""
+    in_english = is_english(record.language)
     if catalogue is None:
-        return record.model_copy(update={"guideline_lines": [], "guideline_note": NO_CATALOGUE})
+        note = english.NO_CATALOGUE if in_english else NO_CATALOGUE
+        return record.model_copy(update={"guideline_lines": [], "guideline_note": note})
+    if in_english:  # the catalogue's lines are Chinese: two-character pieces never match English words
+        return record.model_copy(update={"guideline_lines": [], "guideline_note": english.NOT_MATCHED_IN_ENGLISH})
     chosen = choose_record_lines(record, catalogue)
     kept = [citation for citation in record.citations if citation.document_id != catalogue.document_id]
     citations = kept + [

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring.english import is_english
+from lesson_studio.resource_types.observation_record import english
 from lesson_studio.resource_types.observation_record.checks import ELEMENT_NAMES, elements_missing_in, labels_in
 from lesson_studio.resource_types.observation_record.schema import ObservationRequest
 
 SECTION_TITLES = ("观察实录（白描 · 注意）", "分析评价（识别）", "支持策略（回应）", "后续观察")
 TITLE_CHARS = 60
+TITLE_CHARS_EN = 180  # English takes about three times the characters
 
 
 class ObservationScaffold(BaseModel):
@@ -26,19 +29,28 @@ class ObservationScaffold(BaseModel):
 
 
 def record_title(request: ObservationRequest) -> str:
+    if is_english(request.language):
+        return english.record_title(request.child, request.activity or request.place)[:TITLE_CHARS_EN]
     return f"{request.child}的观察记录（{request.activity or request.place}）"[:TITLE_CHARS]
 
 
 def build_observation_scaffold(request: ObservationRequest) -> ObservationScaffold:
     """The record's structure for the request. Pure and deterministic."""
     warnings = []
-    if words := labels_in(request.notes):
+    language = request.language
+    if is_english(language):
+        # An English record tells the teacher in English only (no Chinese in an English document).
+        if words := labels_in(request.notes, language):
+            warnings.append(english.labels_warning(words))
+        if lack := [name for name in elements_missing_in(request.notes, language) if name in ("how", "result")]:
+            warnings.append(english.lacking_warning(lack))
+    elif words := labels_in(request.notes):
         warnings.append(
             f"观察笔记里有贴标签的词：{'、'.join(words)}。记录中会写成看到的具体行为。"
             f" / Your notes label the child ({', '.join(words)}); the record describes behaviour instead."
         )
-    lack = [name for name in elements_missing_in(request.notes) if name in ("how", "result")]
-    if lack:
+    lack = [name for name in elements_missing_in(request.notes, language) if name in ("how", "result")]
+    if lack and not is_english(language):
         named = "、".join(ELEMENT_NAMES[name] for name in lack)
         warnings.append(
             f"观察笔记里没有写到：{named}。记录不会替您编写，请补充笔记后重新生成，或在记录中补写。"
@@ -47,7 +59,7 @@ def build_observation_scaffold(request: ObservationRequest) -> ObservationScaffo
     return ObservationScaffold(
         request=request,
         title=record_title(request),
-        section_titles=list(SECTION_TITLES),
+        section_titles=list(english.SECTION_TITLES if is_english(language) else SECTION_TITLES),
         notes_lack=lack,
         warnings=warnings,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from lesson_studio.models import AgeBand, Citation
 
@@ -27,11 +27,13 @@ FIELD_LABELS = {
     "purpose": "观察目的 / purpose",
     "activity": "活动名称 / activity",
     "method": "观察方法 / method",
+    "language": "记录语言 / language of the record",
 }
 # DOMAIN.md §3's methods that suit a written record (a checklist is another resource; a photo
 # or video needs the parents' consent and is not written here).
 METHODS = ("轶事记录法", "事件取样法", "时间取样法")
 Method = Literal["轶事记录法", "事件取样法", "时间取样法"]
+NOTES_CHARS = 1200  # a Chinese record's notes; an English one's may be three times as long
 
 
 class ObservationRequest(BaseModel):
@@ -43,10 +45,21 @@ class ObservationRequest(BaseModel):
     place: str = Field(min_length=1, max_length=40)  # "建构区"
     child: str = Field(min_length=1, max_length=20)  # a name or initials: "乐乐", "Z.Y."
     observer: str = Field(min_length=1, max_length=30)  # "王老师"
-    notes: str = Field(min_length=10, max_length=1200)  # what the teacher saw, in her own words
-    purpose: str = Field(default="", max_length=200)
-    activity: str = Field(default="", max_length=60)
+    # Declared before the notes, whose bound it sets (English takes about three times the characters).
+    language: Literal["zh", "en"] = "zh"
+    notes: str = Field(min_length=10, max_length=NOTES_CHARS * 3)  # what the teacher saw, in her own words
+    purpose: str = Field(default="", max_length=200 * 3)
+    activity: str = Field(default="", max_length=60 * 3)
     method: Method = "轶事记录法"
+
+    @field_validator("notes", "purpose", "activity")
+    @classmethod
+    def _chinese_bound(cls, text: str, info: ValidationInfo) -> str:
+        """The Chinese bound for a Chinese record (the field's own bound is English-sized)."""
+        limit = {"notes": NOTES_CHARS, "purpose": 200, "activity": 60}[str(info.field_name)]
+        if info.data.get("language", "zh") == "zh" and len(text) > limit:
+            raise ValueError(f"太长，最多 {limit} 个字 / too long: at most {limit} characters")
+        return text
 
 
 class RecordDraft(BaseModel):
@@ -55,7 +68,14 @@ class RecordDraft(BaseModel):
     objective_record: str = Field(min_length=20, max_length=450)
 
 
+class RecordDraftEn(RecordDraft):
+    """The same, written in English: about three times the characters (authoring/drafts.py)."""
+
+    objective_record: str = Field(min_length=40, max_length=1350)
+
+
 StrategyText = Annotated[str, StringConstraints(min_length=6, max_length=80)]
+StrategyTextEn = Annotated[str, StringConstraints(min_length=12, max_length=240)]
 
 
 class AnalysisDraft(BaseModel):
@@ -64,6 +84,12 @@ class AnalysisDraft(BaseModel):
     analysis: str = Field(min_length=20, max_length=300)
     support_strategies: list[StrategyText] = Field(min_length=1, max_length=3)
     follow_up: str = Field(min_length=6, max_length=100)
+
+
+class AnalysisDraftEn(AnalysisDraft):
+    analysis: str = Field(min_length=40, max_length=900)
+    support_strategies: list[StrategyTextEn] = Field(min_length=1, max_length=3)  # type: ignore[assignment]
+    follow_up: str = Field(min_length=12, max_length=300)
 
 
 class GuidelineLine(BaseModel):
@@ -77,7 +103,11 @@ class GuidelineLine(BaseModel):
 class ObservationRecord(BaseModel):
     """A saved 观察记录 (one version)."""
 
-    title: str = Field(max_length=60)  # by code: who, and the activity or place
+    # The record's language (its request's): what code writes and the Word labels follow it. English
+    # takes about three times the characters, so the text bounds below are English-sized; the drafts
+    # bound what the model writes in each language.
+    language: Literal["zh", "en"] = "zh"
+    title: str = Field(max_length=180)  # by code: who, and the activity or place
     age_band: AgeBand
     class_name: str
     date: str
@@ -88,12 +118,12 @@ class ObservationRecord(BaseModel):
     activity: str = ""
     method: str = "轶事记录法"
     section_titles: list[str] = Field(default_factory=list)  # the scaffold's headings, in order
-    objective_record: str = Field(default="", max_length=1200)  # as long as the notes it may fall back to
-    analysis: str = Field(default="", max_length=400)
+    objective_record: str = Field(default="", max_length=NOTES_CHARS * 3)  # as long as the notes it may fall back to
+    analysis: str = Field(default="", max_length=1200)
     # 《指南》 lines by code (align), verbatim and of the record's band; or a note saying why none.
     guideline_lines: list[GuidelineLine] = Field(default_factory=list)
     guideline_note: str = ""
     support_strategies: list[str] = Field(default_factory=list)
-    follow_up: str = Field(default="", max_length=200)
+    follow_up: str = Field(default="", max_length=600)
     warnings: list[str] = Field(default_factory=list)  # what code changed or could not, for the teacher
     citations: list[Citation] = Field(default_factory=list)

@@ -14,18 +14,39 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.english import is_english
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit
 from lesson_studio.prompts import render
+from lesson_studio.resource_types.observation_record import english
 from lesson_studio.resource_types.observation_record.checks import validate_record
 from lesson_studio.resource_types.observation_record.scaffold import ObservationScaffold
-from lesson_studio.resource_types.observation_record.schema import AnalysisDraft, ObservationRecord, RecordDraft
+from lesson_studio.resource_types.observation_record.schema import (
+    AnalysisDraft,
+    AnalysisDraftEn,
+    ObservationRecord,
+    RecordDraft,
+    RecordDraftEn,
+)
 
 MAX_TOKENS = {"record": 450, "analysis": 450}
+# An English record: about three times the characters, and English takes about a token per four of them.
+MAX_TOKENS_EN = {"record": 600, "analysis": 600}
+# What the model writes for each section, per language (the English drafts are subclasses).
+DRAFTS = {
+    "zh": {"record": RecordDraft, "analysis": AnalysisDraft},
+    "en": {"record": RecordDraftEn, "analysis": AnalysisDraftEn},
+}
 SECTION_NAMES = {"record": "观察实录 / the record", "analysis": "分析与支持 / analysis and support"}
+
+
+def prompt(name: str, language: str, **values: object) -> str:
+    """prompts/<name>.md in the record's language. A Chinese record's call is left as it always was
+    (tests that record the prompts rendered read exactly the template's variables)."""
+    return render(name, language=language, **values) if is_english(language) else render(name, **values)
 
 
 @dataclass
@@ -68,17 +89,22 @@ class ObservationWriter:
         self.cancel = cancel
         self.progress = ObservationProgress(scaffold=scaffold)
         request = scaffold.request
-        self.context = render(
+        self.language = request.language
+        in_english = is_english(self.language)
+        none = english.NO_ACTIVITY if in_english else "无"
+        self.context = prompt(
             "observation_record",
+            self.language,
             child=request.child,
             class_name=request.class_name,
-            age_band=request.age_band,
+            # Enumerations are data; an English prompt names them in English.
+            age_band=english.band_label(request.age_band) if in_english else request.age_band,
             date=request.date,
             place=request.place,
             observer=request.observer,
-            activity=request.activity or "无",
-            purpose=request.purpose or "无",
-            method=request.method,
+            activity=request.activity or none,
+            purpose=request.purpose or none,
+            method=english.method_label(request.method) if in_english else request.method,
             notes=request.notes,
         )
         self.given = "\n".join([request.notes, request.purpose, request.activity])  # links the teacher gave
@@ -98,10 +124,12 @@ class ObservationWriter:
         self.report()
 
     def _task(self, section: str, objective_record: str) -> str:
+        request = self.scaffold.request
         if section == "record":
-            return render("observation_record_notice", child=self.scaffold.request.child)
-        return render(
-            "observation_record_analysis", objective_record=objective_record, age_band=self.scaffold.request.age_band
+            return prompt("observation_record_notice", self.language, child=request.child)
+        age_band = english.band_short(request.age_band).lower() if is_english(self.language) else request.age_band
+        return prompt(
+            "observation_record_analysis", self.language, objective_record=objective_record, age_band=age_band
         )
 
     def _write(self, section: str, fix: str, objective_record: str = "") -> BaseModel:
@@ -111,20 +139,21 @@ class ObservationWriter:
             raise Cancelled()
         progress.current_section, progress.current_text = SECTION_NAMES[section], ""
         on_text = streamed_into(progress, cancel, self.report)
-        output_type = RecordDraft if section == "record" else AnalysisDraft
+        output_type = DRAFTS[self.language][section]
+        max_tokens = (MAX_TOKENS_EN if is_english(self.language) else MAX_TOKENS)[section]
         task = self._task(section, objective_record)
 
         def attempt(extra: str = "") -> BaseModel:
             content = "\n\n".join([self.context, task]) + "".join(f"\n{line}" for line in (fix, extra) if line)
             messages: list[Message] = [
-                {"role": "system", "content": render("observation_record_system")},
+                {"role": "system", "content": prompt("observation_record_system", self.language)},
                 {"role": "user", "content": content},
             ]
             return generate_structured(
                 self.backend,
                 messages,
                 output_type,
-                max_tokens=MAX_TOKENS[section],
+                max_tokens=max_tokens,
                 on_text=on_text,
                 what=SECTION_NAMES[section],
             )
@@ -179,6 +208,7 @@ def record_from_drafts(
         place=request.place,
         child=request.child,
         observer=request.observer,
+        language=request.language,
         **record.model_dump(),
         **analysis.model_dump(),
     )
