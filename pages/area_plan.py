@@ -10,7 +10,17 @@ import streamlit as st
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
 from lesson_studio.resource_types.area_plan.schema import AREAS
-from studio_ui import DOCX_MIME, get_studio, md, render_progress_bar, require_user, show_error, t, value_label
+from studio_ui import (
+    DOCX_MIME,
+    get_studio,
+    md,
+    refine_part_controls,
+    render_progress_bar,
+    require_user,
+    show_error,
+    t,
+    value_label,
+)
 
 KIND = "area_plan"
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
@@ -57,7 +67,9 @@ WORDS = {
     "focus_lines": ("观察要点（一行一条）", "Observation focus (one a line)"),
     "save": ("保存为新版本", "Save as a new version"),
     "history": ("版本", "Versions"),
+    "language": ("计划的语言", "Plan language"),
 }
+PLAN_LANGUAGES = {"zh": "中文", "en": "English"}
 EDIT_FIELDS = (
     ("goal", "goal"),
     ("materials", "materials"),
@@ -80,6 +92,38 @@ def day(date: datetime.date) -> str:
 user = require_user()
 studio = get_studio()
 st.session_state.setdefault("area_nonce", uuid.uuid4().hex)
+
+
+# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
+SENTENCE_TEXT_LISTS = ("materials_on_hand",)
+
+
+def fill_from_sentence() -> None:
+    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
+    try:
+        parsed = studio.parse_resource_request(user, KIND, st.session_state["area_sentence"])
+    except StudioError as error:
+        st.session_state["area_parsed"] = {"error": str(error)}
+        return
+    for name, found in parsed.values.items():
+        st.session_state[f"area_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
+    st.session_state["area_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
+
+
+def sentence_box() -> None:
+    """One sentence above the form; what it guessed is named for the teacher to check."""
+    st.text_input(t("resource_sentence"), key="area_sentence", placeholder=t("sentence_example_area_plan"))
+    st.button(t("parse"), key="area_parse", on_click=fill_from_sentence)
+    parsed = st.session_state.get("area_parsed", {})
+    if parsed.get("error"):
+        st.error(md(parsed["error"]))
+    if parsed.get("nothing"):
+        st.info(t("parsed_nothing"))
+    if parsed.get("guessed"):
+        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
+        st.warning(f"{t('parsed_guessed')}：{labels}")
+
+
 st.title(t("page_area_plan"))
 st.caption(w("intro"))
 
@@ -101,6 +145,31 @@ def render_area_plan(version_id: int) -> None:
         type="primary",
         key=f"area_docx_{version_id}",
     )
+    # The school's own templates for this type (学校模板), filled on request: a fill can fail and says why.
+    school_templates = {info.id: info.name for info in studio.templates.list_templates(user, kind=KIND)}
+    if school_templates:
+        template_id = st.selectbox(
+            t("export_school_template"),
+            list(school_templates),
+            format_func=school_templates.get,
+            key=f"{KIND}_template_{version_id}",
+        )
+        if st.button(t("export_make_with_template"), key=f"{KIND}_make_template_{version_id}"):
+            try:
+                with st.spinner(t("export_making_docx")):
+                    data = studio.export_document_with_template(user, version_id, template_id)
+                st.session_state[f"{KIND}_templated_{version_id}"] = (template_id, data)
+            except StudioError as error:
+                show_error(error)
+        made = st.session_state.get(f"{KIND}_templated_{version_id}")
+        if made is not None and made[0] == template_id:
+            st.download_button(
+                t("export_download_with_template"),
+                data=made[1],
+                file_name=f"{plan.class_name}-{plan.title}-学校模板.docx".replace("/", "-"),
+                mime=DOCX_MIME,
+                key=f"{KIND}_template_docx_{version_id}",
+            )
     st.subheader(md(plan.title))
     st.caption(md(f"{plan.class_name}（{plan.age_band}）　{plan.teacher}　{day(plan.start_date)}起，{plan.weeks}周"))
     st.markdown(f"**{w('theme_line')}**：{md(plan.theme)}")
@@ -130,6 +199,10 @@ def render_area_plan(version_id: int) -> None:
     history = studio.versions(user, version.draft_id)
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        # 让模型改写一部分 (studio_ui): the proposal is saved as the next version, then shown.
+        refine_part_controls(
+            user, version.id, key="area", on_saved=lambda saved_id: st.session_state.update(area_shown=saved_id)
+        )
         texts = plan.edit_texts()
         with st.expander(w("edit")), st.form(f"area_edit_{version_id}"):
             edits: dict[str, dict[str, str]] = {}
@@ -165,6 +238,7 @@ def poll(job_id: int) -> None:
 
 job_id = st.session_state.get("area_job")
 if job_id is None:
+    sentence_box()
     with st.form("area_plan"):
         left, middle, right = st.columns(3)
         left.text_input(w("class_name"), key="area_class_name")
@@ -177,6 +251,13 @@ if job_id is None:
         weeks.number_input(w("weeks"), min_value=1, max_value=4, value=2, step=1, key="area_weeks")
         st.text_input(w("materials_on_hand"), key="area_materials_on_hand")
         st.text_area(w("notes"), key="area_notes", height=68)
+        st.radio(
+            w("language"),
+            list(PLAN_LANGUAGES),
+            key="area_language",
+            format_func=PLAN_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
         fields = (
@@ -189,6 +270,7 @@ if job_id is None:
             "weeks",
             "materials_on_hand",
             "notes",
+            "language",
         )
         try:
             request = studio.resource_request_from_form(

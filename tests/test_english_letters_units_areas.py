@@ -5,6 +5,7 @@ Chinese path is covered by each type's own tests."""
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import re
@@ -15,6 +16,10 @@ from fakes import ScriptedBackend
 
 from lesson_studio.pipeline import write
 from lesson_studio.resource_types import resource_type
+from lesson_studio.resource_types.area_plan.checks import check_area, check_area_plan, has_quantity, validate_area_plan
+from lesson_studio.resource_types.area_plan.export import area_plan_docx
+from lesson_studio.resource_types.area_plan.scaffold import build_area_scaffold
+from lesson_studio.resource_types.area_plan.schema import AreaPlanRequest, Material
 from lesson_studio.resource_types.parent_letter.checks import check_letter, validate_letter
 from lesson_studio.resource_types.parent_letter.export import letter_docx
 from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
@@ -185,3 +190,146 @@ def test_a_chinese_letter_keeps_its_chinese_labels():
     letter = write_letter(request, ScriptedBackend())
     assert letter.language == "zh" and letter.salutation == "亲爱的家长朋友们："
     assert "家庭小任务：" in docx_text(letter_docx(letter))
+
+
+# --- 区域材料计划 / area plan ------------------------------------------------------------------------
+
+AREA_EN = {
+    "goal": "Children design and build a hat that stays on Teddy's head, and test it.",
+    "materials": [
+        {"name": "old newspapers", "quantity": "1 basket per area", "structure": "low"},
+        {"name": "cardboard tubes", "quantity": "10 per group", "structure": "low"},
+        {"name": "hat-making kit", "quantity": "2 sets", "structure": "high"},
+    ],
+    "levels": [
+        {"challenge": "Make a hat that sits on Teddy's head", "difficulty": 1},
+        {"challenge": "Make a hat that stays on when Teddy nods", "difficulty": 2},
+        {"challenge": "Make a hat that stays on in the wind from a fan", "difficulty": 3},
+    ],
+    "record_columns": ["My hat (draw it)", "Did it stay on? (tick)"],
+    "observation_focus": ["How children change the hat after it falls off"],
+}
+
+
+@pytest.fixture
+def english_area_request():
+    return AreaPlanRequest(
+        class_name="Middle Class 2",
+        teacher="Ms Wang",
+        age_band="中班",
+        theme="make a hat that stays on Teddy's head",
+        areas=["科学区", "美工区"],
+        start_date=datetime.date(2026, 12, 5),  # a Saturday: the plan starts on Monday
+        weeks=2,
+        materials_on_hand=["old newspapers", "candles", "cardboard tubes"],
+        language="en",
+    )
+
+
+def area_backend() -> ScriptedBackend:
+    return ScriptedBackend(respond=english_answer({frozenset(AREA_EN): AREA_EN}))
+
+
+def test_an_english_area_plan_is_written_from_english_prompts(english_area_request):
+    backend = area_backend()
+    write(resource_type("area_plan"), english_area_request, backend=backend)
+    sent = prompts_sent(backend)
+    assert "[Area materials plan]" in sent and "Art area" in sent and "Science area" in sent
+    assert "LED electronic candles" in sent  # the substitute the teacher's candles became
+    assert cjk_in(sent) == []
+
+
+def test_what_code_writes_into_an_english_area_plan_is_english(english_area_request):
+    plan = write(resource_type("area_plan"), english_area_request, backend=area_backend()).plan
+    assert plan.language == "en"
+    assert plan.title == "make a hat that stays on Teddy's head: area materials plan"
+    assert [section.area for section in plan.areas] == ["美工区", "科学区"]  # code's order, the data values
+    assert [item.material for item in plan.exclusions] == ["candles"]
+    assert {item.structure for item in plan.areas[0].materials} == {"低结构", "高结构"}
+    written_by_code = [plan.title, plan.general_safety, *plan.warnings]
+    for item in plan.exclusions:
+        written_by_code += [item.reason, item.substitute]
+    for section in plan.areas:
+        written_by_code += [section.record_how, *section.safety_notes, *(entry.what for entry in section.schedule)]
+    assert all(cjk_in(text) == [] for text in written_by_code), written_by_code
+    assert any("weekend" in warning for warning in plan.warnings)
+
+
+def test_an_english_record_sheet_that_scores_is_flagged_and_one_children_tick_passes(english_area_request):
+    plan = write(resource_type("area_plan"), english_area_request, backend=area_backend()).plan
+    scaffold = build_area_scaffold(english_area_request)
+    assert check_area_plan(plan, scaffold) == []
+    section = plan.areas[0].model_copy(update={"record_columns": ["My hat", "Score (1-10)", "Rank"]})
+    scoring = [defect for defect in check_area(section, "中班", "en") if defect.kind == "scoring_record"]
+    assert scoring and set(scoring[0].words) == {"score", "rank"}
+
+
+def test_an_english_quantity_without_a_number_is_flagged():
+    assert has_quantity("3 per group", "en") and has_quantity("one basket", "en") and has_quantity("a set", "en")
+    assert not has_quantity("some", "en") and not has_quantity("plenty", "en")
+
+
+def test_an_english_area_is_repaired_in_english(english_area_request):
+    plan = write(resource_type("area_plan"), english_area_request, backend=area_backend()).plan
+    scaffold = build_area_scaffold(english_area_request)
+    section = plan.areas[0].model_copy(
+        update={
+            "materials": [Material(name="plastic blocks", quantity="some", structure="高结构")],
+            "record_columns": ["Score"],
+            "levels": [],
+        }
+    )
+    fixes: list[str] = []
+
+    def unchanged(current, area, fix):
+        fixes.append(fix)
+        return next(item for item in current.areas if item.area == area)
+
+    broken = plan.model_copy(update={"areas": [section, *plan.areas[1:]]})
+    repaired, report = validate_area_plan(broken, scaffold, unchanged)
+    assert report.after == []
+    area = repaired.areas[0]
+    texts = [*(item.name for item in area.materials), *(item.quantity for item in area.materials)]
+    texts += [level.challenge for level in area.levels] + area.record_columns + fixes
+    assert all(cjk_in(text) == [] for text in texts), texts
+
+
+def test_an_english_unsafe_material_from_the_model_is_taken_out_with_the_english_reason(english_area_request):
+    answer = dict(
+        AREA_EN, materials=[*AREA_EN["materials"], {"name": "glue gun", "quantity": "1", "structure": "high"}]
+    )
+    plan = write(
+        resource_type("area_plan"),
+        english_area_request,
+        backend=ScriptedBackend(respond=english_answer({frozenset(AREA_EN): answer})),
+    ).plan
+    section = plan.areas[0]
+    assert "glue gun" not in [item.name for item in section.materials]
+    assert [item.material for item in section.exclusions] == ["glue gun"]
+    assert cjk_in(section.exclusions[0].reason) == []
+    assert "glue sticks or white PVA glue" in [item.name for item in section.materials]
+
+
+def test_the_english_area_plans_word_file_has_english_labels(english_area_request):
+    plan = write(resource_type("area_plan"), english_area_request, backend=area_backend()).plan
+    text = docx_text(area_plan_docx(plan))
+    for label in (
+        "Theme:",
+        "1. Art area",
+        "2. Science area",
+        "Goal:",
+        "Level 1:",
+        "Record sheet:",
+        "Put out",
+        "Quantity",
+    ):
+        assert label in text, label
+    assert "low-structure" in text and "7 December 2026" in text
+    assert cjk_in(text) == []
+
+
+def test_an_english_area_plans_edit_reads_back_its_english_boxes(english_area_request):
+    plan = write(resource_type("area_plan"), english_area_request, backend=area_backend()).plan
+    texts = plan.edit_texts()
+    assert "low-structure" in texts["美工区"]["materials"] and cjk_in(texts["美工区"]["record_columns"]) == []
+    assert plan.with_edits(texts).areas == plan.areas

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Iterable
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
+from lesson_studio.authoring.scaffold import english_words_in
+from lesson_studio.resource_types.area_plan import english
 from lesson_studio.resource_types.area_plan.scaffold import (
     LOW_STRUCTURE_DEFAULTS,
     AreaScaffold,
@@ -37,6 +39,13 @@ from lesson_studio.resource_types.area_plan.schema import (
     Exclusion,
     Level,
     Material,
+)
+
+GOAL_CHARS_EN = 360  # English takes about three times the characters
+# A quantity in English says how many too ("3 per group", "one basket", "a set", "half a box").
+_NUMBER_EN = re.compile(
+    r"\d|\b(a|an|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|half|dozen|each|every)\b",
+    re.IGNORECASE,
 )
 
 GOAL_CHARS = 120
@@ -68,6 +77,10 @@ FIX_LINES = {
 # --- code's rules -----------------------------------------------------------------------------------------
 
 
+def _language(scaffold: AreaScaffold) -> str:
+    return scaffold.request.language
+
+
 def apply_area_rules(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
     """Code has the last word: the title, class, teacher, band, dates, which areas in which order,
     the levels' names and number, the schedule, how children record, and the safety (a banned
@@ -78,7 +91,9 @@ def apply_area_rules(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
     areas = [area_rules(written[slot.area], slot, scaffold) for slot in scaffold.areas if slot.area in written]
     warnings = list(scaffold.warnings)
     for section in areas:
-        warnings += [exclusion_warning(exclusion, request.age_band) for exclusion in section.exclusions]
+        warnings += [
+            exclusion_warning(exclusion, request.age_band, request.language) for exclusion in section.exclusions
+        ]
     return plan.model_copy(
         update={
             "title": scaffold.title,
@@ -92,23 +107,24 @@ def apply_area_rules(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
             "exclusions": list(scaffold.excluded_on_hand),
             "general_safety": scaffold.general_safety,
             "warnings": list(dict.fromkeys(warnings)),
+            "language": request.language,
         }
     )
 
 
 def area_rules(section: AreaSection, slot: AreaSlot, scaffold: AreaScaffold) -> AreaSection:
-    band = scaffold.request.age_band
+    band, language = scaffold.request.age_band, _language(scaffold)
     materials: list[Material] = []
     exclusions = list(section.exclusions)
     for material in section.materials:
-        exclusion = exclusion_for(material.name, band)
+        exclusion = exclusion_for(material.name, band, language)
         if exclusion is None:
             if material.name not in [kept.name for kept in materials]:
                 materials.append(material)
             continue
         if exclusion.material not in [known.material for known in exclusions]:
             exclusions.append(exclusion)
-        substitute = exclusion.substitute[:40]
+        substitute = exclusion.substitute[: 120 if language == "en" else 40]
         if substitute and substitute not in [item.name for item in (*materials, *section.materials)]:
             materials.append(Material(name=substitute, quantity=material.quantity, structure=material.structure))
     # 层次一 is the easiest: the levels are listed by difficulty and named by position.
@@ -116,7 +132,7 @@ def area_rules(section: AreaSection, slot: AreaSlot, scaffold: AreaScaffold) -> 
     levels = [level.model_copy(update={"name": LEVEL_NAMES[index]}) for index, level in enumerate(ordered)]
     return section.model_copy(
         update={
-            "goal": section.goal.strip()[:GOAL_CHARS],
+            "goal": section.goal.strip()[: GOAL_CHARS_EN if language == "en" else GOAL_CHARS],
             "materials": materials,
             "levels": levels,
             "record_columns": list(
@@ -126,7 +142,7 @@ def area_rules(section: AreaSection, slot: AreaSlot, scaffold: AreaScaffold) -> 
             "observation_focus": [focus.strip() for focus in section.observation_focus if focus.strip()],
             "schedule": list(slot.schedule),
             "exclusions": exclusions,
-            "safety_notes": caution_notes([item.name for item in materials], section.area, band),
+            "safety_notes": caution_notes([item.name for item in materials], section.area, band, language),
         }
     )
 
@@ -134,11 +150,13 @@ def area_rules(section: AreaSection, slot: AreaSlot, scaffold: AreaScaffold) -> 
 # --- the checks -----------------------------------------------------------------------------------------------
 
 
-def has_quantity(text: str) -> bool:
-    return bool(_NUMBER.search(text))
+def has_quantity(text: str, language: str = "zh") -> bool:
+    return bool((_NUMBER_EN if language == "en" else _NUMBER).search(text))
 
 
-def scoring_words_in(text: str) -> list[str]:
+def scoring_words_in(text: str, language: str = "zh") -> list[str]:
+    if language == "en":
+        return english_words_in(text, english.SCORING_WORDS)
     return [word for word in SCORING_WORDS if word in text]
 
 
@@ -151,12 +169,12 @@ def levels_increase(levels: list[Level]) -> bool:
     )
 
 
-def check_area(section: AreaSection, age_band: str) -> list[Defect]:
+def check_area(section: AreaSection, age_band: str, language: str = "zh") -> list[Defect]:
     """Every defect in one area (nothing repaired)."""
     where, area = f"area:{section.area}", section.area
     defects: list[Defect] = []
     for index, material in enumerate(section.materials):
-        exclusion = exclusion_for(material.name, age_band)
+        exclusion = exclusion_for(material.name, age_band, language)
         if exclusion is not None:
             defects.append(
                 Defect(
@@ -184,7 +202,7 @@ def check_area(section: AreaSection, age_band: str) -> list[Defect]:
                 f"{area}没有低结构（开放的）材料 / {area}: no open-ended low-structure material",
             )
         )
-    if words := [word for column in section.record_columns for word in scoring_words_in(column)]:
+    if words := [word for column in section.record_columns for word in scoring_words_in(column, language)]:
         defects.append(
             Defect(
                 "scoring_record",
@@ -195,7 +213,7 @@ def check_area(section: AreaSection, age_band: str) -> list[Defect]:
             )
         )
     for index, material in enumerate(section.materials):
-        if not has_quantity(material.quantity):
+        if not has_quantity(material.quantity, language):
             defects.append(
                 Defect(
                     "missing_quantity",
@@ -210,7 +228,8 @@ def check_area(section: AreaSection, age_band: str) -> list[Defect]:
 
 def check_area_plan(plan: AreaPlan, scaffold: AreaScaffold) -> list[Defect]:
     """Every defect the checks find in the plan (nothing repaired)."""
-    return [defect for section in plan.areas for defect in check_area(section, scaffold.request.age_band)]
+    band, language = scaffold.request.age_band, _language(scaffold)
+    return [defect for section in plan.areas for defect in check_area(section, band, language)]
 
 
 # --- repairs ------------------------------------------------------------------------------------------------
@@ -220,10 +239,12 @@ def repair_by_code(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
     """What code can repair exactly: the rules, scoring columns dropped (the sheet topped up with
     columns children draw or tick), a level repeating an earlier one dropped."""
     plan = apply_area_rules(plan, scaffold)
+    language = _language(scaffold)
+    default_columns = english.DEFAULT_COLUMNS if language == "en" else DEFAULT_COLUMNS
     areas = []
     for section in plan.areas:
-        columns = [column for column in section.record_columns if not scoring_words_in(column)]
-        columns += [column for column in DEFAULT_COLUMNS if column not in columns][: max(0, 2 - len(columns))]
+        columns = [column for column in section.record_columns if not scoring_words_in(column, language)]
+        columns += [column for column in default_columns if column not in columns][: max(0, 2 - len(columns))]
         seen: set[str] = set()
         levels = []
         for level in section.levels:
@@ -238,23 +259,30 @@ def repair_by_code(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
 def repair_fallback(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
     """What is still wrong after the model's one rewrite, repaired by code: plain levels for the band,
     the area's default open-ended material, a default quantity."""
+    language = _language(scaffold)
+    in_english = language == "en"
+    fallback_levels = english.FALLBACK_LEVELS if in_english else FALLBACK_LEVELS
+    default_quantity = english.DEFAULT_QUANTITY if in_english else DEFAULT_QUANTITY
     areas = []
     for section in plan.areas:
-        kinds = {defect.kind for defect in check_area(section, scaffold.request.age_band)}
+        kinds = {defect.kind for defect in check_area(section, scaffold.request.age_band, language)}
         updates: dict[str, object] = {}
         if "levels" in kinds:
             count = len(scaffold.level_names)
             updates["levels"] = [
-                Level(name=LEVEL_NAMES[index], challenge=FALLBACK_LEVELS[index], difficulty=index + 1)
+                Level(name=LEVEL_NAMES[index], challenge=fallback_levels[index], difficulty=index + 1)
                 for index in range(count)
             ]
         materials = [
             item
-            if has_quantity(item.quantity)
-            else item.model_copy(update={"quantity": DEFAULT_QUANTITY[item.structure]})
+            if has_quantity(item.quantity, language)
+            else item.model_copy(update={"quantity": default_quantity[item.structure]})
             for item in section.materials
         ]
-        if "no_low_structure" in kinds:
+        if "no_low_structure" in kinds and in_english:
+            name, quantity = english.LOW_STRUCTURE_DEFAULTS[section.area]
+            materials.append(Material(name=name, quantity=quantity, structure="低结构"))
+        elif "no_low_structure" in kinds:
             materials.append(LOW_STRUCTURE_DEFAULTS[section.area])
         updates["materials"] = materials
         areas.append(section.model_copy(update=updates))
@@ -264,12 +292,19 @@ def repair_fallback(plan: AreaPlan, scaffold: AreaScaffold) -> AreaPlan:
 def fix_instruction(defects: Iterable[Defect], scaffold: AreaScaffold) -> str:
     """The rewrite's instruction: each problem named, with the rule."""
     kinds = list(dict.fromkeys(defect.kind for defect in defects if defect.kind in FIX_LINES))
+    if _language(scaffold) == "en":
+        lines = [english.FIX_LINES[kind].format(count=len(scaffold.level_names)) for kind in kinds]
+        return (english.MUST_FIX + "".join(lines)).strip()
     lines = [FIX_LINES[kind].format(count=len(scaffold.level_names)) for kind in kinds]
     return "【必须改正】" + "".join(lines)
 
 
-def unsafe_instruction(exclusions: list[Exclusion], age_band: str) -> str:
+def unsafe_instruction(exclusions: list[Exclusion], age_band: str, language: str = "zh") -> str:
     """The rewrite's instruction for materials the band must not get, with the rule and the substitute."""
+    if language == "en":
+        return english.unsafe_instruction(
+            [(exclusion.material, exclusion.reason, exclusion.substitute) for exclusion in exclusions], age_band
+        )
     parts = []
     for exclusion in exclusions:
         instead = f"，可以换成{exclusion.substitute}" if exclusion.substitute else ""
@@ -320,4 +355,4 @@ def _with_area(plan: AreaPlan, written: AreaSection) -> AreaPlan:
 
 def _count_in(plan: AreaPlan, area: str, scaffold: AreaScaffold) -> int:
     section = next(section for section in plan.areas if section.area == area)
-    return len(check_area(section, scaffold.request.age_band))
+    return len(check_area(section, scaffold.request.age_band, _language(scaffold)))

@@ -12,6 +12,8 @@ import io
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+from lesson_studio.authoring.english import BAND_LABELS
+from lesson_studio.authoring.english import label as english_label
 from lesson_studio.export.cover import Cover
 from lesson_studio.export.fields import strip_outside_fields
 from lesson_studio.export.typography import (
@@ -26,20 +28,26 @@ from lesson_studio.export.typography import (
     set_header,
 )
 from lesson_studio.export.wording import chinese_numeral, clean_text
-from lesson_studio.resource_types.area_plan.schema import AreaPlan, AreaSection
+from lesson_studio.resource_types.area_plan import english
+from lesson_studio.resource_types.area_plan.schema import AreaPlan, AreaSection, structure_label
 
 MATERIAL_COLUMNS = ("材料", "数量", "结构")
 SCHEDULE_COLUMNS = ("日期", "安排", "内容")
 RECORD_ROWS = 4  # blank rows of the record sheet, for the children's drawings and ticks
 
 
+def say(label: str, language: str) -> str:
+    """A fixed label in the plan's language (area_plan.english.EXPORT_LABELS)."""
+    return english.EXPORT_LABELS.get(label, label) if language == "en" else label
+
+
 def area_plan_docx(plan: AreaPlan, cover: Cover | None = None) -> bytes:
     """The plan as .docx bytes. The cover's school, when given, heads the page."""
     cover = cover or Cover()
+    language = plan.language
     document = new_document()
-    set_header(
-        document.sections[0], "　".join(part for part in (cover.school, plan.class_name, "区域活动材料计划") if part)
-    )
+    header = (cover.school, plan.class_name, say("区域活动材料计划", language))
+    set_header(document.sections[0], ("  " if language == "en" else "　").join(part for part in header if part))
     document.core_properties.title = clean_text(plan.title)
 
     title = document.add_paragraph()
@@ -48,14 +56,18 @@ def area_plan_docx(plan: AreaPlan, cover: Cover | None = None) -> bytes:
     byline = document.add_paragraph()
     byline.alignment = WD_ALIGN_PARAGRAPH.CENTER
     add_text(byline, byline_text(plan))
-    _labelled(document, "主题：", plan.theme)
+    _labelled(document, say("主题：", language), plan.theme)
     if plan.exclusions:
-        _labelled(document, "不投放的现有材料：", "；".join(_exclusion_text(item) for item in plan.exclusions))
+        _labelled(
+            document,
+            say("不投放的现有材料：", language),
+            _joined([_exclusion_text(item, language) for item in plan.exclusions], language),
+        )
 
     for number, section in enumerate(plan.areas, start=1):
-        _write_area(document, number, section)
+        _write_area(document, number, section, language)
 
-    _labelled(document, "安全提示：", plan.general_safety)
+    _labelled(document, say("安全提示：", language), plan.general_safety)
     buffer = io.BytesIO()
     document.save(buffer)
     return strip_outside_fields(buffer.getvalue())
@@ -63,53 +75,86 @@ def area_plan_docx(plan: AreaPlan, cover: Cover | None = None) -> bytes:
 
 def byline_text(plan: AreaPlan) -> str:
     """班级（年龄段）　教师　the period."""
-    return f"{plan.class_name}（{plan.age_band}）　{plan.teacher}　{period_text(plan.start_date, plan.weeks)}"
+    period = period_text(plan.start_date, plan.weeks, plan.language)
+    if plan.language == "en":
+        return f"{plan.class_name} ({english_label(BAND_LABELS, plan.age_band, 'en')})  {plan.teacher}  {period}"
+    return f"{plan.class_name}（{plan.age_band}）　{plan.teacher}　{period}"
 
 
-def period_text(start: datetime.date, weeks: int) -> str:
+def period_text(start: datetime.date, weeks: int, language: str = "zh") -> str:
     """From the first day to the last school day of the last week."""
     end = start + datetime.timedelta(days=7 * weeks - 1)
     while end.weekday() >= 5:
         end -= datetime.timedelta(days=1)
+    if language == "en":
+        return f"{_day(start, language)} – {_day(end, language)} ({weeks} week{'s' if weeks > 1 else ''})"
     return f"{_day(start)}—{_day(end)}（{weeks}周）"
 
 
-def _day(day: datetime.date) -> str:
+def _day(day: datetime.date, language: str = "zh") -> str:
+    if language == "en":
+        return f"{day.day} {day:%B} {day.year}"
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _write_area(document, number: int, section: AreaSection) -> None:  # type: ignore[no-untyped-def]
+def _joined(parts: list[str], language: str) -> str:
+    return ("; " if language == "en" else "；").join(parts)
+
+
+def _write_area(document, number: int, section: AreaSection, language: str = "zh") -> None:  # type: ignore[no-untyped-def]
     heading = document.add_paragraph()
-    add_text(heading, f"{chinese_numeral(number)}、{section.area}", font=HEADING_FONT, bold=True, size=HEADING_SIZE)
+    if language == "en":
+        heading_text = f"{number}. {english.area_label(section.area, language)}"
+    else:
+        heading_text = f"{chinese_numeral(number)}、{section.area}"
+    add_text(heading, heading_text, font=HEADING_FONT, bold=True, size=HEADING_SIZE)
     heading.paragraph_format.keep_with_next = True
-    _labelled(document, "区域目标：", section.goal)
+    _labelled(document, say("区域目标：", language), section.goal)
 
-    _labelled(document, "材料投放：", "")
-    rows = [(item.name, item.quantity, item.structure) for item in section.materials]
-    _table(document, MATERIAL_COLUMNS, rows)
+    _labelled(document, say("材料投放：", language), "")
+    rows = [(item.name, item.quantity, structure_label(item.structure, language)) for item in section.materials]
+    _table(document, tuple(say(column, language) for column in MATERIAL_COLUMNS), rows)
 
-    _labelled(document, "挑战层次：", "")
+    _labelled(document, say("挑战层次：", language), "")
     for level in section.levels:
-        add_text(document.add_paragraph(), f"{level.name}：{level.challenge}")
+        if language == "en":
+            add_text(document.add_paragraph(), f"{english.LEVEL_LABELS.get(level.name, level.name)}: {level.challenge}")
+        else:
+            add_text(document.add_paragraph(), f"{level.name}：{level.challenge}")
 
-    _labelled(document, "记录表：", section.record_how)
+    _labelled(document, say("记录表：", language), section.record_how)
     if section.record_columns:
         _table(document, tuple(section.record_columns), [("",) * len(section.record_columns)] * RECORD_ROWS)
 
-    _labelled(document, "观察要点：", "")
+    _labelled(document, say("观察要点：", language), "")
     for index, focus in enumerate(section.observation_focus, start=1):
         add_text(document.add_paragraph(), f"{index}. {focus}")
 
-    _labelled(document, "投放与更换：", "")
-    _table(document, SCHEDULE_COLUMNS, [(_day(entry.date), entry.action, entry.what) for entry in section.schedule])
+    _labelled(document, say("投放与更换：", language), "")
+    actions = english.ACTION_LABELS if language == "en" else {}
+    _table(
+        document,
+        tuple(say(column, language) for column in SCHEDULE_COLUMNS),
+        [
+            (_day(entry.date, language), actions.get(entry.action, entry.action), entry.what)
+            for entry in section.schedule
+        ],
+    )
 
     if section.exclusions:
-        _labelled(document, "不投放：", "；".join(_exclusion_text(item) for item in section.exclusions))
+        _labelled(
+            document,
+            say("不投放：", language),
+            _joined([_exclusion_text(item, language) for item in section.exclusions], language),
+        )
     for note in section.safety_notes:
-        _labelled(document, "安全：", note)
+        _labelled(document, say("安全：", language), note)
 
 
-def _exclusion_text(exclusion) -> str:  # type: ignore[no-untyped-def]
+def _exclusion_text(exclusion, language: str = "zh") -> str:  # type: ignore[no-untyped-def]
+    if language == "en":
+        instead = f"; children use {exclusion.substitute} instead" if exclusion.substitute else ""
+        return f"{exclusion.material} ({exclusion.reason}){instead}"
     instead = f"，幼儿改用{exclusion.substitute}" if exclusion.substitute else ""
     return f"{exclusion.material}（{exclusion.reason}）{instead}"
 

@@ -15,8 +15,10 @@ from functools import cache
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring import english as lesson_english
 from lesson_studio.authoring.scaffold import GENERAL_SAFETY, Hazard, load_hazards, matched_hazards
 from lesson_studio.models import LessonRequest
+from lesson_studio.resource_types.area_plan import english
 from lesson_studio.resource_types.area_plan.schema import (
     AREAS,
     LEVEL_NAMES,
@@ -93,38 +95,49 @@ class AreaScaffold(BaseModel):
 
 
 @cache
-def _substitutes() -> frozenset[str]:
+def _substitutes(language: str = "zh") -> frozenset[str]:
     """What the hazard table gives children instead ("LED电子蜡烛" still holds the word 蜡烛)."""
-    return frozenset(hazard.for_children for hazard in load_hazards() if hazard.for_children)
+    return frozenset(hazard.text(language)[2] for hazard in load_hazards() if hazard.text(language)[2])
 
 
-def hazards_of(material: str, age_band: str) -> list[tuple[Hazard, list[str]]]:
-    """The hazard-table rows that apply to one material at this band (the lesson plan's lookup)."""
-    if not material.strip() or material.strip() in _substitutes():
+def hazards_of(material: str, age_band: str, language: str = "zh") -> list[tuple[Hazard, list[str]]]:
+    """The hazard-table rows that apply to one material at this band (the lesson plan's lookup; in
+    English whole-word matching on resources/hazards_en.toml, the Chinese words too)."""
+    if not material.strip() or material.strip() in _substitutes(language):
         return []
-    probe = LessonRequest(age_band=age_band, topic=material.strip()[:200], materials=[material.strip()])  # type: ignore[arg-type]
+    probe = LessonRequest(
+        age_band=age_band,  # type: ignore[arg-type]
+        topic=material.strip()[:200],
+        materials=[material.strip()],
+        language=language,  # type: ignore[arg-type]
+    )
     return matched_hazards(probe, load_hazards())
 
 
-def exclusion_for(material: str, age_band: str) -> Exclusion | None:
+def exclusion_for(material: str, age_band: str, language: str = "zh") -> Exclusion | None:
     """A material children must not handle at this band, as a named exclusion (None: it may stay)."""
-    for hazard, _words in hazards_of(material, age_band):
+    for hazard, _words in hazards_of(material, age_band, language):
         if hazard.severity == "ban":
-            return Exclusion(material=material.strip(), reason=hazard.note, substitute=hazard.for_children)
+            note, _replacement, for_children = hazard.text(language)
+            return Exclusion(material=material.strip(), reason=note, substitute=for_children)
     return None
 
 
-def caution_notes(materials: list[str], area: str, age_band: str) -> list[str]:
+def caution_notes(materials: list[str], area: str, age_band: str, language: str = "zh") -> list[str]:
     """The table's notes for the allowed materials that need care (scissors, water, string …)."""
     notes: list[str] = []
-    for material in [*materials, *AREA_HAZARD_WORDS.get(area, ())]:
-        for hazard, _words in hazards_of(material, age_band):
-            if hazard.severity != "ban" and hazard.note not in notes:
-                notes.append(hazard.note)
+    area_words = (english.AREA_HAZARD_WORDS if language == "en" else AREA_HAZARD_WORDS).get(area, ())
+    for material in [*materials, *area_words]:
+        for hazard, _words in hazards_of(material, age_band, language):
+            note = hazard.text(language)[0]
+            if hazard.severity != "ban" and note not in notes:
+                notes.append(note)
     return notes
 
 
-def exclusion_warning(exclusion: Exclusion, age_band: str) -> str:
+def exclusion_warning(exclusion: Exclusion, age_band: str, language: str = "zh") -> str:
+    if language == "en":
+        return english.exclusion_warning(exclusion.material, exclusion.substitute, exclusion.reason, age_band)
     instead = f"，幼儿改用{exclusion.substitute}" if exclusion.substitute else ""
     return (
         f"“{exclusion.material}”不适合{age_band}幼儿操作，已从区域材料中去掉{instead}。原因：{exclusion.reason}"
@@ -149,27 +162,31 @@ def add_school_days(day: datetime.date, count: int) -> datetime.date:
     return day
 
 
-def build_schedule(start: datetime.date, weeks: int, level_names: list[str]) -> list[ScheduleEntry]:
+def build_schedule(
+    start: datetime.date, weeks: int, level_names: list[str], language: str = "zh"
+) -> list[ScheduleEntry]:
     """投放 on the first day, one 调整 per further level spread evenly over the school days, and
     更换 on the first school day after the period. Levels come out one after another so children
     meet a harder challenge only once they have played with the easier one."""
     days = SCHOOL_DAYS_PER_WEEK * weeks
-    entries = [
-        ScheduleEntry(date=first_school_day(start), action="投放", what=f"投放{level_names[0]}的材料和低结构材料")
-    ]
+    in_english = language == "en"
+    first = english.put_out(level_names[0]) if in_english else f"投放{level_names[0]}的材料和低结构材料"
+    entries = [ScheduleEntry(date=first_school_day(start), action="投放", what=first)]
     for index in range(1, len(level_names)):
         entries.append(
             ScheduleEntry(
                 date=add_school_days(start, round(index * days / len(level_names))),
                 action="调整",
-                what=f"增加{level_names[index]}的挑战；按观察补充幼儿常用的材料，撤下没人用的材料",
+                what=english.adjust(level_names[index])
+                if in_english
+                else f"增加{level_names[index]}的挑战；按观察补充幼儿常用的材料，撤下没人用的材料",
             )
         )
     entries.append(
         ScheduleEntry(
             date=add_school_days(start, days),
             action="更换",
-            what="按幼儿的兴趣和作品更换或撤出材料，留下常用的低结构材料",
+            what=english.REPLACE if in_english else "按幼儿的兴趣和作品更换或撤出材料，留下常用的低结构材料",
         )
     )
     return entries
@@ -180,11 +197,14 @@ def build_schedule(start: datetime.date, weeks: int, level_names: list[str]) -> 
 
 def build_area_scaffold(request: AreaPlanRequest) -> AreaScaffold:
     """The plan's structure for the request. Pure and deterministic."""
-    band = request.age_band
+    band, language = request.age_band, request.language
+    in_english = language == "en"
     level_names = list(LEVEL_NAMES[: LEVEL_COUNT[band]])
     start = first_school_day(request.start_date)
     warnings: list[str] = []
-    if start != request.start_date:
+    if start != request.start_date and in_english:
+        warnings.append(english.weekend_warning(request.start_date, start))
+    elif start != request.start_date:
         warnings.append(
             f"开始日期{request.start_date:%m月%d日}是周末，计划从{start:%m月%d日}（周一）开始。"
             f" / The start date is a weekend; the plan starts on Monday {start:%Y-%m-%d}."
@@ -195,35 +215,39 @@ def build_area_scaffold(request: AreaPlanRequest) -> AreaScaffold:
         name = raw.strip()
         if not name:
             continue
-        exclusion = exclusion_for(name, band)
+        exclusion = exclusion_for(name, band, language)
         if exclusion is None:
             kept.append(name)
         else:
             excluded.append(exclusion)
-            warnings.append(exclusion_warning(exclusion, band))
+            warnings.append(exclusion_warning(exclusion, band, language))
             if exclusion.substitute and exclusion.substitute not in kept:
                 kept.append(exclusion.substitute)  # so the activity stays the children's
-    schedule = build_schedule(start, request.weeks, level_names)
+    schedule = build_schedule(start, request.weeks, level_names, language)
     ordered = [area for area in AREAS if area in request.areas]
     theme = request.theme.strip().rstrip("。")
     return AreaScaffold(
         request=request,
-        title=f"{theme[:30]}·区域活动材料计划",
+        title=english.title(theme) if in_english else f"{theme[:30]}·区域活动材料计划",
         start_date=start,
-        areas=[AreaSlot(area=area, focus=AREA_FOCUS[area], schedule=schedule) for area in ordered],
+        areas=[
+            AreaSlot(area=area, focus=(english.AREA_FOCUS if in_english else AREA_FOCUS)[area], schedule=schedule)
+            for area in ordered
+        ],
         level_names=level_names,
-        record_how=RECORD_HOW[band],
+        record_how=(english.RECORD_HOW if in_english else RECORD_HOW)[band],
         materials_on_hand=kept,
         excluded_on_hand=excluded,
-        banned_words=_banned_words(band),
-        general_safety=GENERAL_SAFETY[band].note,
+        banned_words=_banned_words(band, language),
+        general_safety=lesson_english.GENERAL_SAFETY[band] if in_english else GENERAL_SAFETY[band].note,
         warnings=warnings,
     )
 
 
-def _banned_words(age_band: str) -> list[str]:
+def _banned_words(age_band: str, language: str = "zh") -> list[str]:
     words: list[str] = []
     for hazard in load_hazards():
         if hazard.severity == "ban" and age_band in hazard.bands:
-            words.extend(word for word in hazard.keywords[:2] if word not in words)
+            keywords = hazard.keywords_en if language == "en" and hazard.keywords_en else hazard.keywords
+            words.extend(word for word in keywords[:2] if word not in words)
     return words

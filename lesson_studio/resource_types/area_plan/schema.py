@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from lesson_studio.errors import InvalidInput
 from lesson_studio.models import AgeBand, Citation
+from lesson_studio.resource_types.area_plan.english import STRUCTURE_LABELS, STRUCTURE_VALUES
 
 # The activity areas a Chinese kindergarten room is usually divided into, in the order a plan lists
 # them (code's order, whatever order the teacher ticked them in).
@@ -103,18 +104,51 @@ class AreaDraft(BaseModel):
     observation_focus: list[FocusText] = Field(min_length=1, max_length=3)
 
 
+# --- the same area written in English (AreaPlanRequest.language == "en") ---
+# English takes about three times the characters of the same Chinese text, so the upper bounds scale
+# with it; each is a subclass of its Chinese part, so whatever takes a draft takes it. The structure
+# is "high" or "low" (the English prompt holds no Chinese); code stores it as 高结构/低结构, the data.
+
+ColumnTextEn = Annotated[str, Field(min_length=1, max_length=48)]
+FocusTextEn = Annotated[str, Field(min_length=4, max_length=150)]
+
+
+class MaterialDraftEn(MaterialDraft):
+    name: str = Field(min_length=1, max_length=60)
+    quantity: str = Field(max_length=60)
+    structure: Literal["high", "low"]  # type: ignore[assignment]
+
+
+class LevelDraftEn(LevelDraft):
+    challenge: str = Field(min_length=4, max_length=180)
+
+
+class AreaDraftEn(AreaDraft):
+    goal: str = Field(min_length=6, max_length=240)
+    materials: list[MaterialDraftEn] = Field(min_length=1, max_length=8)  # type: ignore[assignment]
+    levels: list[LevelDraftEn] = Field(min_length=1, max_length=3)  # type: ignore[assignment]
+    record_columns: list[ColumnTextEn] = Field(min_length=1, max_length=5)
+    observation_focus: list[FocusTextEn] = Field(min_length=1, max_length=3)
+
+
+def draft_model(language: str) -> type[AreaDraft]:
+    return AreaDraftEn if language == "en" else AreaDraft
+
+
 # --- the saved plan -------------------------------------------------------------------------------------
 
 
+# The saved plan's bounds fit a plan in English (about three times the characters of the Chinese);
+# the model's Chinese is bounded tighter by AreaDraft, a teacher's Chinese edit by EDIT_LIMITS.
 class Material(BaseModel):
-    name: str = Field(max_length=40)
-    quantity: str = Field(default="", max_length=30)
+    name: str = Field(max_length=120)
+    quantity: str = Field(default="", max_length=90)
     structure: Structure = "低结构"
 
 
 class Level(BaseModel):
     name: str  # 层次一 / 层次二 / 层次三, by code from the position
-    challenge: str = Field(max_length=80)
+    challenge: str = Field(max_length=240)
     difficulty: int = Field(ge=1, le=3)
 
 
@@ -136,7 +170,7 @@ class Exclusion(BaseModel):
 
 class AreaSection(BaseModel):
     area: AreaName
-    goal: str = Field(max_length=120)
+    goal: str = Field(max_length=360)
     materials: list[Material] = Field(default_factory=list)
     levels: list[Level] = Field(default_factory=list)
     record_columns: list[str] = Field(default_factory=list)
@@ -150,7 +184,7 @@ class AreaSection(BaseModel):
 class AreaPlan(BaseModel):
     """A saved 区域活动材料计划 (one version)."""
 
-    title: str = Field(max_length=60)
+    title: str = Field(max_length=120)
     class_name: str
     teacher: str
     age_band: AgeBand
@@ -162,6 +196,7 @@ class AreaPlan(BaseModel):
     general_safety: str = ""  # the band's note for every area (by code)
     warnings: list[str] = Field(default_factory=list)  # what code changed, for the teacher
     citations: list[Citation] = Field(default_factory=list)
+    language: Literal["zh", "en"] = "zh"  # the request's: what code wrote and the Word labels follow it
 
     # --- a teacher's edit on the page: each area's parts as text, and back ---------------------------
 
@@ -170,9 +205,12 @@ class AreaPlan(BaseModel):
         return {
             section.area: {
                 "goal": section.goal,
-                "materials": "\n".join(f"{item.name}｜{item.quantity}｜{item.structure}" for item in section.materials),
+                "materials": "\n".join(
+                    f"{item.name}｜{item.quantity}｜{structure_label(item.structure, self.language)}"
+                    for item in section.materials
+                ),
                 "levels": "\n".join(level.challenge for level in section.levels),
-                "record_columns": "、".join(section.record_columns),
+                "record_columns": (", " if self.language == "en" else "、").join(section.record_columns),
                 "observation_focus": "\n".join(section.observation_focus),
             }
             for section in self.areas
@@ -191,10 +229,12 @@ class AreaPlan(BaseModel):
                 section.model_copy(
                     update={
                         "goal": texts.get("goal", section.goal).strip(),
-                        "materials": _materials_from(texts["materials"], section.area)
+                        "materials": _materials_from(texts["materials"], section.area, self.language)
                         if "materials" in texts
                         else section.materials,
-                        "levels": _levels_from(texts["levels"], section.area) if "levels" in texts else section.levels,
+                        "levels": _levels_from(texts["levels"], section.area, self.language)
+                        if "levels" in texts
+                        else section.levels,
                         "record_columns": _items(texts["record_columns"], "[、，,\\n]")
                         if "record_columns" in texts
                         else section.record_columns,
@@ -205,6 +245,11 @@ class AreaPlan(BaseModel):
                 )
             )
         return self.model_copy(update={"areas": areas})
+
+
+def structure_label(structure: str, language: str) -> str:
+    """高结构/低结构 as the plan's language shows it."""
+    return STRUCTURE_LABELS.get(structure, structure) if language == "en" else structure
 
 
 def _items(text: str, separators: str) -> list[str]:
@@ -220,32 +265,61 @@ def _bad_line(area: str, part: str, number: int, zh: str, en: str) -> InvalidInp
     )
 
 
-def _materials_from(text: str, area: str) -> list[Material]:
+# How a teacher may write a material's structure in an edit (an English plan's box shows the English).
+STRUCTURE_WORDS = {
+    "高": "高结构",
+    "低": "低结构",
+    **{english: value for value, english in STRUCTURE_LABELS.items()},
+    **{english: value for english, value in STRUCTURE_VALUES.items()},
+}
+# A teacher's edit, per language: (material name, quantity, level) at most this many characters.
+EDIT_LIMITS = {"zh": (40, 30, 80), "en": (120, 90, 240)}
+
+
+def _materials_from(text: str, area: str, language: str = "zh") -> list[Material]:
     """One material a line: 名称｜数量｜高结构 or 低结构 (the quantity and structure may be left out)."""
+    name_chars, quantity_chars, _ = EDIT_LIMITS[language]
     materials = []
     for number, line in enumerate(_items(text, "\\n"), start=1):
         name, quantity, structure = ([part.strip() for part in re.split("[｜|]", line)] + ["", ""])[:3]
-        if not name or len(name) > 40:
+        if not name or len(name) > name_chars:
             raise _bad_line(
-                area, "材料", number, "材料名不能为空，最多40字", "a material needs a name of at most 40 characters"
+                area,
+                "材料",
+                number,
+                f"材料名不能为空，最多{name_chars}字",
+                f"a material needs a name of at most {name_chars} characters",
             )
-        if len(quantity) > 30:
-            raise _bad_line(area, "材料", number, "数量最多30字", "the quantity has at most 30 characters")
-        structure = {"高": "高结构", "低": "低结构"}.get(structure, structure) or "低结构"
+        if len(quantity) > quantity_chars:
+            raise _bad_line(
+                area,
+                "材料",
+                number,
+                f"数量最多{quantity_chars}字",
+                f"the quantity has at most {quantity_chars} characters",
+            )
+        structure = STRUCTURE_WORDS.get(structure.lower(), structure) or "低结构"
         if structure not in STRUCTURES:
             raise _bad_line(area, "材料", number, "结构只能写“高结构”或“低结构”", "the structure is 高结构 or 低结构")
         materials.append(Material(name=name, quantity=quantity, structure=structure))  # type: ignore[arg-type]
     return materials
 
 
-def _levels_from(text: str, area: str) -> list[Level]:
+def _levels_from(text: str, area: str, language: str = "zh") -> list[Level]:
     """One level a line, the easiest first (the teacher's order is the order of difficulty)."""
     lines = _items(text, "\\n")
     if len(lines) > len(LEVEL_NAMES):
         raise _bad_line(area, "挑战层次", len(lines), "最多三个层次", "at most three levels")
     levels = []
     for number, line in enumerate(lines, start=1):
-        if len(line) > 80:
-            raise _bad_line(area, "挑战层次", number, "每个层次最多80字", "a level has at most 80 characters")
+        level_chars = EDIT_LIMITS[language][2]
+        if len(line) > level_chars:
+            raise _bad_line(
+                area,
+                "挑战层次",
+                number,
+                f"每个层次最多{level_chars}字",
+                f"a level has at most {level_chars} characters",
+            )
         levels.append(Level(name=LEVEL_NAMES[number - 1], challenge=line, difficulty=number))
     return levels

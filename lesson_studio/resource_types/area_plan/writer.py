@@ -14,17 +14,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
+from lesson_studio.authoring.english import BAND_LABELS
+from lesson_studio.authoring.english import label as english_label
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit
 from lesson_studio.prompts import render
+from lesson_studio.resource_types.area_plan import english
 from lesson_studio.resource_types.area_plan.checks import unsafe_instruction, validate_area_plan
 from lesson_studio.resource_types.area_plan.scaffold import AreaScaffold, AreaSlot, exclusion_for
-from lesson_studio.resource_types.area_plan.schema import AreaDraft, AreaPlan, AreaSection, Level, Material
+from lesson_studio.resource_types.area_plan.schema import (
+    AreaDraft,
+    AreaPlan,
+    AreaSection,
+    Level,
+    Material,
+    draft_model,
+)
 
 MAX_TOKENS = 600
+MAX_TOKENS_EN = 900  # English takes more tokens than the same Chinese
+
+
+def in_language(language: str) -> dict[str, str]:
+    """render's language argument for a plan in this language. Chinese, render's default, is left
+    out, so a render that records the Chinese prompts' variables sees only the prompt's own."""
+    return {"language": language} if language != "zh" else {}
 
 
 @dataclass
@@ -69,9 +86,13 @@ class AreaWriter:
         self.cancel = cancel
         self.progress = AreaProgress(scaffold=scaffold)
         request = scaffold.request
+        self.language = in_language(request.language)
+        self.draft_model = draft_model(request.language)
         self.given = "\n".join([request.theme, request.notes, *request.materials_on_hand])  # links the teacher gave
         self.prompt_digest = hashlib.sha256(
-            "\n".join([render("area_plan_system"), *(self.context(slot) for slot in scaffold.areas)]).encode("utf-8")
+            "\n".join(
+                [render("area_plan_system", **self.language), *(self.context(slot) for slot in scaffold.areas)]
+            ).encode("utf-8")
         )
 
     def report(self) -> None:
@@ -80,26 +101,32 @@ class AreaWriter:
 
     def context(self, slot: AreaSlot) -> str:
         scaffold, request = self.scaffold, self.scaffold.request
+        language = request.language
+        if language == "en":
+            separator, none = ", ", "none"
+        else:
+            separator, none = "、", "无"
         return render(
             "area_plan",
+            **self.language,
             class_name=request.class_name,
-            age_band=request.age_band,
+            age_band=english_label(BAND_LABELS, request.age_band, language),
             theme=request.theme,
-            area=slot.area,
+            area=english.area_label(slot.area, language),
             area_focus=slot.focus,
             level_count=len(scaffold.level_names),
             record_how=scaffold.record_how,
-            materials_on_hand="、".join(scaffold.materials_on_hand) or "无",
-            banned="、".join(scaffold.banned_words),
-            notes=request.notes or "无",
+            materials_on_hand=separator.join(scaffold.materials_on_hand) or none,
+            banned=separator.join(scaffold.banned_words),
+            notes=request.notes or none,
         )
 
     def write_sections(self) -> None:
         self.report()
-        band = self.scaffold.request.age_band
+        band, language = self.scaffold.request.age_band, self.scaffold.request.language
         for slot in self.scaffold.areas:
             draft = self._write(slot, "")
-            unsafe = [found for item in draft.materials if (found := exclusion_for(item.name, band))]
+            unsafe = [found for item in draft.materials if (found := exclusion_for(item.name, band, language))]
             if unsafe:
                 self.progress.unsafe_found += [
                     Defect(
@@ -112,7 +139,7 @@ class AreaWriter:
                     for item in unsafe
                 ]
                 self.progress.unsafe_rewrites += 1
-                draft = self._rewritten(slot, unsafe_instruction(unsafe, band)) or draft
+                draft = self._rewritten(slot, unsafe_instruction(unsafe, band, language)) or draft
             self.progress.drafts[slot.area] = draft
             self.progress.current_section, self.progress.current_text = "", ""
             self.report()
@@ -128,11 +155,16 @@ class AreaWriter:
         def attempt(extra: str = "") -> AreaDraft:
             task = context + "".join(f"\n{line}" for line in (fix, extra) if line)
             messages: list[Message] = [
-                {"role": "system", "content": render("area_plan_system")},
+                {"role": "system", "content": render("area_plan_system", **self.language)},
                 {"role": "user", "content": task},
             ]
             return generate_structured(
-                self.backend, messages, AreaDraft, max_tokens=MAX_TOKENS, on_text=on_text, what=slot.area
+                self.backend,
+                messages,
+                self.draft_model,
+                max_tokens=MAX_TOKENS_EN if self.language else MAX_TOKENS,
+                on_text=on_text,
+                what=slot.area,
             )
 
         draft, rejected = without_unasked_links(attempt(), self.given, attempt, self.backend.id)
@@ -188,7 +220,13 @@ def section_from_draft(draft: AreaDraft, slot: AreaSlot) -> AreaSection:
         area=slot.area,  # type: ignore[arg-type]  # the scaffold's areas are AreaName values
         goal=draft.goal,
         materials=[
-            Material(name=item.name, quantity=item.quantity, structure=item.structure) for item in draft.materials
+            # An English draft says "high"/"low"; the plan keeps 高结构/低结构, its data.
+            Material(
+                name=item.name,
+                quantity=item.quantity,
+                structure=english.STRUCTURE_VALUES.get(item.structure, item.structure),  # type: ignore[arg-type]
+            )
+            for item in draft.materials
         ],
         levels=[Level(name="", challenge=level.challenge, difficulty=level.difficulty) for level in draft.levels],
         record_columns=list(draft.record_columns),
@@ -208,4 +246,5 @@ def plan_from_drafts(drafts: dict[str, AreaDraft], scaffold: AreaScaffold) -> Ar
         start_date=scaffold.start_date,
         weeks=request.weeks,
         areas=[section_from_draft(drafts[slot.area], slot) for slot in scaffold.areas],
+        language=request.language,
     )
