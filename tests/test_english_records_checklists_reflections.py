@@ -174,3 +174,106 @@ def test_long_chinese_notes_are_still_refused_at_the_chinese_bound(english_obser
     with pytest.raises(ValidationError, match="1200"):
         ObservationRequest.model_validate(english_observation.model_dump() | {"language": "zh", "notes": "看" * 1201})
     assert ObservationRequest.model_validate(english_observation.model_dump() | {"notes": "saw " * 600})
+
+
+# --- 创造力观察清单 / creativity checklist --------------------------------------------------------
+
+MARKS = ("未观察到", "偶尔", "经常")  # the marks are data in both languages
+
+
+@pytest.fixture
+def english_checklist():
+    from lesson_studio.resource_types.creativity_checklist.schema import ChecklistRequest
+
+    return ChecklistRequest(
+        class_name="Middle 2",
+        age_band="中班",
+        activity="Make a hat that stays on Teddy's head.",
+        date="7 December 2026",
+        teacher="Ms Wang",
+        children=["Mia", "Leo"],
+        language="en",
+    )
+
+
+def dimension(look_for: str) -> dict:
+    return {
+        "look_fors": [look_for, "Tries a second way when the first one does not work"],
+        "how_to_observe": "Watch the hat corner for ten minutes.",
+    }
+
+
+def checklist_answer(messages, schema):
+    return json.dumps(
+        {
+            "fluency": dimension("Says three or more ways to keep the hat on"),
+            "flexibility": dimension("Switches from tape to string when the tape slips"),
+            "originality": dimension("Uses a material no other child used for the hat"),
+            "elaboration": dimension("Adds a strap or a decoration to the hat"),
+        }
+    )
+
+
+def test_an_english_checklist_is_written_from_english_prompts_and_code_writes_english(english_checklist):
+    backend = ScriptedBackend(respond=checklist_answer)
+    result = write(resource_type("creativity_checklist"), english_checklist, backend=backend)
+    checklist = result.plan
+    assert all(not chinese_in(prompt) for prompt in prompts_of(backend)), prompts_of(backend)
+    assert checklist.language == "en"
+    assert checklist.title == "Creativity observation checklist: Make a hat that stays on Teddy's head"
+    by_code = [checklist.title, checklist.principle, *checklist.warnings]
+    by_code += [text for item in checklist.items for text in (item.name, item.meaning, *item.look_fors)]
+    assert all(not chinese_in(text) for text in by_code), [text for text in by_code if chinese_in(text)]
+    assert [item.name for item in checklist.items][:4] == ["Fluency", "Flexibility", "Originality", "Elaboration"]
+    assert result.checks.after == []
+
+
+def test_english_score_and_label_words_are_found_and_the_rewrite_is_asked_in_english(english_checklist):
+    from lesson_studio.resource_types.creativity_checklist.checks import check_checklist
+
+    calls = []
+
+    def scoring(messages, schema):
+        calls.append(messages[-1]["content"])
+        if len(calls) == 1:  # the first answer scores and labels; the rewrite does not
+            answer = json.loads(checklist_answer(messages, schema))
+            answer["fluency"]["look_fors"][0] = "Gets 3 points for each idea, the clever ones get a higher score"
+            return json.dumps(answer)
+        return checklist_answer(messages, schema)
+
+    result = write(resource_type("creativity_checklist"), english_checklist, backend=ScriptedBackend(respond=scoring))
+    found = {defect.kind: defect.words for defect in result.checks.before}
+    assert set(found["score"]) >= {"score", "3 points"} and found["label"] == ("clever",)
+    assert "[Must fix]" in calls[1] and "3 points" in calls[1] and not chinese_in(calls[1])
+    assert check_checklist(result.plan) == []
+
+
+def test_a_look_for_with_no_action_is_not_observable_in_english_and_one_with_an_action_passes():
+    from lesson_studio.resource_types.creativity_checklist.checks import vague_words_in
+
+    assert vague_words_in("Has good ideas about hats", "en") == ["good ideas"]
+    assert vague_words_in("Very imaginative", "en") == ["imaginative"]
+    assert vague_words_in("Asks why the hat falls off", "en") == []
+
+
+def test_the_english_checklist_reopens_from_word_with_english_labels_and_marks(english_checklist):
+    from lesson_studio.resource_types.creativity_checklist.export import checklist_docx
+
+    checklist = write(
+        resource_type("creativity_checklist"), english_checklist, backend=ScriptedBackend(respond=checklist_answer)
+    ).plan
+    checklist = checklist.with_records({(0, "fluency"): ("经常", "Said four ways to keep the hat on.")})
+    text = docx_text(checklist_docx(checklist))
+    for label in ("Lens", "Look-fors", "What I saw (one sentence)", "Child: Mia", "How to use it:", "☑Often"):
+        assert label in text, label
+    assert "Age band: Middle class (4–5)" in text
+    assert not chinese_in(text), chinese_in(text)
+
+
+def test_a_chinese_checklist_keeps_its_chinese_names_and_title():
+    from lesson_studio.resource_types.creativity_checklist.scaffold import build_checklist_scaffold
+    from lesson_studio.resource_types.creativity_checklist.schema import ChecklistRequest
+
+    scaffold = build_checklist_scaffold(ChecklistRequest(activity="做帽子。"))
+    assert scaffold.title == "创造力观察清单：做帽子"
+    assert scaffold.items[0].name == "流畅性" and scaffold.items[4].meaning.startswith("学习品质：")

@@ -24,6 +24,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
+from lesson_studio.authoring.english import is_english
+from lesson_studio.authoring.scaffold import english_words_in
+from lesson_studio.resource_types.creativity_checklist import english
 from lesson_studio.resource_types.creativity_checklist.scaffold import ChecklistScaffold, fallback_look_fors
 from lesson_studio.resource_types.creativity_checklist.schema import (
     ChecklistItem,
@@ -60,17 +63,26 @@ ACTION_WORDS = (
 _SENTENCE = re.compile(r"(?<=[。！？；!?;])")
 
 
-def score_words_in(text: str) -> list[str]:
+def score_words_in(text: str, language: str = "zh") -> list[str]:
+    if is_english(language):  # whole words: "total" is a score, "totally" is not asked about
+        return english_words_in(text, english.SCORE_WORDS) + english.points_in(text)
     found = [word for word in SCORE_WORDS if word in text]
     return found + _POINTS.findall(text) + _PLACE.findall(text)
 
 
-def label_words_in(text: str) -> list[str]:
+def label_words_in(text: str, language: str = "zh") -> list[str]:
+    if is_english(language):
+        return english_words_in(text, english.LABEL_WORDS)
     return [word for word in LABEL_WORDS if word in text]
 
 
-def vague_words_in(look_for: str) -> list[str]:
+def vague_words_in(look_for: str, language: str = "zh") -> list[str]:
     """Why a look-for cannot be observed: its vague words, or [look_for] when it names no action."""
+    if is_english(language):
+        vague = english_words_in(look_for, english.VAGUE_WORDS)
+        if vague:
+            return vague
+        return [] if english_words_in(look_for, english.ACTION_WORDS) else [look_for]
     vague = [word for word in VAGUE_WORDS if word in look_for]
     if vague:
         return vague
@@ -89,22 +101,34 @@ class Text:
 
 def texts(checklist: CreativityChecklist) -> Iterator[Text]:
     names = {item.id: item.name for item in checklist.items}
+    in_english = is_english(checklist.language)
+    look_fors, how, recorded = (
+        ("{}: look-for", "{}: how to observe", "{}: record")
+        if in_english
+        else (
+            "{}的观察要点",
+            "{}的观察方法",
+            "{}的记录",
+        )
+    )
     for item in checklist.items:
         for number, look_for in enumerate(item.look_fors, start=1):
-            yield Text(f"item:{item.id}", f"look_for:{number}", f"{item.name}的观察要点", look_for)
+            yield Text(f"item:{item.id}", f"look_for:{number}", look_fors.format(item.name), look_for)
         if item.how_to_observe:
-            yield Text(f"item:{item.id}", "how_to_observe", f"{item.name}的观察方法", item.how_to_observe)
+            yield Text(f"item:{item.id}", "how_to_observe", how.format(item.name), item.how_to_observe)
     for index, sheet in enumerate(checklist.sheets):
         for record in sheet.records:
             if record.evidence:
-                who = sheet.child or f"第{index + 1}张表"
+                who = sheet.child or (f"sheet {index + 1}" if in_english else f"第{index + 1}张表")
                 name = names.get(record.item_id, record.item_id)
-                yield Text(f"sheet:{index}", f"evidence:{record.item_id}", f"{who}·{name}的记录", record.evidence)
+                yield Text(
+                    f"sheet:{index}", f"evidence:{record.item_id}", recorded.format(f"{who}·{name}"), record.evidence
+                )
 
 
 def _score(checklist: CreativityChecklist) -> Iterator[Defect]:
     for found in texts(checklist):
-        if words := score_words_in(found.text):
+        if words := score_words_in(found.text, checklist.language):
             yield Defect(
                 "score",
                 found.section,
@@ -117,7 +141,7 @@ def _score(checklist: CreativityChecklist) -> Iterator[Defect]:
 
 def _label(checklist: CreativityChecklist) -> Iterator[Defect]:
     for found in texts(checklist):
-        if words := label_words_in(found.text):
+        if words := label_words_in(found.text, checklist.language):
             yield Defect(
                 "label",
                 found.section,
@@ -131,7 +155,7 @@ def _label(checklist: CreativityChecklist) -> Iterator[Defect]:
 def _not_observable(checklist: CreativityChecklist) -> Iterator[Defect]:
     for item in checklist.items:
         for number, look_for in enumerate(item.look_fors, start=1):
-            if words := vague_words_in(look_for):
+            if words := vague_words_in(look_for, checklist.language):
                 yield Defect(
                     "not_observable",
                     f"item:{item.id}",
@@ -200,12 +224,12 @@ def apply_checklist_rules(checklist: CreativityChecklist, scaffold: ChecklistSca
             look_fors = [text.strip() for text in written[item.id].look_fors if text.strip()]
             item = item.model_copy(
                 update={
-                    "look_fors": look_fors[:LOOK_FORS_PER_DIMENSION] or fallback_look_fors(item.id),
+                    "look_fors": look_fors[:LOOK_FORS_PER_DIMENSION] or fallback_look_fors(item.id, request.language),
                     "how_to_observe": written[item.id].how_to_observe.strip(),
                 }
             )
         elif item.kind == "dimension":
-            item = item.model_copy(update={"look_fors": fallback_look_fors(item.id)})
+            item = item.model_copy(update={"look_fors": fallback_look_fors(item.id, request.language)})
         items.append(item)
     recorded = {sheet.child: sheet for sheet in checklist.sheets}
     sheets = [
@@ -221,6 +245,7 @@ def apply_checklist_rules(checklist: CreativityChecklist, scaffold: ChecklistSca
     return checklist.model_copy(
         update={
             "title": scaffold.title,
+            "language": request.language,
             "age_band": request.age_band,
             "activity": request.activity,
             "class_name": request.class_name,
@@ -234,12 +259,13 @@ def apply_checklist_rules(checklist: CreativityChecklist, scaffold: ChecklistSca
     )
 
 
-def _offends(text: str) -> bool:
-    return bool(score_words_in(text) or label_words_in(text))
+def _offends(text: str, language: str = "zh") -> bool:
+    return bool(score_words_in(text, language) or label_words_in(text, language))
 
 
-def without_offending_sentences(text: str) -> str:
-    return "".join(sentence for sentence in _SENTENCE.split(text) if not _offends(sentence)).strip()
+def without_offending_sentences(text: str, language: str = "zh") -> str:
+    splitter = english.SENTENCE if is_english(language) else _SENTENCE
+    return "".join(sentence for sentence in splitter.split(text) if not _offends(sentence, language)).strip()
 
 
 def repair_by_code(checklist: CreativityChecklist, scaffold: ChecklistScaffold) -> CreativityChecklist:
@@ -247,22 +273,25 @@ def repair_by_code(checklist: CreativityChecklist, scaffold: ChecklistScaffold) 
     sentence that scores or labels is dropped, and a dimension left without look-fors gets code's
     own (the teacher is told)."""
     checklist = apply_checklist_rules(checklist, scaffold)
+    language = checklist.language
     items: list[ChecklistItem] = []
     warnings = list(checklist.warnings)
     for item in checklist.items:
-        kept = [text for text in item.look_fors if not _offends(text) and not vague_words_in(text)]
+        kept = [text for text in item.look_fors if not _offends(text, language) and not vague_words_in(text, language)]
         if len(kept) < len(item.look_fors):
             dropped = len(item.look_fors) - len(kept)
             note = (
-                f"{item.name}：去掉了{dropped}条打分、贴标签或看不到具体行为的观察要点。"
+                english.DROPPED.format(name=item.name, count=dropped)
+                if is_english(language)
+                else f"{item.name}：去掉了{dropped}条打分、贴标签或看不到具体行为的观察要点。"
                 f" / {item.name}: {dropped} look-for(s) that scored, labelled or could not be observed were dropped."
             )
             warnings += [note] if note not in warnings else []
         items.append(
             item.model_copy(
                 update={
-                    "look_fors": kept or fallback_look_fors(item.id),
-                    "how_to_observe": without_offending_sentences(item.how_to_observe),
+                    "look_fors": kept or fallback_look_fors(item.id, language),
+                    "how_to_observe": without_offending_sentences(item.how_to_observe, language),
                 }
             )
         )
@@ -270,7 +299,7 @@ def repair_by_code(checklist: CreativityChecklist, scaffold: ChecklistScaffold) 
         sheet.model_copy(
             update={
                 "records": [
-                    record.model_copy(update={"evidence": without_offending_sentences(record.evidence)})
+                    record.model_copy(update={"evidence": without_offending_sentences(record.evidence, language)})
                     for record in sheet.records
                 ]
             }
@@ -283,12 +312,17 @@ def repair_by_code(checklist: CreativityChecklist, scaffold: ChecklistScaffold) 
 Rewrite = Callable[[CreativityChecklist, str], CreativityChecklist]
 
 
-def rewrite_instruction(defects: list[Defect]) -> str:
+def rewrite_instruction(defects: list[Defect], language: str = "zh") -> str:
     """The problems named to the model, once each, with the words that were wrong."""
     lines = []
     for check in CHECKS:
         found = [defect for defect in defects if defect.kind == check.kind]
         if found and check.instruction:
+            if is_english(language):
+                words = ", ".join(dict.fromkeys(word for defect in found for word in defect.words))
+                instruction = english.INSTRUCTIONS[check.kind]
+                lines.append(english.MUST_FIX.format(instruction=instruction, words=words)[:900])
+                continue
             words = "、".join(dict.fromkeys(word for defect in found for word in defect.words))
             lines.append(f"【必须改正】{check.instruction}（上一次写了：{words}）"[:300])
     return "\n".join(lines)
@@ -301,7 +335,7 @@ def validate_checklist(
     problems named (kept only when better), then code drops what is still wrong."""
     started = time.monotonic()
     report = CheckReport(before=check_checklist(checklist, scaffold))
-    fix = rewrite_instruction(report.before)
+    fix = rewrite_instruction(report.before, scaffold.request.language)
     if fix and rewrite is not None:
         candidate = apply_checklist_rules(rewrite(checklist, fix), scaffold)
         report.rewrites += 1

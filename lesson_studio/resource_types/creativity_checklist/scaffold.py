@@ -15,9 +15,12 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring.english import is_english
+from lesson_studio.resource_types.creativity_checklist import english
 from lesson_studio.resource_types.creativity_checklist.schema import ChecklistItem, ChecklistRequest
 
 TITLE_CHARS = 40
+TITLE_CHARS_EN = 120  # English takes about three times the characters
 
 
 @dataclass(frozen=True)
@@ -70,30 +73,44 @@ class ChecklistScaffold(BaseModel):
     warnings: list[str]
 
 
-def fallback_look_fors(item_id: str) -> list[str]:
+def fallback_look_fors(item_id: str, language: str = "zh") -> list[str]:
+    if is_english(language):
+        return [english.LENSES[item_id][2]]
     return list(LENSES[item_id].fallback)
+
+
+def lens_in(lens: Lens, language: str) -> Lens:
+    """The lens with its name, meaning and look-for in the checklist's language (the id is data)."""
+    if not is_english(language):
+        return lens
+    name, meaning, fallback = english.LENSES[lens.id]
+    return Lens(lens.id, name, meaning, (fallback,))
 
 
 def build_checklist_scaffold(request: ChecklistRequest) -> ChecklistScaffold:
     """The checklist's structure for the request. Pure and deterministic."""
-    items = [ChecklistItem(id=lens.id, kind="dimension", name=lens.name, meaning=lens.meaning) for lens in DIMENSIONS]
+    language = request.language
+    in_english = is_english(language)
+    dimensions = [lens_in(lens, language) for lens in DIMENSIONS]
+    items = [ChecklistItem(id=lens.id, kind="dimension", name=lens.name, meaning=lens.meaning) for lens in dimensions]
+    prefix = english.DISPOSITION_PREFIX if in_english else "学习品质："
     items += [
         ChecklistItem(
             id=lens.id,
             kind="disposition",
             name=lens.name,
-            meaning=f"学习品质：{lens.meaning}",
+            meaning=f"{prefix}{lens.meaning}",
             look_fors=list(lens.fallback),
         )
-        for lens in DISPOSITIONS
+        for lens in (lens_in(lens, language) for lens in DISPOSITIONS)
     ]
-    activity = request.activity.strip().rstrip("。")
+    activity = request.activity.strip().rstrip("." if in_english else "。")
     return ChecklistScaffold(
         request=request,
-        title=f"创造力观察清单：{activity}"[:TITLE_CHARS],
-        principle=PRINCIPLE,
+        title=english.title(activity)[:TITLE_CHARS_EN] if in_english else f"创造力观察清单：{activity}"[:TITLE_CHARS],
+        principle=english.PRINCIPLE if in_english else PRINCIPLE,
         items=items,
         children=list(request.children) or [""],
-        band_note=BAND_NOTES[request.age_band],
+        band_note=(english.BAND_NOTES if in_english else BAND_NOTES)[request.age_band],
         warnings=[],
     )

@@ -31,6 +31,7 @@ FIELD_LABELS = {
     "date": "日期 / date",
     "teacher": "教师 / teacher",
     "children": "观察的幼儿 / children to observe",
+    "language": "清单语言 / language of the checklist",
 }
 # Names may come one a line or separated by 、，, (the form's one text box).
 _NAME_SEPARATORS = re.compile(r"[\n\r、，,；;]+")
@@ -68,6 +69,7 @@ class ChecklistRequest(BaseModel):
 
 
 Short = Annotated[str, StringConstraints(min_length=6, max_length=40)]
+ShortEn = Annotated[str, StringConstraints(min_length=12, max_length=120)]  # English: about three times the characters
 
 
 class DimensionDraft(BaseModel):
@@ -86,6 +88,20 @@ class ChecklistDraft(BaseModel):
     elaboration: DimensionDraft
 
 
+class DimensionDraftEn(DimensionDraft):
+    """The same, written in English (authoring/drafts.py: the English drafts are subclasses)."""
+
+    look_fors: list[ShortEn] = Field(min_length=2, max_length=3)  # type: ignore[assignment]
+    how_to_observe: str = Field(min_length=12, max_length=180)
+
+
+class ChecklistDraftEn(ChecklistDraft):
+    fluency: DimensionDraftEn
+    flexibility: DimensionDraftEn
+    originality: DimensionDraftEn
+    elaboration: DimensionDraftEn
+
+
 class ChecklistItem(BaseModel):
     """A row of every sheet: a dimension (look-fors by the model) or a disposition (by code)."""
 
@@ -94,7 +110,7 @@ class ChecklistItem(BaseModel):
     name: str  # "流畅性"
     meaning: str  # what the lens looks at, in a teacher's words (code)
     look_fors: list[str] = Field(default_factory=list)
-    how_to_observe: str = Field(default="", max_length=120)
+    how_to_observe: str = Field(default="", max_length=360)  # English-sized (see CreativityChecklist.language)
 
 
 class Record(BaseModel):
@@ -102,7 +118,7 @@ class Record(BaseModel):
 
     item_id: str
     mark: Mark = ""
-    evidence: str = Field(default="", max_length=120)
+    evidence: str = Field(default="", max_length=360)  # English-sized (see CreativityChecklist.language)
 
 
 class ChildSheet(BaseModel):
@@ -116,7 +132,11 @@ class ChildSheet(BaseModel):
 class CreativityChecklist(BaseModel):
     """A saved 创造力观察清单 (one version). There is no total anywhere: marks are never summed."""
 
-    title: str = Field(max_length=40)
+    # The checklist's language (its request's): what code writes and the Word labels follow it. English
+    # takes about three times the characters, so the text bounds are English-sized; the drafts bound
+    # what the model writes in each language.
+    language: Literal["zh", "en"] = "zh"
+    title: str = Field(max_length=120)
     age_band: AgeBand
     activity: str = Field(max_length=200)
     class_name: str = ""

@@ -11,22 +11,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.english import is_english
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit
 from lesson_studio.prompts import render
+from lesson_studio.resource_types.creativity_checklist import english
 from lesson_studio.resource_types.creativity_checklist.checks import validate_checklist
 from lesson_studio.resource_types.creativity_checklist.scaffold import ChecklistScaffold
 from lesson_studio.resource_types.creativity_checklist.schema import (
     ChecklistDraft,
+    ChecklistDraftEn,
     ChecklistItem,
     CreativityChecklist,
 )
 
 MAX_TOKENS = 900  # four dimensions of up to three 30-character look-fors and a note: ~600 tokens
+MAX_TOKENS_EN = 1200  # the same in English: about three times the characters, a token per four of them
 SECTION_NAME = "观察要点 / look-fors"
+
+
+def prompt(name: str, language: str, **values: object) -> str:
+    """prompts/<name>.md in the checklist's language. A Chinese checklist's call is left as it always
+    was (tests that record the prompts rendered read exactly the template's variables)."""
+    return render(name, language=language, **values) if is_english(language) else render(name, **values)
 
 
 @dataclass
@@ -68,9 +78,12 @@ class ChecklistWriter:
         self.cancel = cancel
         self.progress = ChecklistProgress(scaffold=scaffold)
         request = scaffold.request
-        self.context = render(
+        self.language = request.language
+        self.context = prompt(
             "creativity_checklist",
-            age_band=request.age_band,
+            self.language,
+            # Enumerations are data; an English prompt names them in English.
+            age_band=english.band_label(request.age_band) if is_english(self.language) else request.age_band,
             activity=request.activity,
             band_note=scaffold.band_note,
         )
@@ -97,11 +110,17 @@ class ChecklistWriter:
         def attempt(extra: str = "") -> ChecklistDraft:
             task = self.context + "".join(f"\n{line}" for line in (fix, extra) if line)
             messages: list[Message] = [
-                {"role": "system", "content": render("creativity_checklist_system")},
+                {"role": "system", "content": prompt("creativity_checklist_system", self.language)},
                 {"role": "user", "content": task},
             ]
+            in_english = is_english(self.language)
             return generate_structured(
-                self.backend, messages, ChecklistDraft, max_tokens=MAX_TOKENS, on_text=on_text, what=SECTION_NAME
+                self.backend,
+                messages,
+                ChecklistDraftEn if in_english else ChecklistDraft,
+                max_tokens=MAX_TOKENS_EN if in_english else MAX_TOKENS,
+                on_text=on_text,
+                what=SECTION_NAME,
             )
 
         draft, rejected = without_unasked_links(attempt(), self.given, attempt, self.backend.id)
@@ -155,6 +174,7 @@ def checklist_from_draft(draft: ChecklistDraft, scaffold: ChecklistScaffold) -> 
         items.append(item)
     request = scaffold.request
     return CreativityChecklist(
+        language=request.language,
         title=scaffold.title,
         age_band=request.age_band,
         activity=request.activity,
