@@ -73,6 +73,10 @@ class ResourceType:
     # document, request) -> document. A type whose document revises another draft saves that
     # revision here (the store checks the author), so an error leaves nothing of the job saved.
     before_save: Callable[[Store, User, Any, Any], Any] | None = None
+    # 一句话填表: (sentence, today) -> authoring.sentence.ParsedForm, the form's values the sentence
+    # gives by rules and what was guessed. None: the type's form has no sentence box (the lesson
+    # plan's has its own parser, authoring.request_parser, with the model for what rules cannot tell).
+    parse_sentence: Callable[[str, Any], Any] | None = None
 
 
 def write(

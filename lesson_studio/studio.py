@@ -8,11 +8,13 @@ export. The Studio only wires: it hands the job runner the pipeline's work, neve
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from typing import TYPE_CHECKING, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from lesson_studio.access import signed_in
 from lesson_studio.accounts import Account, Accounts, SignedIn
 from lesson_studio.authoring.diff import SectionDiff, diff_plans, diff_with_source
 from lesson_studio.authoring.generate import PlanProgress, PlanSections, model_infer
@@ -20,6 +22,7 @@ from lesson_studio.authoring.merge import MergeResult, merge_edits
 from lesson_studio.authoring.request_parser import ParsedRequest, parse_request_text, split_materials
 from lesson_studio.authoring.rubric import RubricContext, RubricReport, evaluate
 from lesson_studio.authoring.scaffold import build_scaffold
+from lesson_studio.authoring.sentence import ParsedForm
 from lesson_studio.config import Settings
 from lesson_studio.errors import InvalidInput, NotFound
 from lesson_studio.grounding import Grounding
@@ -104,6 +107,18 @@ class Studio:
         """Rules first; the model only for what rules cannot tell."""
         infer = model_infer(self.backend(task_backend_id("parse"))) if use_model else None
         return parse_request_text(text, infer=infer)
+
+    def parse_resource_request(
+        self, user: User, kind: str, text: str, *, today: datetime.date | None = None
+    ) -> ParsedForm:
+        """Any other resource type's one sentence as its form's values, by rules: only what the
+        sentence says (the form keeps the rest) and what was guessed, for the teacher to check.
+        `today` is what "明天" and "下周一" count from (a test passes its own)."""
+        signed_in(user)
+        resource = resource_type(kind)
+        if resource.parse_sentence is None:
+            raise InvalidInput(f"{resource.label}没有一句话填表 / A {resource.label} has no one-sentence form")
+        return resource.parse_sentence(text, today or datetime.date.today())
 
     def retrieve(self, user: User, request: LessonRequest) -> list[Hit]:
         """The passages generation is given for a request, recorded for the lead's usage figures."""

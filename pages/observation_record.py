@@ -72,6 +72,40 @@ def method_label(method: str) -> str:
 user = require_user()
 studio = get_studio()
 st.session_state.setdefault("observation_nonce", uuid.uuid4().hex)
+
+
+# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
+SENTENCE_TEXT_LISTS = ()
+
+
+def fill_from_sentence() -> None:
+    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
+    try:
+        parsed = studio.parse_resource_request(user, KIND, st.session_state["observation_sentence"])
+    except StudioError as error:
+        st.session_state["observation_parsed"] = {"error": str(error)}
+        return
+    for name, found in parsed.values.items():
+        st.session_state[f"observation_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
+    st.session_state["observation_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
+
+
+def sentence_box() -> None:
+    """One sentence above the form; what it guessed is named for the teacher to check."""
+    st.text_input(
+        t("resource_sentence"), key="observation_sentence", placeholder=t("sentence_example_observation_record")
+    )
+    st.button(t("parse"), key="observation_parse", on_click=fill_from_sentence)
+    parsed = st.session_state.get("observation_parsed", {})
+    if parsed.get("error"):
+        st.error(md(parsed["error"]))
+    if parsed.get("nothing"):
+        st.info(t("parsed_nothing"))
+    if parsed.get("guessed"):
+        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
+        st.warning(f"{t('parsed_guessed')}：{labels}")
+
+
 st.title(t("page_observation_record"))
 st.caption(w("intro"))
 
@@ -147,6 +181,7 @@ def poll(job_id: int) -> None:
 
 job_id = st.session_state.get("observation_job")
 if job_id is None:
+    sentence_box()
     with st.form("observation"):
         left, middle, right = st.columns(3)
         left.text_input(w("class_name"), key="observation_class_name")

@@ -65,6 +65,38 @@ def w(key: str, **values: object) -> str:
 user = require_user()
 studio = get_studio()
 st.session_state.setdefault("reflection_nonce", uuid.uuid4().hex)
+
+
+# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
+SENTENCE_TEXT_LISTS = ()
+
+
+def fill_from_sentence() -> None:
+    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
+    try:
+        parsed = studio.parse_resource_request(user, KIND, st.session_state["reflection_sentence"])
+    except StudioError as error:
+        st.session_state["reflection_parsed"] = {"error": str(error)}
+        return
+    for name, found in parsed.values.items():
+        st.session_state[f"reflection_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
+    st.session_state["reflection_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
+
+
+def sentence_box() -> None:
+    """One sentence above the form; what it guessed is named for the teacher to check."""
+    st.text_input(t("resource_sentence"), key="reflection_sentence", placeholder=t("sentence_example_reflection"))
+    st.button(t("parse"), key="reflection_parse", on_click=fill_from_sentence)
+    parsed = st.session_state.get("reflection_parsed", {})
+    if parsed.get("error"):
+        st.error(md(parsed["error"]))
+    if parsed.get("nothing"):
+        st.info(t("parsed_nothing"))
+    if parsed.get("guessed"):
+        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
+        st.warning(f"{t('parsed_guessed')}：{labels}")
+
+
 st.title(t("page_reflection"))
 st.caption(w("intro"))
 
@@ -164,6 +196,7 @@ def notes_form() -> None:
     except StudioError as error:
         show_error(error)
         return
+    sentence_box()
     with st.form("reflection"):
         st.text_area(w("children"), key="reflection_children")
         st.text_area(w("timing"), key="reflection_timing", height=68)

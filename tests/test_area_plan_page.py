@@ -39,7 +39,7 @@ def fill(at, areas=("美工区", "科学区"), **values):
         at.text_input(key=f"area_{key}").input(value)
     at.multiselect(key="area_areas").set_value(list(areas))
     at.date_input(key="area_start_date").set_value(datetime.date(2026, 12, 7))
-    at.button[0].click().run()  # the form's 生成区域材料计划
+    next(button for button in at.button if button.label == "生成区域材料计划").click().run()  # the form's, not 解析到表单
 
 
 def run_until(at, predicate, seconds=20):

@@ -39,7 +39,7 @@ def fill(at, children="", **values):
     for key, value in values.items():
         at.text_input(key=f"checklist_{key}").input(value)
     at.text_area(key="checklist_children").input(children)
-    at.button[0].click().run()  # the form's 生成观察清单
+    next(button for button in at.button if button.label == "生成观察清单").click().run()  # the form's, not 解析到表单
 
 
 def run_until(at, predicate, seconds=20):

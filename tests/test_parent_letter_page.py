@@ -33,7 +33,7 @@ def letter_page(tmp_path, monkeypatch, fake_backend):
 def fill(at, **values):
     for key, value in values.items():
         at.text_input(key=f"letter_{key}").input(value)
-    at.button[0].click().run()  # the form's 生成家长信
+    next(button for button in at.button if button.label == "生成家长信").click().run()  # the form's, not 解析到表单
 
 
 def run_until(at, predicate, seconds=20):

@@ -38,7 +38,7 @@ def fill(at, weeks=2, **values):
         else:
             at.text_input(key=f"unit_{key}").input(value)
     at.number_input(key="unit_weeks").set_value(weeks)
-    at.button[0].click().run()  # the form's 生成主题活动
+    next(button for button in at.button if button.label == "生成主题活动").click().run()  # the form's, not 解析到表单
 
 
 def run_until(at, predicate, seconds=30):

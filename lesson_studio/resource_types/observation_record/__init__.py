@@ -13,6 +13,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.observation_record.checks import apply_record_rules, check_record
 from lesson_studio.resource_types.observation_record.export import record_docx
 from lesson_studio.resource_types.observation_record.guidelines import align_record
+from lesson_studio.resource_types.observation_record.parse import parse_observation_sentence
 from lesson_studio.resource_types.observation_record.scaffold import build_observation_scaffold
 from lesson_studio.resource_types.observation_record.schema import FIELD_LABELS, ObservationRecord, ObservationRequest
 from lesson_studio.resource_types.observation_record.writer import ObservationWriter
@@ -40,6 +41,7 @@ OBSERVATION_RECORD = ResourceType(
     check=check_record,
     export_docx=record_docx,
     field_labels=FIELD_LABELS,
+    parse_sentence=parse_observation_sentence,  # 一句话填表 (parse.py)
     # The record is written from the teacher's own notes: library passages would only invite
     # details the child never did. The 《指南》 lines come from the catalogue (align), not retrieval.
     grounded=False,

@@ -21,6 +21,7 @@ from lesson_studio.models import User
 from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.reflection.checks import apply_reflection_rules, check_reflection
 from lesson_studio.resource_types.reflection.export import reflection_docx
+from lesson_studio.resource_types.reflection.parse import parse_reflection_sentence
 from lesson_studio.resource_types.reflection.scaffold import build_reflection_scaffold
 from lesson_studio.resource_types.reflection.schema import FIELD_LABELS, Reflection, ReflectionRequest
 from lesson_studio.resource_types.reflection.writer import ReflectionWriter
@@ -71,6 +72,7 @@ REFLECTION = ResourceType(
     check=check_reflection,
     export_docx=reflection_docx,
     field_labels=FIELD_LABELS,
+    parse_sentence=parse_reflection_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # it rests on the teacher's notes, not on library passages
     before_save=save_revised_plan,
 )

@@ -12,6 +12,7 @@ from lesson_studio.authoring.content_checks import CheckReport
 from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.theme_unit.checks import apply_unit_rules, check_unit
 from lesson_studio.resource_types.theme_unit.export import unit_docx
+from lesson_studio.resource_types.theme_unit.parse import parse_unit_sentence
 from lesson_studio.resource_types.theme_unit.scaffold import build_unit_scaffold
 from lesson_studio.resource_types.theme_unit.schema import FIELD_LABELS, ThemeUnit, ThemeUnitRequest
 from lesson_studio.resource_types.theme_unit.writer import UnitWriter
@@ -34,5 +35,6 @@ THEME_UNIT = ResourceType(
     check=check_unit,
     export_docx=unit_docx,  # also takes linked= (its expanded lessons): see Studio.export_document_docx
     field_labels=FIELD_LABELS,
+    parse_sentence=parse_unit_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # the lessons expanded from it are grounded in the library, each on its own
 )
