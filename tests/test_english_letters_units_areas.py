@@ -24,6 +24,11 @@ from lesson_studio.resource_types.parent_letter.checks import check_letter, vali
 from lesson_studio.resource_types.parent_letter.export import letter_docx
 from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
 from lesson_studio.resource_types.parent_letter.schema import ParentLetterRequest
+from lesson_studio.resource_types.theme_unit.checks import check_unit, unit_activity, validate_unit, with_activity
+from lesson_studio.resource_types.theme_unit.expand import lesson_request_for
+from lesson_studio.resource_types.theme_unit.export import unit_docx
+from lesson_studio.resource_types.theme_unit.scaffold import build_unit_scaffold
+from lesson_studio.resource_types.theme_unit.schema import ThemeUnitRequest
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
@@ -333,3 +338,156 @@ def test_an_english_area_plans_edit_reads_back_its_english_boxes(english_area_re
     texts = plan.edit_texts()
     assert "low-structure" in texts["美工区"]["materials"] and cjk_in(texts["美工区"]["record_columns"]) == []
     assert plan.with_edits(texts).areas == plan.areas
+
+
+# --- 主题活动 / theme unit --------------------------------------------------------------------------
+
+UNIT_OVERVIEW_EN = {
+    "unit_title": "Teddy's hat",
+    "source_and_value": "Teddy's hat keeps falling off in the reading corner. Children want to help him, "
+    "and finding their own way to keep it on builds confidence and care for friends.",
+    "goal_health": "Children move safely while testing hats outdoors.",
+    "goal_language": "Children tell friends how their hat stays on.",
+    "goal_social": "Children take turns and help a friend with a hat.",
+    "goal_science": "Children notice why a hat falls and test ideas.",
+    "goal_art": "Children design and decorate a hat of their own.",
+    "web_discover": ["Why does the hat fall off?"],
+    "web_ideas": ["How could we keep it on?"],
+    "web_make": ["Which hat stays on best?"],
+    "web_show": ["Who else could use our hats?"],
+}
+UNIT_ACTIVITY_EN = [
+    ("Teddy's trouble", "Children look at Teddy's hat, say why it falls and think of ideas to make it stay."),
+    ("Hat ideas", "Children draw ideas for a hat, then make one and try it on Teddy."),
+    ("Hat workshop", "Children make hats from paper and yarn, try them and change them."),
+    ("Windy test", "Children try their hats outdoors and show friends which idea works."),
+    ("Hat helpers", "Children share their hats and use them to help friends dress up."),
+]
+UNIT_WEEK_EN = {
+    "week_focus": "Notice the trouble and think of many ideas.",
+    "activities": [{"title": title, "children_do": line} for title, line in UNIT_ACTIVITY_EN],
+}
+UNIT_CLOSING_EN = {
+    "environment": "A problem wall grows with the children's questions, drawings of ideas and photos of hats.",
+    "family": "At home, children show a parent how their hat stays on and try it with a scarf.",
+    "evaluation": "The teacher notes the children's ideas and keeps photos of their hats in their portfolios.",
+}
+
+
+@pytest.fixture
+def english_unit_request():
+    return ThemeUnitRequest(
+        class_name="Middle Class 2",
+        age_band="中班",
+        theme="Teddy's hat",
+        problem="Teddy's hat keeps falling off",
+        weeks=2,
+        teacher="Ms Wang",
+        start_date="7 December 2026",
+        materials=["paper", "yarn", "candles"],
+        language="en",
+    )
+
+
+def unit_answers() -> dict[frozenset[str], dict]:
+    return {
+        frozenset(UNIT_OVERVIEW_EN): UNIT_OVERVIEW_EN,
+        frozenset(UNIT_WEEK_EN): UNIT_WEEK_EN,
+        frozenset(UNIT_CLOSING_EN): UNIT_CLOSING_EN,
+    }
+
+
+def write_unit(request, backend=None):
+    backend = backend or ScriptedBackend(respond=english_answer(unit_answers()))
+    return write(resource_type("theme_unit"), request, backend=backend).plan
+
+
+def test_an_english_unit_is_written_from_english_prompts(english_unit_request):
+    backend = ScriptedBackend(respond=english_answer(unit_answers()))
+    write_unit(english_unit_request, backend)
+    sent = prompts_sent(backend)
+    assert "[Theme unit request]" in sent and "Whole-class activity (Find the trouble" in sent
+    assert "week 1: Find the trouble, Think of ideas" in sent and "Week 1: Teddy's trouble" in sent
+    assert cjk_in(sent) == []
+
+
+def test_what_code_writes_into_an_english_unit_is_english(english_unit_request):
+    unit = write_unit(english_unit_request)
+    assert unit.language == "en"
+    assert [week.dates for week in unit.weeks] == ["7–11 December", "14–18 December"]
+    assert unit.materials == ["paper", "yarn"]
+    assert len(unit.warnings) == 1 and "candles" in unit.warnings[0]
+    assert all(cjk_in(text) == [] for text in unit.warnings), unit.warnings
+    assert {activity.stage for activity in unit.activities()} <= {"发现烦恼", "想办法", "做出来", "展示/用起来"}
+
+
+def test_an_english_week_that_misses_its_stage_is_flagged_and_one_that_follows_it_passes(english_unit_request):
+    unit = write_unit(english_unit_request)
+    scaffold = build_unit_scaffold(english_unit_request)
+    assert check_unit(unit, scaffold) == []
+    quiet = [
+        activity.model_copy(update={"children_do": "Children sit and listen to a song."})
+        for activity in unit.weeks[1].activities
+    ]
+    missed = unit.model_copy(update={"weeks": [unit.weeks[0], unit.weeks[1].model_copy(update={"activities": quiet})]})
+    assert {defect.field for defect in check_unit(missed, scaffold) if defect.kind == "stage_mismatch"} == {
+        "做出来",
+        "展示/用起来",
+    }
+
+
+def test_english_drills_and_banned_materials_are_flagged_and_repaired_in_english(english_unit_request):
+    unit = write_unit(english_unit_request)
+    scaffold = build_unit_scaffold(english_unit_request)
+    first = unit.weeks[0].activities[0]
+    bad = first.model_copy(update={"children_do": "Children finish a tracing worksheet, then light candles for Teddy."})
+    broken = with_activity(unit, bad)
+    assert {"schoolification", "unsafe_material"} <= {defect.kind for defect in check_unit(broken, scaffold)}
+    repaired, report = validate_unit(broken, scaffold)
+    line = unit_activity(repaired, first.key).children_do
+    assert report.after == []
+    assert "worksheet" not in line.lower() and "tracing" not in line.lower()
+    assert "LED electronic candles" in line and cjk_in(line) == []
+
+
+def test_an_english_week_left_empty_gets_english_lines_by_code(english_unit_request):
+    unit = write_unit(english_unit_request)
+    scaffold = build_unit_scaffold(english_unit_request)
+    empty = [activity.model_copy(update={"title": "", "children_do": ""}) for activity in unit.weeks[1].activities]
+    broken = unit.model_copy(update={"weeks": [unit.weeks[0], unit.weeks[1].model_copy(update={"activities": empty})]})
+    fixes: list[str] = []
+
+    def unchanged(current, number, fix):
+        fixes.append(fix)
+        return current
+
+    repaired, report = validate_unit(broken, scaffold, unchanged)
+    assert report.after == []
+    texts = [text for activity in repaired.weeks[1].activities for text in (activity.title, activity.children_do)]
+    assert all(cjk_in(text) == [] for text in texts + fixes), texts + fixes
+    assert fixes and fixes[0].startswith("[MUST FIX]")
+
+
+def test_an_english_units_collective_activity_expands_into_an_english_lesson(english_unit_request):
+    unit = write_unit(english_unit_request)
+    request = lesson_request_for(unit, "w1-a1")
+    assert request.language == "en" and cjk_in(request.notes) == []
+
+
+def test_the_english_units_word_file_has_english_labels(english_unit_request):
+    unit = write_unit(english_unit_request)
+    text = docx_text(unit_docx(unit))
+    for label in (
+        "Theme unit",
+        "The real problem:",
+        "1. Where the theme comes from",
+        "Science:",
+        "Find the trouble → Think of ideas",
+        "Week 1 (7–11 December)",
+        "This week's focus:",
+        "Whole-class activity",
+        "What the children do",
+        "min",
+    ):
+        assert label in text, label
+    assert cjk_in(text) == []

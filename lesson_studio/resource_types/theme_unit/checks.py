@@ -14,13 +14,15 @@ the model with the problem named, and if it still does, code writes the stage's 
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
-from lesson_studio.authoring.scaffold import SCHOOLIFICATION_WORDS, load_hazards, play_based
+from lesson_studio.authoring.scaffold import SCHOOLIFICATION_WORDS, english_words_in, load_hazards, play_based
 from lesson_studio.models import DOMAINS
+from lesson_studio.resource_types.theme_unit import english
 from lesson_studio.resource_types.theme_unit.scaffold import STAGE_GUIDANCE, UnitScaffold
 from lesson_studio.resource_types.theme_unit.schema import (
     COLLECTIVE,
@@ -61,6 +63,18 @@ PROSE_LABELS = {
     "evaluation": "评价",
 }
 DOMAIN_EN = {"健康": "health", "语言": "language", "社会": "social", "科学": "science", "艺术": "art"}
+# The bounds of a unit written in English (about three times the characters of the Chinese).
+TITLE_CHARS_EN = 120
+CHILDREN_DO_CHARS_EN = 480
+
+
+def in_english(unit: ThemeUnit) -> bool:
+    return unit.language == "en"
+
+
+def _limits(language: str) -> tuple[int, int]:
+    """(title, children_do) characters kept, in the unit's language."""
+    return (TITLE_CHARS_EN, CHILDREN_DO_CHARS_EN) if language == "en" else (TITLE_CHARS, CHILDREN_DO_CHARS)
 
 
 def apply_unit_rules(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
@@ -69,6 +83,7 @@ def apply_unit_rules(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     model or an edit wrote. An activity keeps its words and its domain; one the scaffold has and
     the document lacks comes back empty (the checks then ask for it)."""
     request = scaffold.request
+    title_chars, children_do_chars = _limits(request.language)
     by_key = {activity.key: activity for activity in unit.activities()}
     focus = {week.number: week.focus for week in unit.weeks}
     weeks = []
@@ -86,8 +101,8 @@ def apply_unit_rules(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
                     kind=slot.kind,
                     stage=slot.stage,
                     domain=written.domain if written else slot.domain,  # type: ignore[arg-type]
-                    title=(written.title if written else "")[:TITLE_CHARS],
-                    children_do=(written.children_do if written else "")[:CHILDREN_DO_CHARS],
+                    title=(written.title if written else "")[:title_chars],
+                    children_do=(written.children_do if written else "")[:children_do_chars],
                     minutes=minutes,
                 )
             )
@@ -104,7 +119,8 @@ def apply_unit_rules(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     web = {branch.stage: branch.questions for branch in unit.question_web}
     return unit.model_copy(
         update={
-            "title": unit.title[:TITLE_CHARS],
+            "title": unit.title[:title_chars],
+            "language": request.language,
             "age_band": request.age_band,
             "class_name": request.class_name,
             "teacher": request.teacher,
@@ -147,7 +163,11 @@ def stage_mismatches(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
     for week in unit.weeks:
         for stage in week.stages:
             texts = [activity_text(a) for a in week.activities if a.stage == stage]
-            if not any(word in text for text in texts for word in STAGE_WORDS[stage]):
+            if in_english(unit):
+                found = any(english_words_in(text, english.STAGE_WORDS[stage]) for text in texts)
+            else:
+                found = any(word in text for text in texts for word in STAGE_WORDS[stage])
+            if not found:
                 defects.append(
                     Defect(
                         "stage_mismatch",
@@ -161,7 +181,9 @@ def stage_mismatches(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
     return defects
 
 
-def drills_in(text: str) -> list[str]:
+def drills_in(text: str, language: str = "zh") -> list[str]:
+    if language == "en":
+        return english_words_in(text, english.DRILL_WORDS)
     return [word for word in DRILL_WORDS if word in text]
 
 
@@ -176,7 +198,7 @@ def schoolification(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
         )
         for week in unit.weeks
         for activity in week.activities
-        if (words := drills_in(activity_text(activity)))
+        if (words := drills_in(activity_text(activity), unit.language))
     ]
     in_prose = [
         Defect(
@@ -187,13 +209,15 @@ def schoolification(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
             tuple(words),
         )
         for name in PROSE_LABELS
-        if (words := drills_in(getattr(unit, name)))
+        if (words := drills_in(getattr(unit, name), unit.language))
     ]
     return in_activities + in_prose
 
 
-def banned_materials(text: str, age_band: str) -> list[tuple[str, str]]:
+def banned_materials(text: str, age_band: str, language: str = "zh") -> list[tuple[str, str]]:
     """(word, safer replacement) for each material the hazard table bans for the band."""
+    if language == "en":
+        return _banned_materials_en(text, age_band)
     found = []
     for hazard in load_hazards():
         if hazard.severity != "ban" or age_band not in hazard.bands:
@@ -205,6 +229,24 @@ def banned_materials(text: str, age_band: str) -> list[tuple[str, str]]:
         )
         found += [(word, safer) for word in hazard.keywords if word in plain]
     # "纽扣" inside "纽扣电池": name the material once, by its longer word.
+    return [(word, safer) for word, safer in found if not any(word != other and word in other for other, _ in found)]
+
+
+def _banned_materials_en(text: str, age_band: str) -> list[tuple[str, str]]:
+    """banned_materials in English: whole words from resources/hazards_en.toml ("pin" is not in
+    "spinning"), the safer material from its English row."""
+    found: list[tuple[str, str]] = []
+    for hazard in load_hazards():
+        if hazard.severity != "ban" or age_band not in hazard.bands:
+            continue
+        _note, replacement, for_children = hazard.text("en")
+        safer = for_children or re.split("[;,]", replacement)[0].strip() or english.SAFE_MATERIAL
+        # The safer material may contain the word it replaces ("LED electronic candles" for "candle").
+        plain = re.sub(re.escape(safer), "", text, flags=re.IGNORECASE)
+        if replacement:
+            plain = re.sub(re.escape(replacement), "", plain, flags=re.IGNORECASE)
+        found += [(word, safer) for word in english_words_in(plain, hazard.keywords_en)]
+    # "battery" inside "button battery": name the material once, by its longer word.
     return [(word, safer) for word, safer in found if not any(word != other and word in other for other, _ in found)]
 
 
@@ -220,7 +262,7 @@ def unsafe_materials(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
         )
         for week in unit.weeks
         for activity in week.activities
-        if (found := banned_materials(activity_text(activity), unit.age_band))
+        if (found := banned_materials(activity_text(activity), unit.age_band, unit.language))
     ]
 
 
@@ -259,31 +301,43 @@ def check_unit(unit: ThemeUnit, scaffold: UnitScaffold) -> list[Defect]:
 # --- the repairs --------------------------------------------------------------------------------
 
 
-def _play_based(text: str) -> str:
-    text = play_based(text)
+def _play_based(text: str, language: str = "zh") -> str:
+    text = play_based(text, language)
+    if language == "en":
+        for word, instead in english.MORE_DRILLS.items():
+            text = re.sub(rf"\b{re.escape(word)}\b", instead, text, flags=re.IGNORECASE)
+        return text
     for word, instead in MORE_DRILLS.items():
         text = text.replace(word, instead)
     return text
 
 
-def _safer(text: str, age_band: str) -> str:
-    for word, safer in banned_materials(text, age_band):
-        text = text.replace(word, safer)
+def _safer(text: str, age_band: str, language: str = "zh") -> str:
+    for word, safer in banned_materials(text, age_band, language):
+        if language == "en":
+            # The word as found, with the plural english_words_in tolerates ("candles").
+            text = re.sub(rf"\b{re.escape(word)}(s|es)?\b", safer, text, flags=re.IGNORECASE)
+        else:
+            text = text.replace(word, safer)
     return text
 
 
 def repair_by_code(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     """What code can repair exactly: drills and banned materials in the activities, missing domains."""
     unit = apply_unit_rules(unit, scaffold)
+    language = unit.language
+    title_chars, children_do_chars = _limits(language)
     weeks = []
     for week in unit.weeks:
         activities = []
         for activity in week.activities:
-            title = _safer(_play_based(activity.title), unit.age_band)[:TITLE_CHARS]
-            children_do = _safer(_play_based(activity.children_do), unit.age_band)[:CHILDREN_DO_CHARS]
-            activities.append(activity.model_copy(update={"title": title, "children_do": children_do}))
+            title = _safer(_play_based(activity.title, language), unit.age_band, language)[:title_chars]
+            children_do = _safer(_play_based(activity.children_do, language), unit.age_band, language)
+            activities.append(
+                activity.model_copy(update={"title": title, "children_do": children_do[:children_do_chars]})
+            )
         weeks.append(week.model_copy(update={"activities": activities}))
-    prose = {name: _play_based(getattr(unit, name)) for name in PROSE_LABELS}
+    prose = {name: _play_based(getattr(unit, name), language) for name in PROSE_LABELS}
     unit = unit.model_copy(update={"weeks": weeks, **prose})
     return give_missing_domains(unit, scaffold)
 
@@ -314,20 +368,28 @@ def stage_line_by_code(unit: ThemeUnit, scaffold: UnitScaffold) -> ThemeUnit:
     """The last resort for a week the model could not fix: an empty activity gets its stage's own
     line, and the first activity of a missed stage opens with what the stage asks."""
     theme = scaffold.request.theme
+    english_unit = in_english(unit)
+    title_chars, children_do_chars = _limits(unit.language)
     for activity in unit.activities():
         if not activity.title.strip():
-            unit = with_activity(
-                unit, activity.model_copy(update={"title": f"{activity.stage}：{theme}"[:TITLE_CHARS]})
-            )
+            stage = english.STAGE_LABELS[activity.stage] if english_unit else activity.stage
+            title = f"{stage}: {theme}" if english_unit else f"{stage}：{theme}"
+            unit = with_activity(unit, activity.model_copy(update={"title": title[:title_chars]}))
         if len(activity.children_do.strip()) < MIN_CHILDREN_DO:
-            line = f"围绕“{theme}”，{STAGE_GUIDANCE[activity.stage]}。"
+            if english_unit:
+                line = english.stage_line(theme, activity.stage)
+            else:
+                line = f"围绕“{theme}”，{STAGE_GUIDANCE[activity.stage]}。"
             unit = with_activity(
-                unit, unit_activity(unit, activity.key).model_copy(update={"children_do": line[:CHILDREN_DO_CHARS]})
+                unit, unit_activity(unit, activity.key).model_copy(update={"children_do": line[:children_do_chars]})
             )
     for defect in stage_mismatches(unit, scaffold):
         week = next(week for week in unit.weeks if f"week:{week.number}" == defect.section)
         first = next(a for a in week.activities if a.stage == defect.field)
-        opened = f"{STAGE_OPENING[first.stage]}：{first.children_do}"[:CHILDREN_DO_CHARS]
+        if english_unit:
+            opened = f"{english.STAGE_OPENING[first.stage]}: {first.children_do}"[:children_do_chars]
+        else:
+            opened = f"{STAGE_OPENING[first.stage]}：{first.children_do}"[:children_do_chars]
         unit = with_activity(unit, first.model_copy(update={"children_do": opened}))
     return unit
 
@@ -339,10 +401,12 @@ def unit_activity(unit: ThemeUnit, key: str) -> UnitActivity:
 RewriteWeek = Callable[[ThemeUnit, int, str], ThemeUnit]  # (unit, week number, the problem named) -> unit
 
 
-def week_fix(defects: list[Defect]) -> str:
+def week_fix(defects: list[Defect], language: str = "zh") -> str:
     """The instruction that names what a week's rewrite must fix."""
     lines = []
     stages = [d.field for d in defects if d.kind == "stage_mismatch"]
+    if language == "en":
+        return english.week_fix(stages, any(d.kind == "no_children_do" for d in defects))
     if stages:
         lines.append(
             f"【必须改正】这一周的活动要体现“{'、'.join(stages)}”："
@@ -369,7 +433,8 @@ def validate_unit(
             problems = [d for d in remaining if d.kind in WEEK_REWRITES and d.section == f"week:{week.number}"]
             if not problems:
                 continue
-            candidate = repair_by_code(rewrite_week(unit, week.number, week_fix(problems)), scaffold)
+            fix = week_fix(problems, scaffold.request.language)
+            candidate = repair_by_code(rewrite_week(unit, week.number, fix), scaffold)
             report.rewrites += 1
             found = check_unit(candidate, scaffold)
             if len(found) < len(remaining):

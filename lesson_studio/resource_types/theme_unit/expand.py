@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from lesson_studio.errors import InvalidInput
 from lesson_studio.models import LessonRequest
+from lesson_studio.resource_types.theme_unit import english
 from lesson_studio.resource_types.theme_unit.schema import COLLECTIVE, ThemeUnit
 
 NOTES_CHARS = 500  # LessonRequest.notes
@@ -26,12 +27,18 @@ def lesson_request_for(unit: ThemeUnit, item_key: str) -> LessonRequest:
             " / Only a collective activity becomes a lesson plan"
         )
     questions = next((branch.questions for branch in unit.question_web if branch.stage == activity.stage), [])
-    notes = (
-        f"这是主题活动《{unit.title}》第{week.number}周的集体活动，处在主题路径“发现烦恼→想办法→做出来→展示/用起来”的"
-        f"“{activity.stage}”一步。主题从真实问题出发：{unit.problem}。"
-        + (f"这一步的问题网：{'；'.join(questions)}。" if questions else "")
-        + f"幼儿在活动中：{activity.children_do}"
-    )
+    if unit.language == "en":
+        # A unit asked for in English expands into a lesson plan in English (prompts/en/lesson_*).
+        notes = english.expansion_notes(
+            unit.title, week.number, activity.stage, unit.problem, questions, activity.children_do
+        )
+    else:
+        notes = (
+            f"这是主题活动《{unit.title}》第{week.number}周的集体活动，处在主题路径“发现烦恼→想办法→做出来→展示/用起来”的"
+            f"“{activity.stage}”一步。主题从真实问题出发：{unit.problem}。"
+            + (f"这一步的问题网：{'；'.join(questions)}。" if questions else "")
+            + f"幼儿在活动中：{activity.children_do}"
+        )
     return LessonRequest(
         age_band=unit.age_band,
         domain=activity.domain,
@@ -40,4 +47,5 @@ def lesson_request_for(unit: ThemeUnit, item_key: str) -> LessonRequest:
         materials=list(unit.materials)[:30],
         cps_focus=LESSON_FOCUS[activity.stage],
         notes=notes[:NOTES_CHARS],
+        language=unit.language,
     )

@@ -22,6 +22,7 @@ from lesson_studio.export import Cover, strip_outside_fields, unit_to_docx_bytes
 from lesson_studio.export.typography import HEADING_FONT, TABLE_SIZE, add_text, new_document, set_header
 from lesson_studio.export.wording import clean_text
 from lesson_studio.models import LessonPlan
+from lesson_studio.resource_types.theme_unit import english
 from lesson_studio.resource_types.theme_unit.schema import ThemeUnit
 
 SECTION_TITLES = (
@@ -64,7 +65,14 @@ def unit_docx(unit: ThemeUnit, cover: Cover | None = None, *, linked: Mapping[st
 
 
 def header(unit: ThemeUnit, cover: Cover) -> str:
+    if unit.language == "en":
+        return "  ".join(part for part in (cover.school, unit.class_name, english.EXPORT_LABELS["主题活动"]) if part)
     return "　".join(part for part in (cover.school, unit.class_name, "主题活动") if part)
+
+
+def say(label: str, language: str) -> str:
+    """A fixed label in the unit's language (theme_unit.english.EXPORT_LABELS)."""
+    return english.EXPORT_LABELS.get(label, label) if language == "en" else label
 
 
 def _write_after_title(document: WordDocument, unit: ThemeUnit) -> None:
@@ -83,6 +91,9 @@ def _write_after_title(document: WordDocument, unit: ThemeUnit) -> None:
 
 
 def write_unit(document: WordDocument, unit: ThemeUnit) -> None:
+    if unit.language == "en":
+        _write_unit_en(document, unit)
+        return
     facts = document.add_paragraph()
     add_text(
         facts,
@@ -120,21 +131,53 @@ def write_unit(document: WordDocument, unit: ThemeUnit) -> None:
         _labelled(document, "主题材料：", "、".join(unit.materials))
 
 
-def _activity_table(document: WordDocument, activities) -> None:  # type: ignore[no-untyped-def]
+def _write_unit_en(document: WordDocument, unit: ThemeUnit) -> None:
+    """write_unit for a unit asked for in English: the same layout, English labels, the
+    enumerations (stage, kind, domain) shown through the label tables."""
+    _paragraph(
+        document, english.facts_line(unit.class_name, unit.age_band, unit.teacher, len(unit.weeks), unit.start_date)
+    )
+    _labelled(document, say("真实问题：", "en"), unit.problem)
+    sections = iter(english.SECTION_TITLES)
+    _heading(document, next(sections), "Heading 1")
+    _paragraph(document, unit.source_and_value)
+    _heading(document, next(sections), "Heading 1")
+    for goal in unit.goals:
+        _labelled(document, f"{english.domain(goal.domain, 'en')}: ", goal.text)
+    _heading(document, next(sections), "Heading 1")
+    _paragraph(document, english.PATH)
+    for branch in unit.question_web:
+        _labelled(document, f"{english.STAGE_LABELS[branch.stage]}: ", "  ".join(branch.questions))
+    _heading(document, next(sections), "Heading 1")
+    for week in unit.weeks:
+        _heading(document, english.week_heading(week.number, week.dates, list(week.stages)), "Heading 2")
+        if week.focus:
+            _labelled(document, say("本周重点：", "en"), week.focus)
+        _activity_table(document, week.activities, "en")
+    for title, text in zip(sections, (unit.environment, unit.family, unit.evaluation), strict=True):
+        _heading(document, title, "Heading 1")
+        _paragraph(document, text)
+    if unit.materials:
+        _labelled(document, say("主题材料：", "en"), ", ".join(unit.materials))
+
+
+def _activity_table(document: WordDocument, activities, language: str = "zh") -> None:  # type: ignore[no-untyped-def]
+    in_english = language == "en"
+    labels = english.ACTIVITY_COLUMNS if in_english else tuple(label for label, _ in ACTIVITY_COLUMNS)
     table = document.add_table(rows=1, cols=len(ACTIVITY_COLUMNS))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, (label, width) in zip(table.rows[0].cells, ACTIVITY_COLUMNS, strict=True):
+    for cell, label, (_label, width) in zip(table.rows[0].cells, labels, ACTIVITY_COLUMNS, strict=True):
         add_text(cell.paragraphs[0], label, bold=True, size=TABLE_SIZE)
         cell.width = width
     for activity in activities:
-        values = (
-            activity.kind,
-            activity.title,
-            activity.domain,
-            activity.children_do,
-            f"{activity.minutes}分钟" if activity.minutes else "",
-        )
+        if in_english:
+            minutes = f"{activity.minutes} min" if activity.minutes else ""
+            kind, domain = english.KIND_LABELS[activity.kind], english.domain(activity.domain, "en")
+        else:
+            minutes = f"{activity.minutes}分钟" if activity.minutes else ""
+            kind, domain = activity.kind, activity.domain
+        values = (kind, activity.title, domain, activity.children_do, minutes)
         for cell, value, (_label, width) in zip(table.add_row().cells, values, ACTIVITY_COLUMNS, strict=True):
             add_text(cell.paragraphs[0], value, size=TABLE_SIZE)
             cell.width = width

@@ -17,7 +17,8 @@ import re
 
 from pydantic import BaseModel
 
-from lesson_studio.authoring.scaffold import BAND_RULES, load_hazards
+from lesson_studio.authoring.scaffold import BAND_RULES, english_words_in, load_hazards
+from lesson_studio.resource_types.theme_unit import english
 from lesson_studio.resource_types.theme_unit.schema import (
     COLLECTIVE,
     UNIT_STAGES,
@@ -94,9 +95,9 @@ def domain_order(emphasised: list[str]) -> list[str]:
     return [*dict.fromkeys([*emphasised, *DOMAIN_ORDER])]
 
 
-def week_dates(start_date: str, weeks: int) -> list[str]:
-    """ "12月7日—12月11日" per week (Monday to Friday of the start's week on), or blanks when the
-    start date is not a date code can read."""
+def week_dates(start_date: str, weeks: int, language: str = "zh") -> list[str]:
+    """ "12月7日—12月11日" ("7–11 December" in English) per week (Monday to Friday of the start's
+    week on), or blanks when the start date is not a date code can read."""
     start = parse_date(start_date)
     if start is None:
         return [""] * weeks
@@ -105,13 +106,25 @@ def week_dates(start_date: str, weeks: int) -> list[str]:
     for week in range(weeks):
         first = max(start, monday + datetime.timedelta(weeks=week))
         last = monday + datetime.timedelta(weeks=week, days=4)
-        spans.append(f"{first.month}月{first.day}日—{last.month}月{last.day}日")
+        if language == "en":
+            spans.append(english.week_span(first, last))
+        else:
+            spans.append(f"{first.month}月{first.day}日—{last.month}月{last.day}日")
     return spans
+
+
+# How a teacher writing in English may give the start date ("7 December 2026", "December 7, 2026").
+ENGLISH_DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%B %d, %Y", "%b %d, %Y")
 
 
 def parse_date(text: str) -> datetime.date | None:
     match = re.fullmatch(r"\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*", text or "")
     if not match:
+        for pattern in ENGLISH_DATE_FORMATS:
+            try:
+                return datetime.datetime.strptime(" ".join((text or "").split()), pattern).date()
+            except ValueError:
+                continue
         return None
     try:
         return datetime.date(*(int(part) for part in match.groups()))
@@ -119,11 +132,17 @@ def parse_date(text: str) -> datetime.date | None:
         return None
 
 
-def unsafe_material_reason(name: str, age_band: str) -> str | None:
-    """Why children of this band must not handle a material (the hazard table's 'ban' rows)."""
+def unsafe_material_reason(name: str, age_band: str, language: str = "zh") -> str | None:
+    """Why children of this band must not handle a material (the hazard table's 'ban' rows); in
+    English the English keywords as whole words (resources/hazards_en.toml), the Chinese ones too."""
     for hazard in load_hazards():
-        if hazard.severity == "ban" and age_band in hazard.bands and any(word in name for word in hazard.keywords):
-            return hazard.note
+        if hazard.severity != "ban" or age_band not in hazard.bands:
+            continue
+        named = any(word in name for word in hazard.keywords)
+        if language == "en":
+            named = named or bool(english_words_in(name, hazard.keywords_en))
+        if named:
+            return hazard.text(language)[0]
     return None
 
 
@@ -134,9 +153,8 @@ def build_unit_scaffold(request: ThemeUnitRequest) -> UnitScaffold:
     domains = domain_order(list(request.domains))
     next_domain = 0
     weeks: list[WeekSlot] = []
-    for number, (stages, dates) in enumerate(
-        zip(stages_by_week(request.weeks), week_dates(request.start_date, request.weeks), strict=True), start=1
-    ):
+    dates_by_week = week_dates(request.start_date, request.weeks, request.language)
+    for number, (stages, dates) in enumerate(zip(stages_by_week(request.weeks), dates_by_week, strict=True), start=1):
         collective = [stages[i % len(stages)] for i in range(max(MIN_COLLECTIVE_PER_WEEK, len(stages)))]
         slots: list[ActivitySlot] = []
         for stage in collective:
@@ -161,16 +179,19 @@ def build_unit_scaffold(request: ThemeUnitRequest) -> UnitScaffold:
         name = raw.strip()
         if not name:
             continue
-        reason = unsafe_material_reason(name, request.age_band)
+        reason = unsafe_material_reason(name, request.age_band, request.language)
         if reason is None:
-            kept.append(name[:30])
+            kept.append(name[: 90 if request.language == "en" else 30])
         else:
             removed.append(UnsafeMaterial(name=name, reason=reason))
-    warnings = [
-        f"“{item.name}”不适合{request.age_band}幼儿操作，已从主题材料中去掉。原因：{item.reason}"
-        f" / '{item.name}' was taken off the unit's materials: unsafe for this age band."
-        for item in removed
-    ]
+    if request.language == "en":
+        warnings = [english.removed_warning(item.name, item.reason, request.age_band) for item in removed]
+    else:
+        warnings = [
+            f"“{item.name}”不适合{request.age_band}幼儿操作，已从主题材料中去掉。原因：{item.reason}"
+            f" / '{item.name}' was taken off the unit's materials: unsafe for this age band."
+            for item in removed
+        ]
     return UnitScaffold(
         request=request,
         weeks=weeks,

@@ -22,6 +22,7 @@ UNIT_STAGES: tuple[UnitStage, ...] = ("发现烦恼", "想办法", "做出来", 
 ACTIVITY_KINDS: tuple[ActivityKind, ...] = ("集体活动", "区域活动", "户外活动", "生活活动")
 COLLECTIVE: ActivityKind = "集体活动"
 Question = Annotated[str, Field(max_length=30)]  # one question of the question web, in children's words
+QuestionEn = Annotated[str, Field(max_length=90)]  # the same in English (about three times the characters)
 
 # The form's fields as a teacher reads them (a bad field is named in the message).
 FIELD_LABELS = {
@@ -93,19 +94,63 @@ class ClosingDraft(BaseModel):
     evaluation: str = Field(min_length=10, max_length=150)
 
 
-# --- the saved document ---------------------------------------------------------------------------
+# --- the same sections written in English (ThemeUnitRequest.language == "en") ---
+# English takes about three times the characters of the same Chinese text, so the upper bounds scale
+# with it; each is a subclass of its Chinese section, so whatever takes a section takes it.
+
+
+class OverviewDraftEn(OverviewDraft):
+    unit_title: str = Field(min_length=2, max_length=60)
+    source_and_value: str = Field(min_length=20, max_length=600)
+    goal_health: str = Field(min_length=4, max_length=150)
+    goal_language: str = Field(min_length=4, max_length=150)
+    goal_social: str = Field(min_length=4, max_length=150)
+    goal_science: str = Field(min_length=4, max_length=150)
+    goal_art: str = Field(min_length=4, max_length=150)
+    web_discover: list[QuestionEn] = Field(min_length=1, max_length=3)
+    web_ideas: list[QuestionEn] = Field(min_length=1, max_length=3)
+    web_make: list[QuestionEn] = Field(min_length=1, max_length=3)
+    web_show: list[QuestionEn] = Field(min_length=1, max_length=3)
+
+
+class ActivityDraftEn(ActivityDraft):
+    title: str = Field(max_length=60)
+    children_do: str = Field(max_length=180)
+
+
+class WeekDraftEn(WeekDraft):
+    week_focus: str = Field(min_length=4, max_length=180)
+    activities: list[ActivityDraftEn] = Field(min_length=1, max_length=8)  # type: ignore[assignment]
+
+
+class ClosingDraftEn(ClosingDraft):
+    environment: str = Field(min_length=10, max_length=450)
+    family: str = Field(min_length=10, max_length=450)
+    evaluation: str = Field(min_length=10, max_length=450)
+
+
+def drafts_for(language: str) -> tuple[type[OverviewDraft], type[WeekDraft], type[ClosingDraft]]:
+    """The section types the model fills for a unit in this language."""
+    if language == "en":
+        return OverviewDraftEn, WeekDraftEn, ClosingDraftEn
+    return OverviewDraft, WeekDraft, ClosingDraft
+
+
+# --- the saved document ---
+# Its bounds fit a unit in English (about three times the characters of the Chinese); the model's
+# Chinese is bounded tighter by the drafts above.------------------------------------------------------------------------
 
 
 class DomainGoal(BaseModel):
     domain: Domain
-    text: str = Field(max_length=80)
+    text: str = Field(max_length=240)
 
 
 class WebBranch(BaseModel):
     """One stage of the question web and the questions children meet there."""
 
     stage: UnitStage
-    questions: list[Question] = Field(default_factory=list, max_length=5)
+    questions: list[QuestionEn] = Field(default_factory=list, max_length=5)
 
 
 class UnitActivity(BaseModel):
@@ -113,8 +158,8 @@ class UnitActivity(BaseModel):
     kind: ActivityKind
     stage: UnitStage
     domain: Domain
-    title: str = Field(max_length=40)
-    children_do: str = Field(max_length=160)
+    title: str = Field(max_length=120)
+    children_do: str = Field(max_length=480)
     minutes: int | None = None  # collective activities only, within the band's cap
 
 
@@ -122,30 +167,31 @@ class UnitWeek(BaseModel):
     number: int
     stages: list[UnitStage]
     dates: str = ""  # "12月7日—12月11日" when the teacher gave a start date
-    focus: str = Field(default="", max_length=120)
+    focus: str = Field(default="", max_length=360)
     activities: list[UnitActivity] = Field(default_factory=list)
 
 
 class ThemeUnit(BaseModel):
     """A saved 主题活动 (one version)."""
 
-    title: str = Field(max_length=40)
+    title: str = Field(max_length=120)
     age_band: AgeBand
     class_name: str
     teacher: str
     start_date: str = ""
     theme: str
     problem: str
-    source_and_value: str = Field(max_length=300)
+    source_and_value: str = Field(max_length=900)
     goals: list[DomainGoal] = Field(default_factory=list)
     question_web: list[WebBranch] = Field(default_factory=list)
     weeks: list[UnitWeek] = Field(default_factory=list)
-    environment: str = Field(default="", max_length=300)
-    family: str = Field(default="", max_length=300)
-    evaluation: str = Field(default="", max_length=300)
+    environment: str = Field(default="", max_length=900)
+    family: str = Field(default="", max_length=900)
+    evaluation: str = Field(default="", max_length=900)
     materials: list[str] = Field(default_factory=list)  # the teacher's materials that are safe for the band
     warnings: list[str] = Field(default_factory=list)  # what code changed, for the teacher
     citations: list[Citation] = Field(default_factory=list)
+    language: Literal["zh", "en"] = "zh"  # the request's: what code wrote and the Word labels follow it
 
     def activities(self) -> list[UnitActivity]:
         return [activity for week in self.weeks for activity in week.activities]

@@ -14,12 +14,15 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.english import BAND_LABELS
+from lesson_studio.authoring.english import label as english_label
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.errors import StudioError
 from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit
 from lesson_studio.prompts import render
+from lesson_studio.resource_types.theme_unit import english
 from lesson_studio.resource_types.theme_unit.checks import validate_unit
 from lesson_studio.resource_types.theme_unit.scaffold import STAGE_GUIDANCE, UnitScaffold, WeekSlot
 from lesson_studio.resource_types.theme_unit.schema import (
@@ -32,10 +35,20 @@ from lesson_studio.resource_types.theme_unit.schema import (
     UnitWeek,
     WebBranch,
     WeekDraft,
+    drafts_for,
 )
 
 Draft = TypeVar("Draft", bound=BaseModel)
 MAX_TOKENS = {"overview": 700, "week": 700, "closing": 500}
+MAX_TOKENS_EN = {"overview": 1000, "week": 1000, "closing": 700}  # English takes more tokens
+
+
+def in_language(language: str) -> dict[str, str]:
+    """render's language argument for a unit in this language. Chinese, render's default, is left
+    out, so a render that records the Chinese prompts' variables sees only the prompt's own."""
+    return {"language": language} if language != "zh" else {}
+
+
 OVERVIEW_SECTION = "主题总览 / overview"
 CLOSING_SECTION = "环境创设、家园共育与评价 / environment, families, evaluation"
 
@@ -85,17 +98,29 @@ class UnitWriter:
         self.cancel = cancel
         self.progress = UnitProgress(scaffold=scaffold)
         request = scaffold.request
+        self.english = request.language == "en"
+        self.language = in_language(request.language)
+        self.overview_model, self.week_model, self.closing_model = drafts_for(request.language)
+        if self.english:
+            path = english.path_line([(week.number, list(week.stages)) for week in scaffold.weeks])
+            domains = ", ".join(english.domain(domain, "en") for domain in request.domains) or english.ALL_DOMAINS
+            materials, notes = ", ".join(scaffold.materials) or "none", request.notes or "none"
+        else:
+            path = "；".join(f"第{week.number}周 {'、'.join(week.stages)}" for week in scaffold.weeks)
+            domains = "、".join(request.domains) or "五个领域均衡"
+            materials, notes = "、".join(scaffold.materials) or "无", request.notes or "无"
         self.context = render(
             "theme_unit_context",
+            **self.language,
             class_name=request.class_name,
-            age_band=request.age_band,
+            age_band=english_label(BAND_LABELS, request.age_band, request.language),
             theme=request.theme,
             problem=request.problem,
             weeks=request.weeks,
-            path="；".join(f"第{week.number}周 {'、'.join(week.stages)}" for week in scaffold.weeks),
-            domains="、".join(request.domains) or "五个领域均衡",
-            materials="、".join(scaffold.materials) or "无",
-            notes=request.notes or "无",
+            path=path,
+            domains=domains,
+            materials=materials,
+            notes=notes,
         )
         self.given = "\n".join(
             [request.theme, request.problem, request.notes, *request.materials]
@@ -109,34 +134,60 @@ class UnitWriter:
     def write_sections(self) -> None:
         progress = self.progress
         self.report()
-        progress.overview = self._ask(OverviewDraft, OVERVIEW_SECTION, render("theme_unit_overview"), "overview")
+        progress.overview = self._ask(
+            self.overview_model, OVERVIEW_SECTION, render("theme_unit_overview", **self.language), "overview"
+        )
         for week in self.scaffold.weeks:
             progress.weeks.append(self._week(week, ""))
-        outline = "\n".join(
-            f"第{week.number}周：" + "；".join(activity.title for activity in drafted.activities)
-            for week, drafted in zip(self.scaffold.weeks, progress.weeks, strict=True)
-        )
+        if self.english:
+            outline = "\n".join(
+                f"Week {week.number}: " + "; ".join(activity.title for activity in drafted.activities)
+                for week, drafted in zip(self.scaffold.weeks, progress.weeks, strict=True)
+            )
+        else:
+            outline = "\n".join(
+                f"第{week.number}周：" + "；".join(activity.title for activity in drafted.activities)
+                for week, drafted in zip(self.scaffold.weeks, progress.weeks, strict=True)
+            )
         progress.closing = self._ask(
-            ClosingDraft, CLOSING_SECTION, render("theme_unit_closing", outline=outline), "closing"
+            self.closing_model,
+            CLOSING_SECTION,
+            render("theme_unit_closing", **self.language, outline=outline),
+            "closing",
         )
         progress.current_section, progress.current_text = "", ""
         self.report()
 
     def _week(self, week: WeekSlot, fix: str) -> WeekDraft:
-        slots = "\n".join(
-            f"{n}. {slot.kind}（{slot.stage}，{slot.domain}" + (f"，{slot.minutes}分钟" if slot.minutes else "") + "）"
-            for n, slot in enumerate(week.slots, start=1)
-        )
+        if self.english:
+            slots = "\n".join(
+                english.slot_line(n, slot.kind, slot.stage, slot.domain, slot.minutes)
+                for n, slot in enumerate(week.slots, start=1)
+            )
+            stages = ", ".join(english.STAGE_LABELS[stage] for stage in week.stages)
+            guidance = "; ".join(
+                f"{english.STAGE_LABELS[stage]}: {english.STAGE_GUIDANCE[stage]}" for stage in week.stages
+            )
+        else:
+            slots = "\n".join(
+                f"{n}. {slot.kind}（{slot.stage}，{slot.domain}"
+                + (f"，{slot.minutes}分钟" if slot.minutes else "")
+                + "）"
+                for n, slot in enumerate(week.slots, start=1)
+            )
+            stages = "、".join(week.stages)
+            guidance = "；".join(f"{stage}：{STAGE_GUIDANCE[stage]}" for stage in week.stages)
         task = render(
             "theme_unit_week",
+            **self.language,
             week=week.number,
-            stages="、".join(week.stages),
-            guidance="；".join(f"{stage}：{STAGE_GUIDANCE[stage]}" for stage in week.stages),
+            stages=stages,
+            guidance=guidance,
             count=len(week.slots),
             slots=slots,
             fix=fix,
         )
-        return self._ask(WeekDraft, week_section(week.number), task, "week")
+        return self._ask(self.week_model, week_section(week.number), task, "week")
 
     def _ask(self, output: type[Draft], section: str, task: str, budget: str) -> Draft:
         progress, cancel = self.progress, self.cancel
@@ -148,11 +199,12 @@ class UnitWriter:
         def attempt(extra: str = "") -> Draft:
             content = "\n".join(part for part in (self.context, task, extra) if part)
             messages: list[Message] = [
-                {"role": "system", "content": render("theme_unit_system")},
+                {"role": "system", "content": render("theme_unit_system", **self.language)},
                 {"role": "user", "content": content},
             ]
+            budgets = MAX_TOKENS_EN if self.english else MAX_TOKENS
             return generate_structured(
-                self.backend, messages, output, max_tokens=MAX_TOKENS[budget], on_text=on_text, what=section
+                self.backend, messages, output, max_tokens=budgets[budget], on_text=on_text, what=section
             )
 
         draft, rejected = without_unasked_links(attempt(), self.given, attempt, self.backend.id)
@@ -243,8 +295,9 @@ def unit_from_drafts(
         problem=request.problem,
         source_and_value=overview.source_and_value,
         goals=[DomainGoal(domain=domain, text=text) for domain, text in goals],  # type: ignore[arg-type]
+        language=request.language,
         question_web=[
-            WebBranch(stage=stage, questions=[q[:30] for q in questions])
+            WebBranch(stage=stage, questions=[q[: 90 if request.language == "en" else 30] for q in questions])
             for stage, questions in zip(UNIT_STAGES, web, strict=True)
         ],
         weeks=[week_from_draft(slot, drafted) for slot, drafted in zip(scaffold.weeks, weeks, strict=True)],
