@@ -178,8 +178,6 @@ def test_long_chinese_notes_are_still_refused_at_the_chinese_bound(english_obser
 
 # --- 创造力观察清单 / creativity checklist --------------------------------------------------------
 
-MARKS = ("未观察到", "偶尔", "经常")  # the marks are data in both languages
-
 
 @pytest.fixture
 def english_checklist():
@@ -277,3 +275,139 @@ def test_a_chinese_checklist_keeps_its_chinese_names_and_title():
     scaffold = build_checklist_scaffold(ChecklistRequest(activity="做帽子。"))
     assert scaffold.title == "创造力观察清单：做帽子"
     assert scaffold.items[0].name == "流畅性" and scaffold.items[4].meaning.startswith("学习品质：")
+
+
+# --- 活动反思 / activity reflection ---------------------------------------------------------------
+
+PLAN_ENUMERATIONS = ("认知", "能力", "情感", "教师", "幼儿")  # the plan's own data (tests/test_english_output.py)
+REFLECTION_NOTES = {
+    "children": 'Mia rolled the newspaper into a tube for the brim. Leo said: "The hat is too big, it fell off." '
+    "Three children tied the hat under Teddy's chin with wool.",
+    "timing": "Think of ideas ran over time, it took 9 minutes. The sharing finished early.",
+    "surprises": "Leo thought of using a clip to hold the hat.",
+    "changes": "Voting was too slow; next time use a show of hands.",
+}
+
+
+@pytest.fixture
+def english_plan():
+    from test_english_output import english_answer
+
+    from lesson_studio.models import LessonRequest
+
+    request = LessonRequest(
+        language="en",
+        age_band="中班",
+        domain="艺术",
+        topic="make a hat that stays on Teddy's head",
+        minutes=20,
+        materials=["old newspaper", "wool"],
+    )
+    return write(resource_type("lesson_plan"), request, backend=ScriptedBackend(respond=english_answer)).plan
+
+
+@pytest.fixture
+def english_reflection_request(english_plan):
+    from lesson_studio.resource_types.reflection.schema import ReflectionRequest
+
+    return ReflectionRequest(plan_version_id=1, plan=english_plan, language="en", **REFLECTION_NOTES)
+
+
+def reflection_answer(messages, schema):
+    properties = set(schema["properties"])
+    if "goal_reviews" in properties:
+        return json.dumps(
+            {
+                "goal_reviews": [
+                    {"achieved": "achieved", "evidence": "Three children tied the hat under Teddy's chin with wool."},
+                    {"achieved": "partly achieved", "evidence": "Mia rolled the newspaper into a tube for the brim."},
+                    {"achieved": "not observed", "evidence": "Not mentioned in the notes."},
+                ],
+                "child_facts": ["Mia rolled the newspaper into a tube for the brim."],
+                "timing_review": "Thinking of ideas took longer than planned, and sharing ended early.",
+                "suggestions": [{"note": 6, "text": "Use a show of hands instead of voting."}],
+                "next_time": "Keep the real problem and give more time for trying.",
+            }
+        )
+    return json.dumps(
+        {
+            "title": "Quick ideas",
+            "teacher": "Ask for one idea from each table, then draw them on the board together.",
+            "key_questions": ["What else could keep the hat on?"],
+            "children": "Children say one idea each and point at the drawings.",
+            "intent": "Keep the ideas flowing within the time",
+            "change": "Fewer questions and one idea per table",
+        }
+    )
+
+
+def test_an_english_reflection_is_written_from_english_prompts_and_code_writes_english(english_reflection_request):
+    backend = ScriptedBackend(respond=reflection_answer)
+    result = write(resource_type("reflection"), english_reflection_request, backend=backend)
+    reflection = result.plan
+    assert all(not chinese_in(prompt, PLAN_ENUMERATIONS) for prompt in prompts_of(backend)), prompts_of(backend)
+    assert "partly achieved" in json.dumps(backend.schemas[0])  # the English draft's achievements
+    assert reflection.language == "en"
+    assert reflection.title.startswith("Reflection: ")
+    assert [review.achieved for review in reflection.goal_reviews] == ["达成", "部分达成", "未观察到"]  # data
+    assert [timing.status for timing in reflection.timings][1] == "超时"
+    assert reflection.changes and reflection.changes[0].reason.startswith("Over time: planned")
+    by_code = [reflection.title, *reflection.warnings]
+    by_code += [text for change in reflection.changes for text in (change.reason, change.summary)]
+    by_code += [note.text for note in reflection.notes] + [item.note_text for item in reflection.suggestions]
+    by_code += [reflection.revised_plan.steps[change.step - 1].teacher for change in reflection.changes]
+    assert all(not chinese_in(text, PLAN_ENUMERATIONS) for text in by_code), [t for t in by_code if chinese_in(t)]
+
+
+def test_english_timing_notes_name_their_steps(english_reflection_request):
+    scaffold = resource_type("reflection").build_scaffold(english_reflection_request)
+    assert [timing.status for timing in scaffold.timings] == ["未记录", "超时", "未记录", "未记录", "提前"]
+    assert scaffold.timings[1].actual == 9
+    assert scaffold.to_revise == [1, 2]  # ran over; named by "Voting was too slow"
+
+
+def test_an_english_label_and_an_invented_claim_are_found_and_repaired(english_reflection_request):
+    from lesson_studio.resource_types.reflection.checks import check_reflection, labels_in, unsupported
+
+    notes = "\n".join(REFLECTION_NOTES.values())
+    assert labels_in("Leo was very shy and a bit naughty.", "en") == ["shy", "naughty"]
+    assert labels_in("Leo shyly showed his hat.", "en") == []
+    assert unsupported("All the children tied the hat with wool.", notes, "en") == ["all the children"]
+    assert unsupported("Mia rolled the newspaper into a tube.", notes, "en") == []
+
+    def labelling(messages, schema):
+        answer = json.loads(reflection_answer(messages, schema))
+        if "child_facts" in answer:
+            answer["child_facts"] = ["Leo was shy when he said the hat was too big.", "Everyone built a rocket."]
+        return json.dumps(answer)
+
+    result = write(resource_type("reflection"), english_reflection_request, backend=ScriptedBackend(respond=labelling))
+    found = {defect.kind for defect in result.checks.before}
+    assert {"label_word", "invented_claim"} <= found
+    assert result.plan.child_facts == ["Leo was quiet in the group when he said the hat was too big."]
+    scaffold = resource_type("reflection").build_scaffold(english_reflection_request)
+    assert not [d for d in check_reflection(result.plan, scaffold) if d.kind in ("label_word", "invented_claim")]
+
+
+def test_the_english_reflection_reopens_from_word_with_english_labels(english_reflection_request):
+    from lesson_studio.resource_types.reflection.export import reflection_docx
+
+    reflection = write(
+        resource_type("reflection"), english_reflection_request, backend=ScriptedBackend(respond=reflection_answer)
+    ).plan
+    text = docx_text(reflection_docx(reflection))
+    for label in ("1. Objectives", "3. Time and steps", "Planned", "over time", "[Knowledge]", "answers note 6"):
+        assert label in text, label
+    assert "Plan: " in text and "Middle class (4–5)" in text
+    assert not chinese_in(text), chinese_in(text)
+
+
+def test_a_reflection_is_written_in_its_plans_language(english_plan):
+    from pydantic import ValidationError
+
+    from lesson_studio.resource_types.reflection.schema import ReflectionRequest
+
+    with pytest.raises(ValidationError, match="plan's language"):
+        ReflectionRequest(plan_version_id=1, plan=english_plan, language="zh", **REFLECTION_NOTES)
+    with pytest.raises(ValidationError, match="plan's language"):
+        ReflectionRequest(plan_version_id=1, plan=english_plan, **REFLECTION_NOTES)  # the default is Chinese

@@ -24,8 +24,11 @@ import time
 from collections.abc import Callable
 
 from lesson_studio.authoring.content_checks import CheckReport, Defect
+from lesson_studio.authoring.english import is_english
 from lesson_studio.authoring.rules import TEACHER_CHARS, apply_code_rules
+from lesson_studio.authoring.scaffold import english_words_in
 from lesson_studio.models import LessonPlan, ProcessStep
+from lesson_studio.resource_types.reflection import english
 from lesson_studio.resource_types.reflection.scaffold import ReflectionScaffold, fit_total, steps_named
 from lesson_studio.resource_types.reflection.schema import GoalReview, Reflection, StepChange, Suggestion
 
@@ -104,6 +107,7 @@ def apply_reflection_rules(reflection: Reflection, scaffold: ReflectionScaffold)
     """Code has the last word: the title, the numbered notes, the objectives reviewed (the plan's),
     the timings, each suggestion's note, the list of changes and the warnings are code's."""
     plan = scaffold.plan
+    language = scaffold.request.language
     reviews = list(reflection.goal_reviews)
     goal_reviews = [
         GoalReview(
@@ -111,9 +115,9 @@ def apply_reflection_rules(reflection: Reflection, scaffold: ReflectionScaffold)
             objective=objective.text,
             # An objective the notes hold no evidence for is not observed, whatever was ticked.
             achieved="未观察到"
-            if index >= len(reviews) or any(phrase in reviews[index].evidence for phrase in _NO_EVIDENCE_PHRASES)
+            if index >= len(reviews) or says_no_evidence(reviews[index].evidence, language)
             else reviews[index].achieved,
-            evidence=reviews[index].evidence if index < len(reviews) else NO_EVIDENCE,
+            evidence=reviews[index].evidence if index < len(reviews) else no_evidence(language),
         )
         for index, objective in enumerate(plan.objectives)
     ]
@@ -122,7 +126,10 @@ def apply_reflection_rules(reflection: Reflection, scaffold: ReflectionScaffold)
     summaries = {change.step: change.summary for change in reflection.changes}
     return reflection.model_copy(
         update={
-            "title": f"活动反思：{plan.title}"[:TITLE_CHARS],
+            "language": language,
+            "title": english.title(plan.title)[: TITLE_CHARS * 3]
+            if is_english(language)
+            else f"活动反思：{plan.title}"[:TITLE_CHARS],
             "plan_title": plan.title,
             "age_band": plan.age_band,
             "plan_version_id": scaffold.request.plan_version_id,
@@ -145,12 +152,17 @@ def changes_between(
 ) -> list[StepChange]:
     """What the revised plan changed, step by step, and why."""
     changes = []
+    in_english = is_english(scaffold.request.language)
     for index, (old, new) in enumerate(zip(before.steps, after.steps, strict=False)):
         rewritten = step_content(old) != step_content(new)
         if not rewritten and old.minutes == new.minutes:
             continue
-        reason = "；".join(scaffold.reasons.get(index, [])) or f"时间调整：各环节合计{scaffold.total}分钟"
         summary = summaries.get(index + 1, "") if rewritten else ""
+        if in_english:
+            reason = "; ".join(scaffold.reasons.get(index, [])) or english.time_adjusted(scaffold.total)
+            summary = summary or (english.CONTENT_CHANGED if rewritten else english.ONLY_TIME_CHANGED)
+        else:
+            reason = "；".join(scaffold.reasons.get(index, [])) or f"时间调整：各环节合计{scaffold.total}分钟"
         changes.append(
             StepChange(
                 step=index + 1,
@@ -171,8 +183,36 @@ def bigrams(text: str) -> set[str]:
     return {run[i : i + 2] for run in _CJK.findall(text) for i in range(len(run) - 1)} - _COMMON
 
 
-def unsupported(sentence: str, notes: str) -> list[str]:
+def no_evidence(language: str) -> str:
+    return english.NO_EVIDENCE if is_english(language) else NO_EVIDENCE
+
+
+def says_no_evidence(text: str, language: str = "zh") -> bool:
+    if is_english(language):
+        return any(phrase in text.lower() for phrase in english.NO_EVIDENCE_PHRASES)
+    return any(phrase in text for phrase in _NO_EVIDENCE_PHRASES)
+
+
+def unsupported_in_english(sentence: str, notes: str) -> list[str]:
+    """unsupported() for English: the same quotes, counts and sweeping words, and content words
+    shared with the notes instead of two-character pieces."""
+    if says_no_evidence(sentence, "en"):
+        return []
+    flat = re.sub(r"\s", "", notes).lower()
+    sentence = english.POINTER.sub("", sentence)
+    found = [f'"{quote}"' for quote in _QUOTE.findall(sentence) if re.sub(r"\s", "", quote).lower() not in flat]
+    found += [count for count in re.findall(r"\d+\s*%?", sentence) if count.strip() not in flat]
+    found += [word for word in english_words_in(sentence, english.SWEEPING) if word not in notes.lower()]
+    words = english.words(sentence)
+    if not found and words and len(words & english.words(notes)) / len(words) < GROUNDED_SHARE:
+        found.append(sentence[:60])
+    return found
+
+
+def unsupported(sentence: str, notes: str, language: str = "zh") -> list[str]:
     """What in a sentence about the children the notes do not hold (nothing: it is grounded)."""
+    if is_english(language):
+        return unsupported_in_english(sentence, notes)
     if any(phrase in sentence for phrase in _NO_EVIDENCE_PHRASES):
         return []
     flat = re.sub(r"\s", "", notes)
@@ -187,15 +227,19 @@ def unsupported(sentence: str, notes: str) -> list[str]:
     return found
 
 
-def labels_in(text: str) -> list[str]:
+def labels_in(text: str, language: str = "zh") -> list[str]:
+    if is_english(language):
+        return [match.group(2).lower() for match in english.LABEL.finditer(text)]
     plain = text
     for word in _NOT_LABELS:
         plain = plain.replace(word, "")
     return [match.group(2) for match in _LABEL.finditer(plain)]
 
 
-def unlabelled(text: str) -> str:
+def unlabelled(text: str, language: str = "zh") -> str:
     """The text with each label about a child replaced by a description of behaviour."""
+    if is_english(language):
+        return english.LABEL.sub(lambda match: english.LABEL_WORDS[match.group(2).lower()], text)
     kept = {f"\0{i}\0": word for i, word in enumerate(_NOT_LABELS)}
     for marker, word in kept.items():
         text = text.replace(word, marker)
@@ -223,10 +267,11 @@ def check_reflection(reflection: Reflection, scaffold: ReflectionScaffold) -> li
     """Every defect the checks find (nothing repaired)."""
     defects: list[Defect] = []
     notes = scaffold.notes_text()
+    language = scaffold.request.language
     claims = [(f"child_facts:{i}", text) for i, text in enumerate(reflection.child_facts)]
     claims += [(f"goal_reviews:{i}", review.evidence) for i, review in enumerate(reflection.goal_reviews)]
     for name, text in claims:
-        if words := unsupported(text, notes):
+        if words := unsupported(text, notes, language):
             defects.append(
                 Defect(
                     "invented_claim",
@@ -237,7 +282,7 @@ def check_reflection(reflection: Reflection, scaffold: ReflectionScaffold) -> li
                 )
             )
     for name, text in prose_fields(reflection):
-        if words := labels_in(text):
+        if words := labels_in(text, language):
             defects.append(
                 Defect(
                     "label_word",
@@ -294,20 +339,23 @@ def check_reflection(reflection: Reflection, scaffold: ReflectionScaffold) -> li
 def repair_by_code(reflection: Reflection, scaffold: ReflectionScaffold) -> Reflection:
     """What code can repair exactly: no invented fact, no label, no untied suggestion, code's minutes."""
     notes_text = scaffold.notes_text()
-    facts = [unlabelled(text) for text in reflection.child_facts if not unsupported(text, notes_text)]
+    language = scaffold.request.language
+
+    def unlabel(text: str) -> str:
+        return unlabelled(text, language)
+
+    facts = [unlabel(text) for text in reflection.child_facts if not unsupported(text, notes_text, language)]
     if not facts:  # the teacher's own sentences about the children are facts by construction
         facts = [note.text for note in scaffold.notes if note.source == "children"][:4]
     reviews = [
-        review.model_copy(update={"evidence": unlabelled(review.evidence)})
-        if not unsupported(review.evidence, notes_text)
-        else review.model_copy(update={"evidence": NO_EVIDENCE, "achieved": "未观察到"})
+        review.model_copy(update={"evidence": unlabel(review.evidence)})
+        if not unsupported(review.evidence, notes_text, language)
+        else review.model_copy(update={"evidence": no_evidence(language), "achieved": "未观察到"})
         for review in reflection.goal_reviews
     ]
     numbers = {note.number for note in scaffold.notes}
     suggestions = [
-        item.model_copy(update={"text": unlabelled(item.text)})
-        for item in reflection.suggestions
-        if item.note in numbers
+        item.model_copy(update={"text": unlabel(item.text)}) for item in reflection.suggestions if item.note in numbers
     ]
     if not suggestions:
         suggestions = suggestions_from_notes(scaffold)
@@ -316,13 +364,13 @@ def repair_by_code(reflection: Reflection, scaffold: ReflectionScaffold) -> Refl
     for change in reflection.changes:
         index = change.step - 1
         if index < len(steps):
-            steps[index] = steps[index].model_copy(update={"children": unlabelled(steps[index].children)})
+            steps[index] = steps[index].model_copy(update={"children": unlabel(steps[index].children)})
     repaired = reflection.model_copy(
         update={
             "child_facts": facts,
             "goal_reviews": reviews,
-            "timing_review": unlabelled(reflection.timing_review),
-            "next_time": unlabelled(reflection.next_time),
+            "timing_review": unlabel(reflection.timing_review),
+            "next_time": unlabel(reflection.next_time),
             "suggestions": suggestions,
             "revised_plan": revised.model_copy(update={"steps": steps}),
         }
@@ -338,11 +386,14 @@ def suggestions_from_notes(scaffold: ReflectionScaffold) -> list[Suggestion]:
     suggestions = []
     for note in chosen[:3]:
         named = sorted(steps_named(note.text, scaffold.plan))
-        text = (
-            f"按这条记录，修订的教案调整了第{'、'.join(str(i + 1) for i in named)}环节。"
-            if named
-            else "下次活动前，按这条记录调整活动安排。"
-        )
+        if is_english(scaffold.request.language):
+            text = english.suggestion_for_steps(named) if named else english.SUGGESTION_WITHOUT_STEP
+        else:
+            text = (
+                f"按这条记录，修订的教案调整了第{'、'.join(str(i + 1) for i in named)}环节。"
+                if named
+                else "下次活动前，按这条记录调整活动安排。"
+            )
         suggestions.append(Suggestion(note=note.number, note_text=note.text, text=text))
     return suggestions
 
@@ -358,15 +409,18 @@ def with_code_minutes(plan: LessonPlan, scaffold: ReflectionScaffold) -> LessonP
     return plan.model_copy(update={"steps": steps, "minutes": scaffold.total if steps else plan.minutes})
 
 
-def shortened(step: ProcessStep) -> ProcessStep:
+def shortened(step: ProcessStep, language: str = "zh") -> ProcessStep:
     """A step code shortens when the model's rewrite left it unchanged: two sentences of teacher
     talk and two questions, and where that is already all, one round with the rest left for later."""
-    sentences = [part for part in _SENTENCE.split(step.teacher) if part.strip()]
-    teacher = "".join(sentences[:2])
+    in_english = is_english(language)
+    splitter = english.SENTENCE if in_english else _SENTENCE
+    sentences = [part for part in splitter.split(step.teacher) if part.strip()]
+    teacher = "".join(sentences[:2]).strip() if in_english else "".join(sentences[:2])
     questions = list(step.key_questions[:2])
     if teacher == step.teacher and questions == list(step.key_questions):
-        tail = "（时间紧：只做一轮，其余的留到区域活动里继续。）"
-        teacher = step.teacher[: TEACHER_CHARS - len(tail)] + tail
+        tail = english.SHORT_OF_TIME if in_english else "（时间紧：只做一轮，其余的留到区域活动里继续。）"
+        limit = TEACHER_CHARS * (3 if in_english else 1)  # ProcessStep.teacher's bound in the plan's language
+        teacher = step.teacher[: limit - len(tail)] + tail
     return step.model_copy(update={"teacher": teacher, "key_questions": questions})
 
 
@@ -376,6 +430,8 @@ UNCHANGED = ("overrun_unchanged", "named_unchanged")
 
 def step_fix(index: int, scaffold: ReflectionScaffold) -> str:
     """The instruction for writing a step again, naming why it must change."""
+    if is_english(scaffold.request.language):
+        return english.step_fix("; ".join(scaffold.reasons.get(index, [])), scaffold.revised_minutes[index])
     why = "；".join(scaffold.reasons.get(index, []))
     return f"【必须修改】这个环节必须和原来不同：{why}。请精简：少讲一点、少问一点，让幼儿在{scaffold.revised_minutes[index]}分钟内做完。"
 
@@ -396,7 +452,8 @@ def validate_reflection(
             reflection = repair_by_code(rewrite_step(reflection, index, step_fix(index, scaffold)), scaffold)
             report.rewrites += 1
         if step_content(reflection.revised_plan.steps[index]) == step_content(scaffold.plan.steps[index]):
-            reflection = with_step(reflection, index, shortened(reflection.revised_plan.steps[index]), scaffold)
+            step = shortened(reflection.revised_plan.steps[index], scaffold.request.language)
+            reflection = with_step(reflection, index, step, scaffold)
             report.code_repairs += 1
     report.after = check_reflection(reflection, scaffold)
     report.seconds = time.monotonic() - started

@@ -16,8 +16,18 @@ import re
 
 from pydantic import BaseModel, Field
 
-from lesson_studio.authoring.scaffold import BAND_RULES, STAGE_GUIDANCE, Scaffold, StepSlot, build_scaffold
+from lesson_studio.authoring import english as lesson_english
+from lesson_studio.authoring.english import is_english
+from lesson_studio.authoring.scaffold import (
+    BAND_RULES,
+    STAGE_GUIDANCE,
+    Scaffold,
+    StepSlot,
+    build_scaffold,
+    english_words_in,
+)
 from lesson_studio.models import LessonPlan, LessonRequest
+from lesson_studio.resource_types.reflection import english
 from lesson_studio.resource_types.reflection.schema import (
     NoteSource,
     ReflectionRequest,
@@ -87,8 +97,9 @@ class ReflectionScaffold(BaseModel):
 def number_notes(request: ReflectionRequest) -> list[TeacherNote]:
     """Every sentence of the teacher's notes, numbered in the form's order."""
     notes: list[TeacherNote] = []
+    sentence = english.NOTE_SENTENCE if is_english(request.language) else _SENTENCE
     for source in NOTE_SOURCES:
-        for clause in _SENTENCE.findall(getattr(request, source)):
+        for clause in sentence.findall(getattr(request, source)):
             text = clause.strip()
             if len(text.strip("。！？；!?;，, ")) >= 2 and len(notes) < MAX_NOTES:
                 notes.append(TeacherNote(number=len(notes) + 1, source=source, text=text))
@@ -97,6 +108,8 @@ def number_notes(request: ReflectionRequest) -> list[TeacherNote]:
 
 def steps_named(text: str, plan: LessonPlan) -> set[int]:
     """The steps (0-based) a sentence names: by number (第二环节), title, CPS stage or phase."""
+    if is_english(plan.language):
+        return english_steps_named(text, plan)
     named: set[int] = set()
     for match in _STEP_NUMBER.finditer(text):
         raw = match.group(1) or match.group(2)
@@ -110,6 +123,27 @@ def steps_named(text: str, plan: LessonPlan) -> set[int]:
         if any(name in text for name in STAGE_NAMES.get(step.cps_stage, ())):
             named.add(index)
         if any(name in text for name in PHASE_NAMES.get(step.phase, ())):
+            named.add(index)
+    return named
+
+
+def english_steps_named(text: str, plan: LessonPlan) -> set[int]:
+    """The same for an English plan: "step 2", "the second step", a title, "brainstorming", "the opening"."""
+    numbers = [match.group(1).lower() for match in english.STEP_NUMBER.finditer(text)]
+    numbers += [match.group(1).lower() for match in english.ORDINAL_STEP.finditer(text)]
+    named = {
+        number - 1
+        for raw in numbers
+        if 1 <= (number := int(raw) if raw.isdigit() else english.NUMBERS.get(raw, 0)) <= len(plan.steps)
+    }
+    lowered = text.lower()
+    for index, step in enumerate(plan.steps):
+        title = step.title.strip().lower()
+        if len(title) >= 3 and title in lowered:
+            named.add(index)
+        if english_words_in(text, english.STAGE_NAMES.get(step.cps_stage, ())):
+            named.add(index)
+        if english_words_in(text, english.PHASE_NAMES.get(step.phase, ())):
             named.add(index)
     return named
 
@@ -133,20 +167,28 @@ def step_timings(request: ReflectionRequest, notes: list[TeacherNote]) -> list[S
     for index, actual in enumerate(request.actual_minutes[: len(timings)]):
         if actual > 0:
             timings[index] = _with_actual(timings[index], actual)
+    in_english = is_english(request.language)
+    took_pattern = english.TOOK if in_english else _TOOK
+
+    def says(text: str, words: tuple[str, ...]) -> bool:
+        return bool(english_words_in(text, words)) if in_english else any(word in text for word in words)
+
+    over_words = english.OVERRUN_WORDS if in_english else OVERRUN_WORDS
+    under_words = english.UNDERRUN_WORDS if in_english else UNDERRUN_WORDS
     for note in notes:
         if note.source != "timing":
             continue
         named = steps_named(note.text, plan)
-        took = _TOOK.search(note.text)
+        took = took_pattern.search(note.text)
         for index in named:
             timing = timings[index]
             if timing.actual is not None:
                 continue  # the entered minutes win over a sentence
             if took and len(named) == 1:
                 timings[index] = _with_actual(timing, int(took.group(1)))
-            elif any(word in note.text for word in OVERRUN_WORDS):
+            elif says(note.text, over_words):
                 timings[index] = timing.model_copy(update={"status": "超时"})
-            elif any(word in note.text for word in UNDERRUN_WORDS):
+            elif says(note.text, under_words):
                 timings[index] = timing.model_copy(update={"status": "提前"})
     return timings
 
@@ -200,12 +242,19 @@ def lesson_scaffold_for(plan: LessonPlan, minutes: list[int], total: int) -> Sca
     request = LessonRequest(
         age_band=plan.age_band,
         domain=plan.domain,
-        topic=(plan.title.split("：")[-1].strip() or plan.title)[:200],
+        # The plan's language: the lesson plan's rules then write an English step's lines in English.
+        language=plan.language,
+        topic=(re.split("[：:]", plan.title)[-1].strip() or plan.title)[:200],
         minutes=min(max(total, 5), 60),
         materials=[item.name for item in plan.preparation.materials][:30],
     )
     slots = [
-        StepSlot(phase=step.phase, cps_stage=step.cps_stage, minutes=minute, guidance=STAGE_GUIDANCE[step.cps_stage])
+        StepSlot(
+            phase=step.phase,
+            cps_stage=step.cps_stage,
+            minutes=minute,
+            guidance=(lesson_english.STAGE_GUIDANCE if is_english(plan.language) else STAGE_GUIDANCE)[step.cps_stage],
+        )
         for step, minute in zip(plan.steps, minutes, strict=True)
     ]
     return build_scaffold(request).model_copy(update={"steps": slots})
@@ -217,18 +266,28 @@ def build_reflection_scaffold(request: ReflectionRequest) -> ReflectionScaffold:
     notes = number_notes(request)
     timings = step_timings(request, notes)
     reasons: dict[int, list[str]] = {}
+    in_english = is_english(request.language)
     for index, timing in enumerate(timings):
         if timing.status == "超时":
             took = f"，实际{timing.actual}分钟" if timing.actual is not None else ""
-            reasons.setdefault(index, []).append(f"超时：计划{timing.planned}分钟{took}")
+            reasons.setdefault(index, []).append(
+                english.over_time_reason(timing.planned, timing.actual)
+                if in_english
+                else f"超时：计划{timing.planned}分钟{took}"
+            )
     for note in notes:
         if note.source == "changes":
             for index in sorted(steps_named(note.text, plan)):
-                reasons.setdefault(index, []).append(f"记录{note.number}：{note.text}")
+                reasons.setdefault(index, []).append(
+                    english.note_reason(note.number, note.text) if in_english else f"记录{note.number}：{note.text}"
+                )
     cap_max = BAND_RULES[plan.age_band].cap_max
     warnings = []
     total = plan.minutes
-    if total > cap_max:
+    if total > cap_max and in_english:
+        warnings.append(english.over_cap_warning(plan.minutes, plan.age_band, cap_max))
+        total = cap_max
+    elif total > cap_max:
         warnings.append(
             f"原教案共{plan.minutes}分钟，超过{plan.age_band}集体活动{cap_max}分钟的上限：修订后的教案按{cap_max}分钟安排。"
             f" / The plan's {plan.minutes} minutes exceed the band's {cap_max}-minute cap; the revision is planned for {cap_max}."

@@ -26,12 +26,16 @@ FIELD_LABELS = {
     "actual_minutes": "各环节实际用时（分钟）/ minutes each step took",
     "surprises": "意外的发现 / what surprised you",
     "changes": "下次想改什么 / what you would change",
+    "language": "反思语言 / language of the reflection",
 }
 
 NoteSource = Literal["children", "timing", "surprises", "changes"]
 Achievement = Literal["达成", "部分达成", "未达成", "未观察到"]
 TimingStatus = Literal["超时", "提前", "按时", "未记录"]
 MAX_STEP_MINUTES = 90
+# A Chinese reflection's bounds on the notes; an English one's are three times as long (English takes
+# about three times the characters).
+NOTE_CHARS = {"children": 600, "timing": 300, "surprises": 300, "changes": 300}
 
 
 class ReflectionRequest(BaseModel):
@@ -41,13 +45,34 @@ class ReflectionRequest(BaseModel):
     # The version as the teacher read it when she chose it (Studio.plan_to_revise); the revision is
     # saved only if the store still holds exactly this content as that version (see __init__).
     plan: LessonPlan
-    children: str = Field(min_length=4, max_length=600)  # required: the evidence everything rests on
-    timing: str = Field(default="", max_length=300)
+    # The reflection's language, declared before the notes whose bounds it sets: the plan's own (a
+    # revised step is written into the plan, so a reflection in another language would mix two).
+    language: Literal["zh", "en"] = Field(default="zh", validate_default=True)
+    children: str = Field(min_length=4, max_length=600 * 3)  # required: the evidence everything rests on
+    timing: str = Field(default="", max_length=300 * 3)
     # Minutes each step actually took, in the plan's order; 0 (or nothing) where not noted.
     actual_minutes: list[Annotated[int, Field(ge=0, le=MAX_STEP_MINUTES)]] = Field(default_factory=list)
-    surprises: str = Field(default="", max_length=300)
-    changes: str = Field(default="", max_length=300)
-    language: Literal["zh", "en"] = "zh"
+    surprises: str = Field(default="", max_length=300 * 3)
+    changes: str = Field(default="", max_length=300 * 3)
+
+    @field_validator("language")
+    @classmethod
+    def _the_plans_language(cls, language: str, info: ValidationInfo) -> str:
+        plan = info.data.get("plan")
+        if plan is not None and plan.language != language:
+            raise ValueError(
+                f"反思要用教案的语言写（这份教案是{'英文' if plan.language == 'en' else '中文'}）"
+                f" / write the reflection in the plan's language ({'English' if plan.language == 'en' else 'Chinese'})"
+            )
+        return language
+
+    @field_validator("children", "timing", "surprises", "changes")
+    @classmethod
+    def _chinese_bound(cls, text: str, info: ValidationInfo) -> str:
+        limit = NOTE_CHARS[str(info.field_name)]
+        if info.data.get("language", "zh") == "zh" and len(text) > limit:
+            raise ValueError(f"太长，最多 {limit} 个字 / too long: at most {limit} characters")
+        return text
 
     @field_validator("actual_minutes")
     @classmethod
@@ -86,6 +111,28 @@ class ReflectionDraft(BaseModel):
     next_time: str = Field(min_length=6, max_length=120)
 
 
+class GoalReviewDraftEn(GoalReviewDraft):
+    """The English drafts (authoring/drafts.py): about three times the characters, and the
+    achievement in English words the code maps back to the enumeration (english.ACHIEVEMENT_DATA)."""
+
+    achieved: Literal["achieved", "partly achieved", "not achieved", "not observed"]  # type: ignore[assignment]
+    evidence: str = Field(min_length=4, max_length=240)
+
+
+class SuggestionDraftEn(SuggestionDraft):
+    text: str = Field(min_length=12, max_length=240)
+
+
+class ReflectionDraftEn(ReflectionDraft):
+    goal_reviews: list[GoalReviewDraftEn] = Field(min_length=1, max_length=4)  # type: ignore[assignment]
+    child_facts: list[Annotated[str, StringConstraints(min_length=8, max_length=240)]] = Field(
+        min_length=1, max_length=4
+    )
+    timing_review: str = Field(min_length=8, max_length=360)
+    suggestions: list[SuggestionDraftEn] = Field(min_length=1, max_length=4)  # type: ignore[assignment]
+    next_time: str = Field(min_length=12, max_length=360)
+
+
 class RevisedStepDraft(BaseModel):
     """One step of the plan written again for the notes (the lesson plan's StepDraft, plus what changed)."""
 
@@ -97,6 +144,17 @@ class RevisedStepDraft(BaseModel):
     children: str = Field(min_length=6, max_length=150)
     intent: str = Field(min_length=4, max_length=80)
     change: str = Field(min_length=4, max_length=60)
+
+
+class RevisedStepDraftEn(RevisedStepDraft):
+    title: str = Field(min_length=2, max_length=60)
+    teacher: str = Field(min_length=20, max_length=720)
+    key_questions: list[Annotated[str, StringConstraints(min_length=8, max_length=150)]] = Field(
+        min_length=1, max_length=3
+    )
+    children: str = Field(min_length=12, max_length=450)
+    intent: str = Field(min_length=8, max_length=240)
+    change: str = Field(min_length=8, max_length=180)
 
 
 # --- what is saved ---------------------------------------------------------------------------------
@@ -114,13 +172,13 @@ class GoalReview(BaseModel):
     dimension: str  # 认知 / 能力 / 情感, the plan's
     objective: str  # the plan's objective, by code
     achieved: Achievement
-    evidence: str = Field(max_length=120)
+    evidence: str = Field(max_length=360)  # English-sized (see Reflection.language)
 
 
 class Suggestion(BaseModel):
     note: int  # the note it answers
     note_text: str = ""  # that note's words, by code
-    text: str = Field(max_length=120)
+    text: str = Field(max_length=360)  # English-sized (see Reflection.language)
 
 
 class StepTiming(BaseModel):
@@ -148,7 +206,11 @@ class StepChange(BaseModel):
 class Reflection(BaseModel):
     """A saved 活动反思 (one version), with the revised plan it proposes."""
 
-    title: str = Field(max_length=60)
+    # The reflection's language (the plan's): what code writes and the Word labels follow it. English
+    # takes about three times the characters, so the text bounds are English-sized; the drafts bound
+    # what the model writes in each language.
+    language: Literal["zh", "en"] = "zh"
+    title: str = Field(max_length=180)
     plan_title: str
     age_band: AgeBand
     plan_version_id: int
@@ -156,9 +218,9 @@ class Reflection(BaseModel):
     goal_reviews: list[GoalReview] = Field(default_factory=list)  # 目标达成
     child_facts: list[str] = Field(default_factory=list)  # 幼儿表现
     timings: list[StepTiming] = Field(default_factory=list)  # 时间与环节 (facts)
-    timing_review: str = Field(default="", max_length=200)  # 时间与环节 (the model's reading)
+    timing_review: str = Field(default="", max_length=600)  # 时间与环节 (the model's reading)
     suggestions: list[Suggestion] = Field(default_factory=list)  # 调整建议
-    next_time: str = Field(default="", max_length=200)  # 下次再做
+    next_time: str = Field(default="", max_length=600)  # 下次再做
     changes: list[StepChange] = Field(default_factory=list)  # what the revised plan changed
     revised_plan: LessonPlan
     # Set when the revised plan was saved as the plan's next version.

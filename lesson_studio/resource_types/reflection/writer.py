@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
+from lesson_studio.authoring import english as lesson_english
 from lesson_studio.authoring.content_checks import CheckReport
+from lesson_studio.authoring.english import is_english
 from lesson_studio.authoring.generate import Cancelled, GenerationResult, streamed_into, without_unasked_links
 from lesson_studio.authoring.rules import apply_code_rules
 from lesson_studio.errors import StudioError
@@ -20,13 +22,16 @@ from lesson_studio.llm.base import ChatBackend, Message
 from lesson_studio.llm.structured import generate_structured
 from lesson_studio.models import Citation, Hit, ProcessStep
 from lesson_studio.prompts import render
+from lesson_studio.resource_types.reflection import english
 from lesson_studio.resource_types.reflection.checks import validate_reflection, with_code_minutes, with_step
 from lesson_studio.resource_types.reflection.scaffold import ReflectionScaffold
 from lesson_studio.resource_types.reflection.schema import (
     GoalReview,
     Reflection,
     ReflectionDraft,
+    ReflectionDraftEn,
     RevisedStepDraft,
+    RevisedStepDraftEn,
     StepChange,
     Suggestion,
 )
@@ -34,6 +39,53 @@ from lesson_studio.resource_types.reflection.schema import (
 PROSE_TOKENS = 700
 STEP_TOKENS = 500
 PROSE_SECTION = "活动反思 / the reflection"
+# English: about three times the characters, a token per four of them.
+PROSE_TOKENS_EN = 1000
+STEP_TOKENS_EN = 750
+
+
+def prompt(name: str, language: str, **values: object) -> str:
+    """prompts/<name>.md in the reflection's language. A Chinese reflection's call is left as it always
+    was (tests that record the prompts rendered read exactly the template's variables)."""
+    return render(name, language=language, **values) if is_english(language) else render(name, **values)
+
+
+def context_values(scaffold: ReflectionScaffold) -> dict[str, object]:
+    """The plan, the numbered notes and the timings as the shared context shows them, in the
+    reflection's language (the plan's enumerations are data, named in English in an English prompt)."""
+    plan = scaffold.plan
+    if not is_english(scaffold.request.language):
+        return {
+            "plan_title": plan.title,
+            "age_band": plan.age_band,
+            "minutes": plan.minutes,
+            "objectives": "\n".join(f"{n}. 【{o.dimension}】{o.text}" for n, o in enumerate(plan.objectives, start=1)),
+            "steps": "\n".join(
+                f"{n}. {s.phase}·{s.cps_stage}《{s.title}》{s.minutes}分钟" for n, s in enumerate(plan.steps, start=1)
+            ),
+            "notes": "\n".join(f"记录{note.number}：{note.text}" for note in scaffold.notes),
+            "timings": "\n".join(
+                f"第{t.step}环节《{t.title}》：计划{t.planned}分钟"
+                + (f"，实际{t.actual}分钟" if t.actual is not None else "")
+                + f"（{t.status}）"
+                for t in scaffold.timings
+            ),
+        }
+    return {
+        "plan_title": plan.title,
+        "age_band": english.band_label(plan.age_band),
+        "minutes": plan.minutes,
+        "objectives": "\n".join(
+            english.objective_line(n, o.dimension, o.text) for n, o in enumerate(plan.objectives, start=1)
+        ),
+        "steps": "\n".join(
+            english.step_line(n, s.phase, s.cps_stage, s.title, s.minutes) for n, s in enumerate(plan.steps, start=1)
+        ),
+        "notes": "\n".join(f"Note {note.number}: {note.text}" for note in scaffold.notes),
+        "timings": "\n".join(
+            english.timing_line(t.step, t.title, t.planned, t.actual, t.status) for t in scaffold.timings
+        ),
+    }
 
 
 @dataclass
@@ -76,24 +128,10 @@ class ReflectionWriter:
         self.cancel = cancel
         self.progress = ReflectionProgress(scaffold=scaffold)
         plan = scaffold.plan
+        self.language = scaffold.request.language
+        self.in_english = is_english(self.language)
         # The same context opens every call, so llama.cpp reuses its evaluated prefix.
-        self.context = render(
-            "reflection",
-            plan_title=plan.title,
-            age_band=plan.age_band,
-            minutes=plan.minutes,
-            objectives="\n".join(f"{n}. 【{o.dimension}】{o.text}" for n, o in enumerate(plan.objectives, start=1)),
-            steps="\n".join(
-                f"{n}. {s.phase}·{s.cps_stage}《{s.title}》{s.minutes}分钟" for n, s in enumerate(plan.steps, start=1)
-            ),
-            notes="\n".join(f"记录{note.number}：{note.text}" for note in scaffold.notes),
-            timings="\n".join(
-                f"第{t.step}环节《{t.title}》：计划{t.planned}分钟"
-                + (f"，实际{t.actual}分钟" if t.actual is not None else "")
-                + f"（{t.status}）"
-                for t in scaffold.timings
-            ),
-        )
+        self.context = prompt("reflection", self.language, **context_values(scaffold))
         request = scaffold.request
         # Links the teacher gave (in her notes or her plan) may be repeated; any other is rejected.
         self.given = "\n".join(
@@ -109,9 +147,9 @@ class ReflectionWriter:
         self.report()
         self.progress.draft = self._write(
             PROSE_SECTION,
-            render("reflection_prose", objective_count=len(self.scaffold.plan.objectives)),
-            ReflectionDraft,
-            PROSE_TOKENS,
+            prompt("reflection_prose", self.language, objective_count=len(self.scaffold.plan.objectives)),
+            ReflectionDraftEn if self.in_english else ReflectionDraft,
+            PROSE_TOKENS_EN if self.in_english else PROSE_TOKENS,
         )  # type: ignore[assignment]
         self.report()
         for index in self.scaffold.to_revise:
@@ -122,17 +160,21 @@ class ReflectionWriter:
 
     def _write_step(self, index: int, fix: str) -> RevisedStepDraft:
         step = self.scaffold.plan.steps[index]
-        task = render(
+        english_names = self.in_english  # the phase and stage are data, named in English in an English prompt
+        task = prompt(
             "reflection_step",
+            self.language,
             number=index + 1,
-            phase=step.phase,
-            stage=step.cps_stage,
+            phase=lesson_english.PHASE_LABELS.get(step.phase, step.phase) if english_names else step.phase,
+            stage=lesson_english.STAGE_LABELS.get(step.cps_stage, step.cps_stage) if english_names else step.cps_stage,
             minutes=self.scaffold.revised_minutes[index],
-            reasons="；".join(self.scaffold.reasons.get(index, [])),
-            original=original_step(step),
+            reasons=("; " if english_names else "；").join(self.scaffold.reasons.get(index, [])),
+            original=original_step(step, self.language),
             fix=fix,
         )
-        return self._write(f"第{index + 1}环节 / step {index + 1}", task, RevisedStepDraft, STEP_TOKENS)  # type: ignore[return-value]
+        draft_type = RevisedStepDraftEn if english_names else RevisedStepDraft
+        tokens = STEP_TOKENS_EN if english_names else STEP_TOKENS
+        return self._write(f"第{index + 1}环节 / step {index + 1}", task, draft_type, tokens)  # type: ignore[return-value]
 
     def _write(self, section: str, task: str, output: type[BaseModel], max_tokens: int) -> BaseModel:
         progress, cancel = self.progress, self.cancel
@@ -144,7 +186,7 @@ class ReflectionWriter:
 
         def attempt(extra: str = "") -> BaseModel:
             messages: list[Message] = [
-                {"role": "system", "content": render("reflection_system")},
+                {"role": "system", "content": prompt("reflection_system", self.language)},
                 {"role": "user", "content": "\n".join(part for part in (self.context, task, extra) if part)},
             ]
             return generate_structured(
@@ -195,10 +237,11 @@ class ReflectionWriter:
         )
 
 
-def original_step(step: ProcessStep) -> str:
+def original_step(step: ProcessStep, language: str = "zh") -> str:
+    colon = ": " if is_english(language) else "："
     return (
-        f"title：{step.title}\nteacher：{step.teacher}\nkey_questions：{' / '.join(step.key_questions)}\n"
-        f"children：{step.children}\nintent：{step.intent}"
+        f"title{colon}{step.title}\nteacher{colon}{step.teacher}\nkey_questions{colon}{' / '.join(step.key_questions)}\n"
+        f"children{colon}{step.children}\nintent{colon}{step.intent}"
     )
 
 
@@ -226,12 +269,19 @@ def reflection_from(
         plan.model_copy(update={"steps": steps}), scaffold.lesson_scaffold, sections=[f"step:{i}" for i in revised]
     )
     return Reflection(
+        language=scaffold.request.language,
         title=plan.title,
         plan_title=plan.title,
         age_band=plan.age_band,
         plan_version_id=scaffold.request.plan_version_id,
         goal_reviews=[
-            GoalReview(dimension="", objective="", achieved=review.achieved, evidence=review.evidence)
+            GoalReview(
+                dimension="",
+                objective="",
+                # An English draft answers in English words; the saved achievement is the enumeration.
+                achieved=english.ACHIEVEMENT_DATA.get(review.achieved, review.achieved),
+                evidence=review.evidence,
+            )
             for review in draft.goal_reviews
         ],
         child_facts=list(draft.child_facts),
