@@ -25,6 +25,7 @@ WORDS = {
     "activity": ("活动名称（孩子们在做什么）", "Activity (what the children are doing)"),
     "date": ("日期", "Date"),
     "teacher": ("教师", "Teacher"),
+    "language": ("清单语言", "Language of the checklist"),
     "children": (
         "观察的幼儿（每行一个，或用顿号、逗号分开；不填则生成一张空白表）",
         "Children to observe (one a line, or separated by 、 or commas; none gives one blank sheet)",
@@ -61,6 +62,7 @@ def mark_label(mark: str) -> str:
     return w(mark) if mark else w("not_recorded")
 
 
+CHECKLIST_LANGUAGES = {"zh": "中文", "en": "English"}
 user = require_user()
 studio = get_studio()
 st.session_state.setdefault("checklist_nonce", uuid.uuid4().hex)
@@ -153,7 +155,7 @@ def render_checklist(version_id: int) -> None:
                         evidence = st.text_input(
                             w("evidence", item=item.name),
                             value=record.evidence,
-                            max_chars=120,
+                            max_chars=360 if checklist.language == "en" else 120,  # English: ~3x the characters
                             key=f"evidence_{version_id}_{index}_{item.id}",
                         )
                         recorded[(index, item.id)] = (mark, evidence)
@@ -187,9 +189,16 @@ if job_id is None:
         st.selectbox(t("age_band"), AGE_BANDS, index=1, key="checklist_age_band", format_func=value_label)
         st.text_input(w("activity"), key="checklist_activity")
         st.text_area(w("children"), key="checklist_children", height=100)
+        st.radio(
+            w("language"),
+            list(CHECKLIST_LANGUAGES),
+            key="checklist_language",
+            format_func=CHECKLIST_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
-        fields = ("class_name", "teacher", "date", "age_band", "activity", "children")
+        fields = ("class_name", "teacher", "date", "age_band", "activity", "children", "language")
         try:
             request = studio.resource_request_from_form(
                 KIND, {name: st.session_state[f"checklist_{name}"] for name in fields}

@@ -11,6 +11,7 @@ from studio_ui import DOCX_MIME, get_studio, md, render_diff, require_user, show
 
 KIND = "reflection"
 NOTE_FIELDS = ("children", "timing", "surprises", "changes")
+REFLECTION_LANGUAGES = {"zh": "中文", "en": "English"}
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
 WORDS = {
     "intro": (
@@ -25,6 +26,7 @@ WORDS = {
     "minutes": ("各环节实际用时（分钟，0 表示没记）", "Minutes each step took (0: not noted)"),
     "surprises": ("意外的发现", "What surprised you"),
     "changes": ("下次想改什么", "What you would change"),
+    "language": ("反思语言（与教案相同）", "Language of the reflection (the plan's)"),
     "generate": ("生成活动反思", "Write the reflection"),
     "writing": ("正在写活动反思……", "Writing the reflection…"),
     "saved": ("已保存为第{number}版", "Saved as version {number}"),
@@ -211,11 +213,20 @@ def notes_form() -> None:
             )
         st.text_area(w("surprises"), key="reflection_surprises", height=68)
         st.text_area(w("changes"), key="reflection_changes", height=68)
+        st.radio(
+            w("language"),
+            list(REFLECTION_LANGUAGES),
+            index=list(REFLECTION_LANGUAGES).index(plan.language),  # the chosen plan's, which the core requires
+            key=f"reflection_language_{version.id}",
+            format_func=REFLECTION_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
         fields: dict[str, object] = {name: st.session_state[f"reflection_{name}"] for name in NOTE_FIELDS}
         fields["plan_version_id"] = version.id
         fields["plan"] = plan
+        fields["language"] = st.session_state[f"reflection_language_{version.id}"]
         fields["actual_minutes"] = [
             int(st.session_state[f"reflection_minutes_{version.id}_{index}"]) for index in range(len(plan.steps))
         ]
