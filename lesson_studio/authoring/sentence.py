@@ -75,15 +75,8 @@ _WEEKS = re.compile(
 _NOT_SURNAMES = "的和跟与请让给向由是为被把对在从带找问告各位全好跟班我你他她们"
 _SURNAME_TEACHER = re.compile(r"(?P<surname>欧阳|司马|诸葛|上官|司徒|[\u4e00-\u9fff])老师")
 
-# Words that only say which document the teacher wants ("写一封家长信"), not what it is about.
-_DOCUMENT_WORDS = (
-    r"家长信|家园联系(?:单|栏)?|主题活动(?:方案|计划)?|区域活动材料计划|区域材料计划|区域活动计划|区域计划|"
-    r"材料计划|观察记录|学习故事|创造力观察清单|观察清单|观察表|活动反思|反思|(?:给家长们?)?写?一?封信"
-)
-_LEADING_REQUEST = re.compile(
-    rf"^(?:请|帮我|给我|麻烦)?(?:写|做|出|生成|准备|设计|制定|记)?(?:一封|一份|一个|一张|一篇|一则|个)?(?:{_DOCUMENT_WORDS})?(?:[:：])?"
-)
-_TRAILING_REQUEST = re.compile(rf"(?:的)?(?:{_DOCUMENT_WORDS})$")
+# Asking for a document ("帮我写一份…"): the document's own names are each type's (document_words).
+_REQUEST_VERB = r"(?:请|帮我|给我|麻烦)?(?:写|做|出|生成|准备|设计|制定|记)?(?:一封|一份|一个|一张|一篇|一则|个)?"
 _LEADING_CLASS_WORK = re.compile(r"^(?:我们班|我们|孩子们|全班)(?:最近|这几天|正在|在)*(?:做|开展|进行|研究|探索|玩)?")
 
 
@@ -91,12 +84,17 @@ class SentenceReader(_SentenceParser):
     """One sentence read for one form: each `read_*` takes its words out of the sentence and puts
     the value in `parsed.values[field]`; `rest()` is what no reading took, phrase by phrase."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, document_words: tuple[str, ...] = ()) -> None:
+        """document_words: the names a teacher calls the type's document by (each type's parse.py
+        gives its own): a phrase that only asks for one ("写一份…") says nothing about what it is about."""
         sentence = (text or "").strip()
         if not any(char.isalnum() for char in sentence):  # empty, spaces or punctuation only
             raise InvalidInput(EMPTY_SENTENCE_MESSAGE)
         super().__init__(sentence, infer=None)
         self.parsed = ParsedForm()
+        names = "|".join(re.escape(word) for word in sorted(document_words, key=len, reverse=True)) or "(?!)"
+        self._leading_request = re.compile(rf"^{_REQUEST_VERB}(?:{names})?(?:[:：])?")
+        self._trailing_request = re.compile(rf"(?:的)?(?:{names})$")
 
     # --- what the sentence says ---------------------------------------------------------------
 
@@ -273,29 +271,26 @@ class SentenceReader(_SentenceParser):
         keeps the teacher's other words too ("孩子们在玩沙" stays whole in an observation's notes)."""
         phrases = []
         for phrase in self._phrases():
-            cleaned = _strip_document_words(phrase) if as_typed else _strip_request_words(phrase)
+            cleaned = self._strip_document_words(phrase) if as_typed else self._strip_request_words(phrase)
             if not _is_filler(cleaned) and any(char.isalnum() for char in cleaned):
                 phrases.append(cleaned)
         return phrases
 
+    def _strip_document_words(self, phrase: str) -> str:
+        phrase = self._leading_request.sub("", phrase, count=1).strip()
+        return self._trailing_request.sub("", phrase).strip("、 ")
+
+    def _strip_request_words(self, phrase: str) -> str:
+        previous = None
+        while phrase != previous:
+            previous = phrase
+            phrase = self._strip_document_words(phrase)
+            phrase = _LEADING_CLASS_WORK.sub("", phrase, count=1).strip()
+            phrase = _strip_fillers(phrase).strip("、 ")  # a list joiner left by a word taken out
+        return phrase
+
 
 # --- Pure helpers --------------------------------------------------------------------------------
-
-
-def _strip_document_words(phrase: str) -> str:
-    phrase = _LEADING_REQUEST.sub("", phrase, count=1).strip()
-    return _TRAILING_REQUEST.sub("", phrase).strip("、 ")
-
-
-def _strip_request_words(phrase: str) -> str:
-    previous = None
-    while phrase != previous:
-        previous = phrase
-        phrase = _LEADING_REQUEST.sub("", phrase, count=1).strip()
-        phrase = _TRAILING_REQUEST.sub("", phrase).strip()
-        phrase = _LEADING_CLASS_WORK.sub("", phrase, count=1).strip()
-        phrase = _strip_fillers(phrase).strip("、 ")  # a list joiner left by a word taken out
-    return phrase
 
 
 def _valid_date(year: int, month: int, day: int) -> datetime.date | None:

@@ -10,6 +10,9 @@ import re
 from lesson_studio.authoring.sentence import ParsedForm, SentenceReader, join_phrases
 from lesson_studio.resource_types.area_plan.schema import AREA_ALIASES, AREAS
 
+# What a teacher calls this document: a phrase that only asks for one fills nothing.
+DOCUMENT_WORDS = ("区域活动材料计划", "区域材料计划", "区域活动计划", "区域计划", "材料计划")
+
 THEME_MAX_CHARS, NOTES_MAX_CHARS = 200, 300  # AreaPlanRequest's limits
 _AREA_WORDS = {**{area: area for area in AREAS}, **AREA_ALIASES}
 # "现有纸箱、毛线", "班里有…", "材料有…": what the class already has.
@@ -18,7 +21,7 @@ _THEME_LABEL = re.compile(r"^(?:主题|围绕|关于)(?:是|为)?\s*[:：]?\s*")
 
 
 def parse_area_sentence(text: str, today: datetime.date) -> ParsedForm:
-    reader = SentenceReader(text)
+    reader = SentenceReader(text, document_words=DOCUMENT_WORDS)
     reader.read_class_and_band()
     reader.read_teacher("teacher")
     reader.read_date("start_date", today, as_text=False, week_start=True)

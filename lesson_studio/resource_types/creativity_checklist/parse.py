@@ -9,6 +9,9 @@ import re
 from lesson_studio.authoring.sentence import ParsedForm, SentenceReader
 from lesson_studio.resource_types.creativity_checklist.schema import MAX_CHILDREN, NAME_CHARS
 
+# What a teacher calls this document: a phrase that only asks for one fills nothing.
+DOCUMENT_WORDS = ("创造力观察清单", "观察清单", "观察表")
+
 ACTIVITY_MAX_CHARS = 200  # ChecklistRequest.activity
 # "观察小明、小红和乐乐…": names after 观察, joined by 、和与及, up to where the activity starts.
 _NAMES = re.compile(
@@ -26,7 +29,7 @@ _ACTIVITY_EDGES = (
 
 
 def parse_checklist_sentence(text: str, today: datetime.date) -> ParsedForm:
-    reader = SentenceReader(text)
+    reader = SentenceReader(text, document_words=DOCUMENT_WORDS)
     reader.read_class_and_band()
     reader.read_teacher("teacher")
     reader.read_date("date", today)

@@ -11,6 +11,9 @@ import re
 from lesson_studio.authoring.sentence import ParsedForm, SentenceReader, join_phrases
 from lesson_studio.resource_types.observation_record.schema import METHODS
 
+# What a teacher calls this document: a phrase that only asks for one fills nothing.
+DOCUMENT_WORDS = ("观察记录", "学习故事")
+
 NOTES_MIN_CHARS, NOTES_MAX_CHARS = 10, 1200  # ObservationRequest.notes
 _METHOD_WORDS = {method.removesuffix("法"): method for method in METHODS}
 _METHOD = re.compile("|".join(f"{re.escape(word)}(?:法)?" for word in _METHOD_WORDS))
@@ -51,7 +54,7 @@ _TIME_OF_DAY = re.compile(r"\s*(?P<time>上午|下午|中午|早上|晨间|午�
 
 
 def parse_observation_sentence(text: str, today: datetime.date) -> ParsedForm:
-    reader = SentenceReader(text)
+    reader = SentenceReader(text, document_words=DOCUMENT_WORDS)
     reader.read_class_and_band()
     reader.read_teacher("observer")
     date = reader.read_date("date", today)

@@ -10,6 +10,9 @@ import re
 
 from lesson_studio.authoring.sentence import ParsedForm, SentenceReader, join_phrases
 
+# What a teacher calls this document: a phrase that only asks for one fills nothing.
+DOCUMENT_WORDS = ("活动反思", "反思")
+
 # ReflectionRequest's limits per box.
 MAX_CHARS = {"children": 600, "timing": 300, "surprises": 300, "changes": 300}
 # A clause's box, by its words; the first box whose words it has wins (a clause is in one box).
@@ -21,7 +24,7 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def parse_reflection_sentence(text: str, today: datetime.date) -> ParsedForm:
-    reader = SentenceReader(text)
+    reader = SentenceReader(text, document_words=DOCUMENT_WORDS)
     boxes: dict[str, list[str]] = {name: [] for name in MAX_CHARS}
     for clause in reader.rest(as_typed=True):
         box = next((name for name, cue in _CUES if cue.search(clause)), "children")

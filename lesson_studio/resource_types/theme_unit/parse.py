@@ -12,6 +12,9 @@ from lesson_studio.authoring.request_parser import _DOMAIN_TIERS
 from lesson_studio.authoring.sentence import ParsedForm, SentenceReader, join_phrases
 from lesson_studio.models import DOMAINS
 
+# What a teacher calls this document: a phrase that only asks for one fills nothing.
+DOCUMENT_WORDS = ("主题活动方案", "主题活动计划", "主题活动")
+
 THEME_MAX_CHARS, PROBLEM_MAX_CHARS, NOTES_MAX_CHARS = 60, 200, 300  # ThemeUnitRequest's limits
 # "主题是小熊的帽子", "主题《小熊的帽子》", "《小熊的帽子》主题": the theme named as such.
 _NAMED_THEME = re.compile(
@@ -23,7 +26,7 @@ _DOMAIN_WORDS = {word: domain for domain, words in _DOMAIN_TIERS[0].items() for 
 
 
 def parse_unit_sentence(text: str, today: datetime.date) -> ParsedForm:
-    reader = SentenceReader(text)
+    reader = SentenceReader(text, document_words=DOCUMENT_WORDS)
     reader.read_class_and_band()
     reader.read_teacher("teacher")
     reader.read_date("start_date", today, week_start=True)
