@@ -9,10 +9,14 @@ import datetime
 import io
 import json
 import re
+import time
+from pathlib import Path
 
 import docx
 import pytest
 from fakes import ScriptedBackend
+from page_session import sign_in_session
+from streamlit.testing.v1 import AppTest
 
 from lesson_studio.pipeline import write
 from lesson_studio.resource_types import resource_type
@@ -30,6 +34,7 @@ from lesson_studio.resource_types.theme_unit.export import unit_docx
 from lesson_studio.resource_types.theme_unit.scaffold import build_unit_scaffold
 from lesson_studio.resource_types.theme_unit.schema import ThemeUnitRequest
 
+ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
@@ -491,3 +496,59 @@ def test_the_english_units_word_file_has_english_labels(english_unit_request):
     ):
         assert label in text, label
     assert cjk_in(text) == []
+
+
+# --- the forms carry the document's language ------------------------------------------------------
+
+
+@pytest.fixture
+def signed_in_page(tmp_path, monkeypatch, fake_backend):
+    import studio_ui
+
+    monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LESSON_STUDIO_BACKEND", "fake")
+    monkeypatch.setenv("LESSON_STUDIO_STARTER_LIBRARY", "0")
+    studio_ui.get_studio.clear()
+    studio_ui._starter_library_ready.clear()
+    studio = studio_ui.get_studio()
+    teacher = studio.store.ensure_user("wang", display_name="王老师")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    sign_in_session(at, teacher)
+    at.run()
+    return at, studio, teacher
+
+
+def run_until(at, predicate, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if predicate(at):
+            return
+        time.sleep(0.2)
+    raise AssertionError("page never reached the expected state")
+
+
+def test_the_letter_form_asks_for_an_english_letter(signed_in_page):
+    at, studio, teacher = signed_in_page
+    at.switch_page("pages/parent_letter.py").run()
+    at.text_input(key="letter_class_name").input("Middle Class 2")
+    at.text_input(key="letter_topic").input("make a hat that stays on Teddy's head")
+    at.text_input(key="letter_collect").input("old newspapers, batteries")
+    at.radio(key="letter_language").set_value("en")
+    next(button for button in at.button if button.label == "生成家长信").click().run()
+    run_until(at, lambda at: bool(studio.documents(teacher, "parent_letter")) and any(s.value for s in at.success))
+    (draft,) = studio.documents(teacher, "parent_letter")
+    _version, _kind, letter = studio.open_document(teacher, draft.head_version_id)
+    assert letter.language == "en" and letter.salutation == "Dear families,"
+    assert [item.name for item in letter.collection] == ["old newspapers"]
+
+
+@pytest.mark.parametrize(
+    ("page", "key"), [("pages/area_plan.py", "area_language"), ("pages/theme_unit.py", "unit_language")]
+)
+def test_the_area_and_unit_forms_offer_the_documents_language(signed_in_page, page, key):
+    at, _studio, _teacher = signed_in_page
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.radio(key=key).options == ["中文", "English"] and at.radio(key=key).value == "zh"
