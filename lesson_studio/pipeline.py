@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -27,6 +27,9 @@ from lesson_studio.grounding import Grounding
 from lesson_studio.llm.base import ChatBackend
 from lesson_studio.models import Hit, User, VersionInfo
 from lesson_studio.store import RefinementRecord, Store
+
+if TYPE_CHECKING:
+    from lesson_studio.export.placeholders import TemplatePlaceholders
 
 Retrieve = Callable[[Any], list[Hit]]
 
@@ -73,6 +76,10 @@ class ResourceType:
     # document, request) -> document. A type whose document revises another draft saves that
     # revision here (the store checks the author), so an error leaves nothing of the job saved.
     before_save: Callable[[Store, User, Any, Any], Any] | None = None
+    # School templates (export.templates): (document, export.Cover) -> {Chinese placeholder name: value},
+    # an export.placeholders.TemplatePlaceholders that also carries the names' table and a specimen
+    # for the upload check. None: no school templates for the type (a 教案's table is export's own).
+    template_context: TemplatePlaceholders | None = None
     # 一句话填表: (sentence, today) -> authoring.sentence.ParsedForm, the form's values the sentence
     # gives by rules and what was guessed. None: the type's form has no sentence box (the lesson
     # plan's has its own parser, authoring.request_parser, with the model for what rules cannot tell).

@@ -216,6 +216,18 @@ class Studio:
         _, kind, document = self.open_document(user, version_id)
         return resource_type(kind).export_docx(document, cover or Cover(teacher=user.display_name))
 
+    def export_document_with_template(
+        self, user: User, version_id: int, template_id: str, cover: Cover | None = None
+    ) -> bytes:
+        """Any resource type's version written into a school template made for that type, in the same
+        sandbox as a 教案's. A template made for another type is refused with a message naming the
+        placeholders the document's type does not have; a fill that fails says why (TemplateFailed)."""
+        from lesson_studio.export import Cover
+
+        _, kind, document = self.open_document(user, version_id)
+        cover = cover or Cover(teacher=user.display_name)
+        return self.templates.fill(user, template_id, document, cover, kind=kind)
+
     # --- items of a document expanded into documents of their own (draft_links) ---
     # A document offers this by an `expansion(item_key) -> (kind, request)` method on its model
     # (e.g. an activity of a unit -> a lesson plan's request); the Studio names no type.

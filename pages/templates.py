@@ -5,7 +5,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.export import reference_markdown
-from studio_ui import get_studio, md, require_user, show_error, t
+from studio_ui import get_studio, in_language, md, require_user, show_error, t
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -17,11 +17,14 @@ st.title(t("tpl_title"))
 st.caption(t("tpl_intro"))
 if "template_saved" in st.session_state:
     st.success(md(t("tpl_saved", name=st.session_state.pop("template_saved"))))
+# Which kind of resource each template is for ("家长信 / parent letter"), in the page's language.
+kinds = {kind: in_language(label) for kind, label in templates.template_types().items()}
 
-for info in templates.list_templates(user):
+for info in templates.list_templates(user, kind=None):
     when = f"，{info.uploaded_at[:10]}" if info.uploaded_at else ""
     # A template's name and uploader are what a lead typed: inert text in the label, never Markdown.
     with st.expander(md(f"{info.name}（{info.uploaded_by}{when}）"), expanded=False):
+        st.caption(t("tpl_kind") + kinds.get(info.resource_type, info.resource_type))
         st.caption(t("tpl_used") + md("、".join(info.placeholders)))
         for warning in info.warnings:
             st.warning(md(warning))
@@ -45,10 +48,11 @@ if not can_manage:
 else:
     # A new key after each save empties the uploader, so the saved file is not offered again.
     upload_round = st.session_state.get("template_upload_round", 0)
+    kind = st.selectbox(t("tpl_for"), list(kinds), format_func=kinds.get, help=t("tpl_for_help"), key="template_kind")
     uploaded = st.file_uploader(t("tpl_file"), type=["docx"], key=f"template_file-{upload_round}")
     if uploaded is not None:
         data = uploaded.getvalue()
-        result = templates.check(user, data)
+        result = templates.check(user, data, kind)
         if result.ok:
             st.success(t("tpl_ok"))
         else:
@@ -60,7 +64,7 @@ else:
         name = st.text_input(t("tpl_name"), value=uploaded.name.removesuffix(".docx"), key="template_name")
         if st.button(t("tpl_save"), type="primary", disabled=not result.ok):
             try:
-                info = templates.upload(user, name=name, data=data, file_name=uploaded.name)
+                info = templates.upload(user, name=name, data=data, file_name=uploaded.name, kind=kind)
                 st.session_state["template_saved"] = info.name
                 st.session_state["template_upload_round"] = upload_round + 1
                 st.rerun()
@@ -70,3 +74,7 @@ else:
 with st.expander(t("tpl_reference")):
     st.markdown(t("tpl_howto"))
     st.markdown(reference_markdown())
+for other_kind, label in kinds.items():
+    if other_kind != "lesson_plan":  # the 教案's list is the one above
+        with st.expander(t("tpl_reference_for", kind=label)):
+            st.markdown(templates.reference_markdown(other_kind))

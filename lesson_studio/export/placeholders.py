@@ -10,10 +10,14 @@ or as detailed as the school wants.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from lesson_studio.export import wording
 from lesson_studio.export.cover import Cover
+from lesson_studio.export.specimen import SPECIMEN_COVER, specimen_plan
 from lesson_studio.export.wording import clean_text
 from lesson_studio.models import LessonPlan
 
@@ -215,16 +219,74 @@ def _item(**fields: object) -> Item:
     return Item({name: _cleaned(value) for name, value in fields.items()})
 
 
+def item(**fields: object) -> Item:
+    """One item of a list placeholder, its text fields cleaned (for a resource type's own values)."""
+    return _item(**fields)
+
+
 def _cleaned(value: object) -> object:
     return clean_text(value) if isinstance(value, str) else value
 
 
 def reference_markdown() -> str:
-    """The placeholder list as Markdown: for the templates page and the README."""
+    """The 教案's placeholder list as Markdown: for the templates page and the README."""
+    return _reference(PLACEHOLDERS)
+
+
+# --- Every resource type's placeholders (issue 13) -------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TemplatePlaceholders:
+    """What a school template for one resource type may use: the ResourceType.template_context hook.
+
+    Called as (document, Cover) -> {placeholder: value}, like template_context for a 教案; its table
+    (`placeholders`) names them for the upload check, the templates page and the README, and its
+    specimen fills every one of them in the upload's test fill, so the three cannot disagree.
+    """
+
+    placeholders: tuple[Placeholder, ...]
+    values: Callable[[Any, Cover], dict[str, object]]  # (document, cover) -> every placeholder's value
+    specimen: Callable[[], Any]  # a document of the type with every list non-empty
+    required_loop: str | None = None  # a list every template must loop over (a 教案's 活动过程); None: none
+
+    @cached_property
+    def by_name(self) -> dict[str, Placeholder]:
+        return {placeholder.name: placeholder for placeholder in self.placeholders}
+
+    def __call__(self, document: Any, cover: Cover) -> dict[str, object]:
+        values = self.values(document, cover)
+        if values.keys() != self.by_name.keys():  # a programming error in the type's table
+            raise AssertionError(f"placeholders and values disagree: {sorted(values.keys() ^ self.by_name.keys())}")
+        return {name: _cleaned_deeply(value) for name, value in values.items()}
+
+    def specimen_context(self) -> dict[str, object]:
+        return self(self.specimen(), SPECIMEN_COVER)
+
+    def reference_markdown(self) -> str:
+        """This type's placeholders as Markdown: for the templates page and the README."""
+        return _reference(self.placeholders)
+
+
+LESSON_PLAN_PLACEHOLDERS = TemplatePlaceholders(
+    placeholders=PLACEHOLDERS, values=template_context, specimen=specimen_plan, required_loop=PROCESS
+)
+
+
+def _cleaned_deeply(value: object) -> object:
+    """Every piece of text in a value cleaned, inside lists and items too (a unit's questions …)."""
+    if isinstance(value, Item):
+        return Item({name: _cleaned_deeply(field_value) for name, field_value in value.items()})
+    if isinstance(value, list):
+        return Items(_cleaned_deeply(entry) for entry in value)
+    return _cleaned(value)
+
+
+def _reference(placeholders: tuple[Placeholder, ...]) -> str:
     lines = ["| 占位符 | 含义 | 示例 |", "|---|---|---|"]
-    for placeholder in PLACEHOLDERS:
+    for placeholder in placeholders:
         lines.append(f"| `{{{{ {placeholder.name} }}}}` | {placeholder.description} | {placeholder.example} |")
-    for placeholder in PLACEHOLDERS:
+    for placeholder in placeholders:
         if placeholder.is_list:
             variable = "步骤" if placeholder.name == PROCESS else "项"
             example = (

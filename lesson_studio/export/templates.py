@@ -13,6 +13,10 @@ large numbers, range() and other calls, padding filters, loops over text); the c
 fill also run in a child process with a time and a memory limit (lesson_studio.export.sandbox),
 so a template stored before a rule existed still cannot hold up an export. Word fields that reach
 outside the document (INCLUDETEXT, INCLUDEPICTURE, LINK, DDE, non-http HYPERLINK) are refused too.
+
+A template is for one resource type, chosen on upload (a 教案 unless told, as every template stored
+before was): the check knows that type's placeholders (ResourceType.template_context, a
+placeholders.TemplatePlaceholders) and names another type's; a fill refuses a document of another type.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import json
 import re
 import uuid
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PureWindowsPath
@@ -49,8 +53,14 @@ from lesson_studio.export import sandbox
 from lesson_studio.export.cover import Cover
 from lesson_studio.export.fields import outside_fields, strip_outside_fields
 from lesson_studio.export.files import write_bytes_atomically
-from lesson_studio.export.placeholders import BY_NAME, PROCESS, Item, Items, template_context
-from lesson_studio.export.specimen import SPECIMEN_COVER, specimen_plan
+from lesson_studio.export.placeholders import (
+    LESSON_PLAN_PLACEHOLDERS,
+    PROCESS,
+    Item,
+    Items,
+    TemplatePlaceholders,
+    template_context,
+)
 from lesson_studio.export.wording import is_safe_link
 from lesson_studio.models import LessonPlan, User
 
@@ -63,6 +73,8 @@ MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a zip bomb unpacks to far more than an
 MAX_NAME_LENGTH = 40
 TEMPLATE_ID = re.compile(r"^[0-9a-f]{12}$")
 MANAGING_ROLES = ("lead", "admin")
+# The resource type of a template that declares none: every template stored before issue 13 was a 教案's.
+LESSON_PLAN = "lesson_plan"
 
 # docxtpl's own tag prefixes ({%tr for …%}, {{r …}}) and where each may stand.
 ROW_LOOP = re.compile(r"{%-?\s*tr\s+for\s+\S+\s+in\s+" + PROCESS + r"\s*-?%}")
@@ -158,6 +170,7 @@ class TemplateInfo:
     placeholders: list[str]
     warnings: list[str]
     builtin: bool = False
+    resource_type: str = LESSON_PLAN  # the one kind of document it is filled with (pipeline.ResourceType.kind)
 
 
 # --- Storage ---------------------------------------------------------------------------------------
@@ -169,8 +182,9 @@ class SchoolTemplates:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
 
-    def list_templates(self, user: User) -> list[TemplateInfo]:
-        """The starter template, then the school's, by name; a sidecar that cannot be read is skipped."""
+    def list_templates(self, user: User, kind: str | None = LESSON_PLAN) -> list[TemplateInfo]:
+        """The templates for one resource type (a 教案's unless told; kind=None: every type's): the
+        starter template, then the school's, by name; a sidecar that cannot be read is skipped."""
         _require_user(user)
         uploaded = []
         if self.folder.is_dir():
@@ -178,7 +192,16 @@ class SchoolTemplates:
                 info = _read_sidecar(sidecar)
                 if info is not None and (self.folder / f"{info.id}.docx").is_file():
                     uploaded.append(info)
-        return [_starter_info(), *sorted(uploaded, key=lambda info: (info.name, info.uploaded_at))]
+        listed = [_starter_info(), *sorted(uploaded, key=lambda info: (info.name, info.uploaded_at))]
+        return [info for info in listed if kind is None or info.resource_type == kind]
+
+    def template_types(self) -> dict[str, str]:
+        """The resource types a school template can be made for: kind -> its label ("中文 / English")."""
+        return {kind: label for kind, (label, _placeholders) in _template_types().items()}
+
+    def reference_markdown(self, kind: str) -> str:
+        """The placeholders a template for this resource type may use, as Markdown."""
+        return template_placeholders(kind).reference_markdown()
 
     def get(self, user: User, template_id: str) -> TemplateInfo:
         _require_user(user)
@@ -193,25 +216,31 @@ class SchoolTemplates:
         info = self.get(user, template_id)
         return STARTER_PATH.read_bytes() if info.builtin else self._docx(info.id).read_bytes()
 
-    def check(self, user: User, data: bytes) -> TemplateCheck:
-        """Check a template without storing it (the page shows the result before the lead saves).
-        Leads and admins only, like upload: a check renders the uploaded template."""
+    def check(self, user: User, data: bytes, kind: str = LESSON_PLAN) -> TemplateCheck:
+        """Check a template for one resource type without storing it (the page shows the result before
+        the lead saves). Leads and admins only, like upload: a check renders the uploaded template."""
         _require_manager(user, "检查", "check")
-        return check_template(data)
+        return check_template(data, kind)
 
-    def upload(self, user: User, *, name: str, data: bytes, file_name: str = "") -> TemplateInfo:
+    def upload(
+        self, user: User, *, name: str, data: bytes, file_name: str = "", kind: str = LESSON_PLAN
+    ) -> TemplateInfo:
+        """Store a template for one resource type (chosen by the lead: a template is for one kind of
+        document) once it passes that type's check."""
         _require_manager(user, "上传", "upload")
+        template_placeholders(kind)  # a type without school templates is refused before anything else
         name = " ".join(name.split())
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidInput(
                 f"请给模板起一个名字（不超过{MAX_NAME_LENGTH}个字）/ Give the template a name (at most {MAX_NAME_LENGTH} characters)"
             )
-        if any(existing.name == name for existing in self.list_templates(user)):
+        if any(existing.name == name for existing in self.list_templates(user, kind=None)):
             raise InvalidInput(
                 f"已有名为“{name}”的模板：请换一个名字，或先删除旧模板 / A template named '{name}' already exists:"
                 " choose another name or remove the old one first"
             )
-        result = check_template(data)
+        # A 教案's template is checked with check_template's default type, the one call it had before.
+        result = check_template(data) if kind == LESSON_PLAN else check_template(data, kind)
         if not result.ok:
             raise InvalidInput(
                 "模板没有保存，请修改后重新上传 / The template was not saved; fix it and upload again:\n- "
@@ -227,6 +256,7 @@ class SchoolTemplates:
             sha256=hashlib.sha256(data).hexdigest(),
             placeholders=result.placeholders,
             warnings=result.warnings,
+            resource_type=kind,
         )
         self.folder.mkdir(parents=True, exist_ok=True)
         # The .docx first: a template is listed only once its sidecar exists, so a reader never
@@ -246,11 +276,16 @@ class SchoolTemplates:
         self._sidecar(info.id).unlink(missing_ok=True)  # unlisted first, then the document
         self._docx(info.id).unlink(missing_ok=True)
 
-    def fill(self, user: User, template_id: str, plan: LessonPlan, cover: Cover) -> bytes:
-        """The plan written into the school's template, as .docx bytes."""
+    def fill(self, user: User, template_id: str, document: Any, cover: Cover, *, kind: str = LESSON_PLAN) -> bytes:
+        """A document of the given resource type (a 教案 unless told) written into the school's template,
+        as .docx bytes, in the sandbox. A template made for another type is refused, naming the
+        placeholders it uses that this type does not have."""
         info = self.get(user, template_id)
+        placeholders = template_placeholders(kind)
+        if info.resource_type != kind:
+            raise InvalidInput(_other_type_message(info, kind, placeholders))
         try:
-            return fill_template(self.read(user, template_id), plan, cover)
+            return fill_template(self.read(user, template_id), document, cover, context=placeholders)
         except InvalidInput as error:
             raise InvalidInput(f"学校模板“{info.name}”：{error}") from error
 
@@ -267,6 +302,60 @@ def _require_user(user: User | None) -> None:
 
 def _require_manager(user: User, action_zh: str, action_en: str) -> None:
     access.require_curator(user, f"{action_zh}学校模板", f"{action_en} school templates")
+
+
+def template_placeholders(kind: str) -> TemplatePlaceholders:
+    """The placeholders a school template for this resource type may use (its ResourceType's
+    template_context); InvalidInput for a type that has none."""
+    found = _template_types().get(kind)
+    if found is None:
+        from lesson_studio.resource_types import resource_type
+
+        zh, en = _label_halves(resource_type(kind).label)  # an unknown kind: InvalidInput naming it
+        raise InvalidInput(f"{zh}还不能使用学校模板 / There are no school templates for a {en}")
+    return found[1]
+
+
+@functools.cache
+def _template_types() -> dict[str, tuple[str, TemplatePlaceholders]]:
+    """kind -> (label, placeholders) of every registered type with school templates. The 教案's table
+    predates the hook and lives beside this module (export/placeholders.py), so it is its default."""
+    # Imported here: a type's package imports lesson_studio.export, which imports this module.
+    from lesson_studio.resource_types import resource_types
+
+    found = {}
+    for kind, resource in resource_types().items():
+        placeholders = resource.template_context
+        if placeholders is None and kind == LESSON_PLAN:
+            placeholders = LESSON_PLAN_PLACEHOLDERS
+        if placeholders is not None:
+            found[kind] = (resource.label, placeholders)
+    return found
+
+
+def _label_halves(label: str) -> tuple[str, str]:
+    """A label "中文 / English" -> (中文, English); a label in one language: both halves that one."""
+    zh, _, en = label.partition(" / ")
+    return zh, en or zh
+
+
+def _other_type_message(info: TemplateInfo, kind: str, placeholders: TemplatePlaceholders) -> str:
+    """Why a template made for one type cannot be filled with another's document, naming what it uses
+    that the document's type does not have."""
+    labels = {known: label for known, (label, _) in _template_types().items()}
+    made_for_zh, made_for_en = _label_halves(labels.get(info.resource_type, info.resource_type))
+    document_zh, document_en = _label_halves(labels.get(kind, kind))
+    unknown = "、".join(
+        f"{{{{ {name} }}}}" for name in info.placeholders if name.partition(".")[0] not in placeholders.by_name
+    )
+    missing_zh = f"：{document_zh}没有这些占位符：{unknown}" if unknown else ""
+    missing_en = f"; a {document_en} has no {unknown.replace('、', ', ')}" if unknown else ""
+    return (
+        f"学校模板“{info.name}”是{made_for_zh}的模板，不能用于{document_zh}{missing_zh}。"
+        "请选择为这类资源制作的模板，或请教研组长上传一份"
+        f" / The school template “{info.name}” is made for a {made_for_en}, not for a {document_en}{missing_en}."
+        " Choose a template made for this kind of document, or ask your curriculum lead to upload one"
+    )
 
 
 def _read_sidecar(path: Path) -> TemplateInfo | None:
@@ -308,16 +397,22 @@ class TemplateFailed(InvalidInput):
         self.en = en
 
 
-def fill_template(data: bytes, plan: LessonPlan, cover: Cover) -> bytes:
-    """Render a template with a plan's placeholder values, in a child process with a time and a memory
-    limit; raises TemplateFailed (an InvalidInput) when the template fails or reaches a limit."""
-    (result,) = fill_templates(data, [plan], cover)
+Context = Callable[[Any, Cover], dict[str, object]]  # (document, cover) -> every placeholder's value
+
+
+def fill_template(data: bytes, plan: LessonPlan | Any, cover: Cover, *, context: Context = template_context) -> bytes:
+    """Render a template with a plan's placeholder values (another resource type's document: with that
+    type's context), in a child process with a time and a memory limit; raises TemplateFailed (an
+    InvalidInput) when the template fails or reaches a limit."""
+    (result,) = fill_templates(data, [plan], cover, context=context)
     if isinstance(result, TemplateFailed):
         raise result
     return result
 
 
-def fill_templates(data: bytes, plans: Sequence[LessonPlan], cover: Cover) -> list[bytes | TemplateFailed]:
+def fill_templates(
+    data: bytes, plans: Sequence[LessonPlan | Any], cover: Cover, *, context: Context = template_context
+) -> list[bytes | TemplateFailed]:
     """Each plan rendered with the template, one after another in one child process: the .docx bytes,
     or why that plan could not be filled. Each plan gets the whole time limit; when one reaches it,
     the template is stopped and the plans after it are not filled."""
@@ -325,7 +420,7 @@ def fill_templates(data: bytes, plans: Sequence[LessonPlan], cover: Cover) -> li
         return []
     job = {
         "template": base64.b64encode(data).decode("ascii"),
-        "contexts": [template_context(plan, cover) for plan in plans],
+        "contexts": [context(plan, cover) for plan in plans],
         "memory_mb": TEMPLATE_MEMORY_MB,
     }
     answers = sandbox.run(
@@ -440,13 +535,14 @@ def _environment() -> ImmutableSandboxedEnvironment:
 # --- Checking --------------------------------------------------------------------------------------
 
 
-def check_template(data: bytes) -> TemplateCheck:
-    """Everything wrong with a template, each problem in a sentence that names the placeholder.
+def check_template(data: bytes, kind: str = LESSON_PLAN) -> TemplateCheck:
+    """Everything wrong with a template for one resource type (a 教案 unless told), each problem in a
+    sentence that names the placeholder.
 
     The check reads and test-fills the template, so it runs in a child process with the fill's limits."""
     if len(data) > MAX_TEMPLATE_BYTES:
         return TemplateCheck(errors=_package_errors(data))
-    job = {"template": base64.b64encode(data).decode("ascii")}
+    job = {"template": base64.b64encode(data).decode("ascii"), "vocabulary": asdict(_Vocabulary.of(kind))}
     (answer,) = sandbox.run(CHECK_WORK, job, results=1, timeout_s=TEMPLATE_TIMEOUT_S, memory_mb=TEMPLATE_MEMORY_MB)
     if isinstance(answer, sandbox.Stopped):
         return TemplateCheck(
@@ -457,11 +553,65 @@ def check_template(data: bytes) -> TemplateCheck:
     return TemplateCheck(**answer)
 
 
+@dataclass(frozen=True)
+class _Vocabulary:
+    """What the check knows of one resource type's placeholders. Plain data, so the parent hands it to
+    the sandbox's child as JSON: the child never imports the resource types."""
+
+    label: str  # the type's label, "中文 / English"
+    fields: dict[str, list[str]]  # every placeholder -> its item fields ([] for text)
+    specimen: dict[str, Any]  # the specimen document's values: the test fill
+    required_loop: str | None = None
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)  # another type's placeholder -> those types' labels
+
+    @classmethod
+    def of(cls, kind: str) -> _Vocabulary:
+        placeholders = template_placeholders(kind)
+        elsewhere: dict[str, list[str]] = {}
+        for other, (label, others) in _template_types().items():
+            for name in others.by_name:
+                if other != kind and name not in placeholders.by_name:
+                    elsewhere.setdefault(name, []).append(label)
+        return cls(
+            label=_template_types()[kind][0],
+            fields={name: list(placeholder.fields) for name, placeholder in placeholders.by_name.items()},
+            specimen=placeholders.specimen_context(),
+            required_loop=placeholders.required_loop,
+            elsewhere=elsewhere,
+        )
+
+    @functools.cached_property
+    def lists(self) -> list[str]:
+        return [name for name, fields in self.fields.items() if fields]
+
+    @functools.cached_property
+    def item_fields(self) -> dict[str, dict[str, frozenset[str]]]:
+        """For each list placeholder, its item fields by kind ("number", "list"), read off the specimen's
+        values so they cannot disagree with the values: 活动过程 -> list: {关键提问} …"""
+        kinds: dict[str, dict[str, set[str]]] = {}
+        for name, value in self.specimen.items():
+            if isinstance(value, list):
+                for item in value:
+                    for field_name, field_value in item.items():
+                        kind = (
+                            "list"
+                            if isinstance(field_value, list)
+                            else "number"
+                            if isinstance(field_value, int)
+                            else ""
+                        )
+                        kinds.setdefault(name, {}).setdefault(kind, set()).add(field_name)
+        return {name: {kind: frozenset(names) for kind, names in by_kind.items()} for name, by_kind in kinds.items()}
+
+    def in_language(self, english: bool = False) -> str:
+        return _label_halves(self.label)[1 if english else 0]
+
+
 def _check_in_child(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield asdict(_check(base64.b64decode(job["template"])))
+    yield asdict(_check(base64.b64decode(job["template"]), _Vocabulary(**job["vocabulary"])))
 
 
-def _check(data: bytes) -> TemplateCheck:
+def _check(data: bytes, vocabulary: _Vocabulary) -> TemplateCheck:
     """check_template's work, in this process (the sandbox's child)."""
     errors = _package_errors(data)
     if errors:
@@ -472,7 +622,7 @@ def _check(data: bytes) -> TemplateCheck:
     errors += _field_code_errors(data)
     warnings: list[str] = []
     used: dict[str, None] = {}  # an ordered set
-    loops_over_process = syntax_broken = False
+    loops_over_required = syntax_broken = False
     texts = _paragraph_texts(template)
     environment = _environment()
     for label, xml in _template_xml(template):
@@ -482,18 +632,20 @@ def _check(data: bytes) -> TemplateCheck:
             errors.append(_syntax_error_message(label, xml, error))
             syntax_broken = True
             continue
-        analysis = _Analysis()
+        analysis = _Analysis(vocabulary)
         analysis.visit(tree, {})
         errors += analysis.errors
         used.update(dict.fromkeys(analysis.used))
-        loops_over_process |= analysis.loops_over_process
-    if not loops_over_process and not syntax_broken:  # a loop may hide behind the broken tag
+        loops_over_required |= analysis.loops_over_required
+    # Only a 教案 has a list every template must loop over (活动过程, a row each): these messages name it.
+    needs_loop = vocabulary.required_loop is not None
+    if needs_loop and not loops_over_required and not syntax_broken:  # a loop may hide behind the broken tag
         errors.append(
             "缺少活动过程的循环：请在活动过程表格的一行里写 {%tr for 步骤 in 活动过程 %}，在下面一行写 {%tr endfor %}"
             " / No loop over 活动过程: put {%tr for 步骤 in 活动过程 %} in a row of the process table and"
             " {%tr endfor %} in the row below it"
         )
-    elif loops_over_process and not any(ROW_LOOP.search(text) for text in texts):
+    elif needs_loop and loops_over_required and not any(ROW_LOOP.search(text) for text in texts):
         warnings.append(
             "活动过程的循环不是表格行循环（{%tr for … %}），每个环节不会各占表格的一行"
             " / The 活动过程 loop is not a table-row loop ({%tr for … %}): steps will not get a row each"
@@ -505,7 +657,7 @@ def _check(data: bytes) -> TemplateCheck:
                 f" / “{_excerpt(text)}” uses full-width braces, which are not placeholders: type {{{{ }}}}"
             )
     if not errors:
-        errors += _test_fill_errors(data)
+        errors += _test_fill_errors(data, vocabulary)
     return TemplateCheck(errors=_unique(errors), warnings=_unique(warnings), placeholders=list(used))
 
 
@@ -623,10 +775,11 @@ class _Analysis:
     """Walks a parsed template: which placeholders and item fields it uses, and what it gets wrong or
     may not do (anything outside the allow-lists above)."""
 
-    def __init__(self) -> None:
+    def __init__(self, vocabulary: _Vocabulary) -> None:
+        self.vocabulary = vocabulary  # the placeholders of the template's resource type
         self.errors: list[str] = []
         self.used: list[str] = []
-        self.loops_over_process = False
+        self.loops_over_required = False
         self.depth = 0  # loops around the node being visited
 
     def visit(self, node: nodes.Node, loops: dict[str, str]) -> None:
@@ -684,14 +837,23 @@ class _Analysis:
         target = node.target.name if isinstance(node.target, nodes.Name) else None
         targets = [node.target] if isinstance(node.target, nodes.Name) else list(node.target.find_all(nodes.Name))
         inner = {**loops, **{name.name: "" for name in targets}}
-        if isinstance(node.iter, nodes.Name) and node.iter.name not in BY_NAME and node.iter.name not in loops:
+        fields = self.vocabulary.fields
+        if isinstance(node.iter, nodes.Name) and node.iter.name not in fields and node.iter.name not in loops:
             self.visit(node.iter, loops)  # an unknown placeholder: named with the nearest correct one
         elif over is None or target is None or node.recursive:
-            lists = "、".join(placeholder.name for placeholder in PLACEHOLDERS_WITH_ITEMS)
+            lists = "、".join(self.vocabulary.lists)
+            inner_lists = [
+                f"{name}.{field_name}"
+                for name in self.vocabulary.lists
+                for field_name in sorted(self.vocabulary.item_fields.get(name, {}).get("list", ()))
+            ]
             self.errors.append(
-                f"“{shown}”只能循环列表占位符（{lists}）或步骤的关键提问，不能循环文字、数字或表达式"
-                f" / “{shown}”: a loop may only run over a list placeholder ({', '.join(lists.split('、'))}) or a"
-                " step's 关键提问, not over text, numbers or an expression"
+                f"“{shown}”只能循环列表占位符（{lists}）"
+                + (f"或列表项里的列表（{'、'.join(inner_lists)}）" if inner_lists else "")
+                + f"，不能循环文字、数字或表达式 / “{shown}”: a loop may only run over a list placeholder"
+                f" ({', '.join(self.vocabulary.lists)})"
+                + (f" or a list inside an item ({', '.join(inner_lists)})" if inner_lists else "")
+                + ", not over text, numbers or an expression"
             )
         elif self.depth >= MAX_LOOP_DEPTH:
             self.errors.append(
@@ -701,7 +863,7 @@ class _Analysis:
         else:
             self.visit(node.iter, loops)
             inner[target] = over
-            self.loops_over_process |= over == PROCESS
+            self.loops_over_required |= over == self.vocabulary.required_loop
         self.depth += 1
         for child in [*node.body, *node.else_]:
             self.visit(child, inner)
@@ -711,12 +873,12 @@ class _Analysis:
 
     def _loop_list(self, node: nodes.Expr, loops: dict[str, str]) -> str | None:
         """What a loop runs over, when it is a list: "活动过程" or "活动过程.关键提问"; None otherwise."""
-        if isinstance(node, nodes.Name) and node.name in BY_NAME:
-            return node.name if BY_NAME[node.name].is_list else None
+        if isinstance(node, nodes.Name) and node.name in self.vocabulary.fields:
+            return node.name if self.vocabulary.fields[node.name] else None
         if isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name):
             field_name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
             list_name = loops.get(node.node.name)
-            if list_name and field_name in _item_fields().get(list_name, {}).get("list", ()):
+            if list_name and field_name in self.vocabulary.item_fields.get(list_name, {}).get("list", ()):
                 return f"{list_name}.{field_name}"
         return None
 
@@ -733,8 +895,11 @@ class _Analysis:
                 )
             return None
         operator = REPEATING_OPERATORS.get(type(node))
+        numbers = self.vocabulary.item_fields
         if operator and not (
-            isinstance(node, nodes.Mul) and _is_number(node.left, loops) and _is_number(node.right, loops)
+            isinstance(node, nodes.Mul)
+            and _is_number(node.left, loops, numbers)
+            and _is_number(node.right, loops, numbers)
         ):
             return (
                 f"{shown} 不能使用 {operator} 运算：它能把文字重复成极大的文档，请直接写出要显示的文字"
@@ -799,12 +964,23 @@ class _Analysis:
     def _check_name(self, name: str, loops: dict[str, str]) -> None:
         if name in loops or name == "loop":
             return
-        if name in BY_NAME:
+        if name in self.vocabulary.fields:
             self._use(name)
             return
-        suggestion = difflib.get_close_matches(name, list(BY_NAME), n=1, cutoff=0.5)
+        suggestion = difflib.get_close_matches(name, list(self.vocabulary.fields), n=1, cutoff=0.5)
         hint_zh = f"（您是不是想写 {{{{ {suggestion[0]} }}}}？）" if suggestion else ""
         hint_en = f" (did you mean {{{{ {suggestion[0]} }}}}?)" if suggestion else ""
+        if name in self.vocabulary.elsewhere:  # another type's placeholder: say which types have it
+            other_zh = "、".join(_label_halves(label)[0] for label in self.vocabulary.elsewhere[name])
+            other_en = ", ".join(_label_halves(label)[1] for label in self.vocabulary.elsewhere[name])
+            self.errors.append(
+                f"{{{{ {name} }}}} 是{other_zh}模板的占位符，{self.vocabulary.in_language()}模板里没有它{hint_zh}："
+                f"如果这份模板是给{other_zh}用的，请在上传时选择“{other_zh}”"
+                f" / {{{{ {name} }}}} is a placeholder of {other_en} templates, not of"
+                f" {self.vocabulary.in_language(english=True)} templates{hint_en}: if this template is for a"
+                f" {other_en}, choose that type when uploading"
+            )
+            return
         self.errors.append(
             f"未知的占位符 {{{{ {name} }}}}{hint_zh}，可用的占位符见模板页的列表"
             f" / Unknown placeholder {{{{ {name} }}}}{hint_en}; see the list on the templates page"
@@ -822,29 +998,29 @@ class _Analysis:
             return False
         list_name = loops.get(variable)
         if list_name is None:
-            if variable in BY_NAME:
-                placeholder = BY_NAME[variable]
+            if variable in self.vocabulary.fields:
+                is_list = bool(self.vocabulary.fields[variable])
                 self.errors.append(
                     f"{{{{ {variable}.{attribute} }}}} 写法不对：{variable} "
                     + (
                         f"是列表，请先写 {{% for 项 in {variable} %}} 再用 {{{{ 项.{attribute} }}}}"
-                        if placeholder.is_list
+                        if is_list
                         else "是一段文字，没有字段"
                     )
                     + f" / {{{{ {variable}.{attribute} }}}}: {variable} "
-                    + ("is a list; loop over it first" if placeholder.is_list else "is text and has no fields")
+                    + ("is a list; loop over it first" if is_list else "is text and has no fields")
                 )
                 return True
             return False  # loop.index and the like
         if not list_name:
             return True  # a loop already refused
-        if list_name not in BY_NAME:  # an item of 步骤.关键提问: text
+        if list_name not in self.vocabulary.fields:  # an item of a list inside an item (步骤.关键提问): text
             self.errors.append(
                 f"{{{{ {variable}.{attribute} }}}} 写法不对：{variable} 是一段文字，没有字段"
                 f" / {{{{ {variable}.{attribute} }}}}: {variable} is text and has no fields"
             )
             return True
-        fields = BY_NAME[list_name].fields
+        fields = self.vocabulary.fields[list_name]
         if attribute in fields:
             self._use(f"{list_name}.{attribute}")
         else:
@@ -859,38 +1035,21 @@ class _Analysis:
             self.used.append(name)
 
 
-PLACEHOLDERS_WITH_ITEMS = [placeholder for placeholder in BY_NAME.values() if placeholder.is_list]
-
-
-@functools.cache
-def _item_fields() -> dict[str, dict[str, frozenset[str]]]:
-    """For each list placeholder, its item fields by kind ("number", "list"), read off the specimen
-    plan's values so they cannot disagree with template_context: 活动过程 -> list: {关键提问} …"""
-    kinds: dict[str, dict[str, set[str]]] = {}
-    for name, value in template_context(specimen_plan(), SPECIMEN_COVER).items():
-        if isinstance(value, list):
-            for item in value:
-                for field_name, field_value in item.items():
-                    kind = "list" if isinstance(field_value, list) else "number" if isinstance(field_value, int) else ""
-                    kinds.setdefault(name, {}).setdefault(kind, set()).add(field_name)
-    return {name: {kind: frozenset(names) for kind, names in by_kind.items()} for name, by_kind in kinds.items()}
-
-
-def _is_number(node: nodes.Node, loops: dict[str, str]) -> bool:
+def _is_number(node: nodes.Node, loops: dict[str, str], item_fields: dict[str, dict[str, frozenset[str]]]) -> bool:
     """Certainly a number (a constant, a loop counter, a step's 分钟, |length …): * between two of them
-    cannot repeat text."""
+    cannot repeat text. item_fields: each list placeholder's item fields by kind (_Vocabulary.item_fields)."""
     if isinstance(node, nodes.Const):
         return isinstance(node.value, int | float)
     if isinstance(node, nodes.Getattr) and _is_loop(node.node):
         return node.attr in NUMBER_LOOP_ATTRIBUTES
     if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
-        return node.attr in _item_fields().get(loops.get(node.node.name) or "", {}).get("number", ())
+        return node.attr in item_fields.get(loops.get(node.node.name) or "", {}).get("number", ())
     if isinstance(node, nodes.Filter):
         return node.name in NUMBER_FILTERS
     if isinstance(node, nodes.Neg | nodes.Pos):
-        return _is_number(node.node, loops)
+        return _is_number(node.node, loops, item_fields)
     if isinstance(node, nodes.Add | nodes.Sub | nodes.Mul | nodes.Div | nodes.FloorDiv):
-        return _is_number(node.left, loops) and _is_number(node.right, loops)
+        return _is_number(node.left, loops, item_fields) and _is_number(node.right, loops, item_fields)
     return False
 
 
@@ -960,13 +1119,13 @@ def _source(node: nodes.Node | None) -> str:
     return "…"
 
 
-def _test_fill_errors(data: bytes) -> list[str]:
-    """Fill the template with the specimen plan and reopen the result, as an export would."""
+def _test_fill_errors(data: bytes, vocabulary: _Vocabulary) -> list[str]:
+    """Fill the template with the type's specimen document and reopen the result, as an export would."""
     try:
-        filled = _fill(data, template_context(specimen_plan(), SPECIMEN_COVER))
+        filled = _fill(data, {name: _revived(value) for name, value in vocabulary.specimen.items()})
         docx.Document(io.BytesIO(filled))
     except InvalidInput as error:
-        return [f"用示例教案试填时出错：{error}"]
+        return [f"用示例{vocabulary.in_language()}试填时出错：{error}"]
     except (ValueError, KeyError, etree.XMLSyntaxError) as error:
         return [f"试填后的文件无法打开（标签可能跨越了段落或表格）/ The test fill produced a broken document: {error}"]
     return []

@@ -12,6 +12,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.area_plan.checks import apply_area_rules, check_area_plan
 from lesson_studio.resource_types.area_plan.export import area_plan_docx
 from lesson_studio.resource_types.area_plan.parse import parse_area_sentence
+from lesson_studio.resource_types.area_plan.placeholders import AREA_PLAN_TEMPLATES
 from lesson_studio.resource_types.area_plan.scaffold import build_area_scaffold
 from lesson_studio.resource_types.area_plan.schema import FIELD_LABELS, AreaPlan, AreaPlanRequest
 from lesson_studio.resource_types.area_plan.writer import AreaWriter
@@ -38,4 +39,5 @@ AREA_PLAN = ResourceType(
     # Not grounded yet: the starter library holds lesson plans, not area plans, and an area's
     # materials come from the teacher's room; the plan cites nothing and says so by its empty list.
     grounded=False,
+    template_context=AREA_PLAN_TEMPLATES,
 )

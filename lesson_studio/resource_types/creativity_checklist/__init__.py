@@ -12,6 +12,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.creativity_checklist.checks import apply_checklist_rules, check_checklist
 from lesson_studio.resource_types.creativity_checklist.export import checklist_docx
 from lesson_studio.resource_types.creativity_checklist.parse import parse_checklist_sentence
+from lesson_studio.resource_types.creativity_checklist.placeholders import CHECKLIST_TEMPLATES
 from lesson_studio.resource_types.creativity_checklist.scaffold import build_checklist_scaffold
 from lesson_studio.resource_types.creativity_checklist.schema import (
     FIELD_LABELS,
@@ -40,4 +41,5 @@ CREATIVITY_CHECKLIST = ResourceType(
     field_labels=FIELD_LABELS,
     parse_sentence=parse_checklist_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # the look-fors come from the activity and the age band, not from library passages
+    template_context=CHECKLIST_TEMPLATES,
 )

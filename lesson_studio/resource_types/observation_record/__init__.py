@@ -14,6 +14,7 @@ from lesson_studio.resource_types.observation_record.checks import apply_record_
 from lesson_studio.resource_types.observation_record.export import record_docx
 from lesson_studio.resource_types.observation_record.guidelines import align_record
 from lesson_studio.resource_types.observation_record.parse import parse_observation_sentence
+from lesson_studio.resource_types.observation_record.placeholders import RECORD_TEMPLATES
 from lesson_studio.resource_types.observation_record.scaffold import build_observation_scaffold
 from lesson_studio.resource_types.observation_record.schema import FIELD_LABELS, ObservationRecord, ObservationRequest
 from lesson_studio.resource_types.observation_record.writer import ObservationWriter
@@ -46,4 +47,5 @@ OBSERVATION_RECORD = ResourceType(
     # details the child never did. The 《指南》 lines come from the catalogue (align), not retrieval.
     grounded=False,
     align=align_record,
+    template_context=RECORD_TEMPLATES,
 )

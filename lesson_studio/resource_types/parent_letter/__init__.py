@@ -11,6 +11,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.parent_letter.checks import apply_letter_rules, check_letter
 from lesson_studio.resource_types.parent_letter.export import letter_docx
 from lesson_studio.resource_types.parent_letter.parse import parse_letter_sentence
+from lesson_studio.resource_types.parent_letter.placeholders import LETTER_TEMPLATES
 from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
 from lesson_studio.resource_types.parent_letter.schema import FIELD_LABELS, ParentLetter, ParentLetterRequest
 from lesson_studio.resource_types.parent_letter.writer import LetterWriter
@@ -35,4 +36,5 @@ PARENT_LETTER = ResourceType(
     field_labels=FIELD_LABELS,
     parse_sentence=parse_letter_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # a letter to families quotes no library passage
+    template_context=LETTER_TEMPLATES,
 )

@@ -22,6 +22,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.reflection.checks import apply_reflection_rules, check_reflection
 from lesson_studio.resource_types.reflection.export import reflection_docx
 from lesson_studio.resource_types.reflection.parse import parse_reflection_sentence
+from lesson_studio.resource_types.reflection.placeholders import REFLECTION_TEMPLATES
 from lesson_studio.resource_types.reflection.scaffold import build_reflection_scaffold
 from lesson_studio.resource_types.reflection.schema import FIELD_LABELS, Reflection, ReflectionRequest
 from lesson_studio.resource_types.reflection.writer import ReflectionWriter
@@ -75,4 +76,5 @@ REFLECTION = ResourceType(
     parse_sentence=parse_reflection_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # it rests on the teacher's notes, not on library passages
     before_save=save_revised_plan,
+    template_context=REFLECTION_TEMPLATES,
 )

@@ -13,6 +13,7 @@ from lesson_studio.pipeline import ResourceType
 from lesson_studio.resource_types.theme_unit.checks import apply_unit_rules, check_unit
 from lesson_studio.resource_types.theme_unit.export import unit_docx
 from lesson_studio.resource_types.theme_unit.parse import parse_unit_sentence
+from lesson_studio.resource_types.theme_unit.placeholders import UNIT_TEMPLATES
 from lesson_studio.resource_types.theme_unit.scaffold import build_unit_scaffold
 from lesson_studio.resource_types.theme_unit.schema import FIELD_LABELS, ThemeUnit, ThemeUnitRequest
 from lesson_studio.resource_types.theme_unit.writer import UnitWriter
@@ -37,4 +38,5 @@ THEME_UNIT = ResourceType(
     field_labels=FIELD_LABELS,
     parse_sentence=parse_unit_sentence,  # 一句话填表 (parse.py)
     grounded=False,  # the lessons expanded from it are grounded in the library, each on its own
+    template_context=UNIT_TEMPLATES,
 )
