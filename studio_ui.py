@@ -493,3 +493,110 @@ def export_buttons(user: User, version_id: int, plan: LessonPlan, *, key: str) -
 def docx_file_name(plan: LessonPlan) -> str:
     safe = "".join(ch for ch in plan.title if ch not in '\\/:*?"<>|').strip() or "教案"
     return str(Path(safe).with_suffix(".docx"))
+
+
+# --- 让模型改写一部分: one part of any resource type's saved document, by the model ---
+
+
+def refine_part_controls(user: User, version_id: int, *, key: str, on_saved) -> None:  # type: ignore[no-untyped-def]
+    """Under a saved document of any type with parts (Studio.refinement_parts): choose a part,
+    write the instruction, follow the job, then the proposal as a diff, saved as a new version or
+    discarded. `key` keeps two documents on one page apart; on_saved(new version id) lets the page
+    show the new version. Every model text goes through md() (render_diff, render_writing)."""
+    studio = get_studio()
+    parts = dict(studio.refinement_parts(user, version_id))
+    if not parts:
+        return
+    state = f"{key}_part_refinement_{version_id}"
+    # A toggle over a bordered box rather than an expander: the pages' tests list their expanders
+    # (a checklist's sheets), and the toggle's state survives the reruns a running job makes.
+    if not st.toggle(t("refine_part"), key=f"{state}_open") and state not in st.session_state:
+        return
+    with st.container(border=True):
+        refinement_id = st.session_state.get(state)
+        if refinement_id is None:
+            _part_request_form(studio, user, version_id, parts, state)
+        else:
+            _part_proposal(studio, user, refinement_id, state, on_saved)
+
+
+def _part_request_form(studio: Studio, user: User, version_id: int, parts: dict[str, str], state: str) -> None:
+    part = st.selectbox(t("refine_part_which"), list(parts), format_func=lambda k: parts[k], key=f"{state}_part")
+    instruction = st.text_input(t("instruction"), placeholder=t("refine_part_placeholder"), key=f"{state}_instruction")
+    if st.button(t("refine_part_submit"), type="primary", key=f"{state}_submit"):
+        version = studio.open_document(user, version_id)[0]
+        nonce = st.session_state.setdefault("part_refine_nonce", os.urandom(8).hex())
+        # The version, the part and the instruction (and how many proposals were discarded here):
+        # a rerun or a double click starts one job; asking again after 放弃 starts a new one.
+        tries = st.session_state.get(f"{state}_tries", 0)
+        idempotency_key = studio.idempotency_key(nonce, "part", version_id, part, instruction.strip(), tries)
+        try:
+            st.session_state[state] = studio.submit_refinement(
+                user,
+                draft_id=version.draft_id,
+                base_version_id=version_id,
+                kind="part",
+                payload={"part": part, "instruction": instruction},
+                idempotency_key=idempotency_key,
+            )
+        except StudioError as error:
+            show_error(error)
+            return
+        st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def _poll_part_refinement(user: User, refinement_id: int, state: str) -> None:
+    studio = get_studio()
+    view = studio.refinement_view(user, refinement_id)
+    if view.status not in ("queued", "running"):
+        st.rerun()  # a full run shows the proposal once; polling stops there
+    if view.queue_position:
+        st.info(t("queued", n=view.queue_position))
+    if view.notice:
+        st.warning(md(view.notice.message))
+    if view.cancelling:
+        st.warning(t("cancelling"))
+    if view.progress is not None:
+        render_writing(view.progress)  # type: ignore[arg-type]  # a part's progress has the same fields shown
+    else:
+        st.caption(t("reading_prompt"))
+    if not view.cancelling and st.button(t("refine_part_cancel"), key=f"{state}_cancel"):
+        studio.cancel_refinement(user, refinement_id)
+        st.rerun()
+
+
+def _part_proposal(studio: Studio, user: User, refinement_id: int, state: str, on_saved) -> None:  # type: ignore[no-untyped-def]
+    view = studio.refinement_view(user, refinement_id)
+    if view.status in ("queued", "running"):
+        _poll_part_refinement(user, refinement_id, state)
+        return
+
+    def close(*, discarded: bool) -> None:
+        st.session_state.pop(state, None)
+        if discarded:
+            st.session_state[f"{state}_tries"] = st.session_state.get(f"{state}_tries", 0) + 1
+        st.rerun()
+
+    if view.status != "done":
+        st.error(md(view.error))
+        if st.button(t("close"), key=f"{state}_close"):
+            close(discarded=True)
+        return
+    diffs = studio.part_proposal(user, refinement_id)[2]
+    st.markdown(f"**{t('proposal')}**")
+    if not any(diff.changed for diff in diffs):
+        st.info(t("refine_part_unchanged"))
+    render_diff(diffs, t("before"), t("after"))  # what the checks still found is in its warnings' diff
+    accept, discard = st.columns(2)
+    if accept.button(t("save_version"), type="primary", key=f"{state}_accept"):
+        try:
+            version = studio.accept_refinement(user, refinement_id)
+        except StudioError as error:  # another version saved meanwhile, or not the author
+            show_error(error)
+            return
+        st.session_state.pop(state, None)
+        on_saved(version.id)
+        st.rerun()
+    if discard.button(t("discard"), key=f"{state}_discard"):
+        close(discarded=True)

@@ -6,7 +6,8 @@
 `write` runs the steps up to validation and saves nothing (tests, benches, adapting a plan);
 `Pipeline.generate` is a generation job's work: `write`, the rules that need the library (the
 lesson plan's 《指南》 lines), then a new version. `Pipeline.refine` is a refinement job's work: a
-model edit of a saved lesson plan, proposed for the teacher to review (saved on accept).
+model edit of a saved lesson plan, or of one part of any type's document (`ResourceType.parts`),
+proposed for the teacher to review (saved on accept).
 
 A resource type (教案 and every other registered type) supplies each step's part as a
 `ResourceType`; the pipeline knows none of them by name. The job runner (lesson_studio.jobs) only
@@ -80,6 +81,12 @@ class ResourceType:
     # an export.placeholders.TemplatePlaceholders that also carries the names' table and a specimen
     # for the upload check. None: no school templates for the type (a 教案's table is export's own).
     template_context: TemplatePlaceholders | None = None
+    # 改写一部分 (a "part" refinement): document -> its parts a teacher may have rewritten, each
+    # with .key and .label (resource_types.parts.Part); and (document, scaffold, part key,
+    # instruction, backend=, on_progress=, cancel=) -> the document with that part rewritten by the
+    # model, code's rules applied and the type's checks run. Types without them offer no such edit.
+    parts: Callable[[Any], list[Any]] | None = None
+    rewrite_part: Callable[..., Any] | None = None
     # 一句话填表: (sentence, today) -> authoring.sentence.ParsedForm, the form's values the sentence
     # gives by rules and what was guessed. None: the type's form has no sentence box (the lesson
     # plan's has its own parser, authoring.request_parser, with the model for what rules cannot tell).
@@ -190,6 +197,8 @@ class Pipeline:
         from lesson_studio.authoring.rubric import RubricContext, evaluate
         from lesson_studio.models import LessonRequest
 
+        if record.kind == "part":
+            return self.refine_part(record, job)
         user = job.user
         _, plan = self.store.get_version(user, record.base_version_id)
         request = self.store.draft_request(user, record.draft_id)
@@ -214,3 +223,26 @@ class Pipeline:
             new_request = LessonRequest.model_validate(payload["request"])
             proposal = adapt_plan(plan, new_request, retriever=self.grounding.retriever(user), **common).plan
         return align_plan(proposal, self.grounding.catalogue(user))
+
+    def refine_part(self, record: RefinementRecord, job: JobContext) -> BaseModel:
+        """A proposal for one part of any type's saved document (the type's rewrite_part, chosen
+        by the draft's resource type), made inside the scaffold of the draft's own request."""
+        from lesson_studio.errors import InvalidInput
+        from lesson_studio.resource_types import resource_type  # the registry imports this module
+
+        user = job.user
+        _, kind, content_json = self.store.get_document(user, record.base_version_id)
+        resource = resource_type(kind)
+        found = self.store.draft_request_of(user, record.draft_id)
+        if resource.rewrite_part is None or found is None:
+            raise InvalidInput(f"这份{resource.label}不能让模型改写一部分 / This {resource.label} cannot be refined by part")
+        scaffold = resource.build_scaffold(resource.request_model.model_validate_json(found[1]))
+        return resource.rewrite_part(
+            resource.document_model.model_validate_json(content_json),
+            scaffold,
+            record.payload["part"],
+            record.payload.get("instruction", ""),
+            backend=job.backend,
+            on_progress=job.on_progress,
+            cancel=job.cancel,
+        )

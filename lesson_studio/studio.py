@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 SYSTEM_USERNAME = "system"
 # Which configured route (resources/backends.toml [routes]) each kind of model edit follows.
 # Adapting writes a whole new plan, so it follows the generate route.
-REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix"}
+REFINEMENT_TASKS = {"section": "refine", "chat": "refine", "adapt": "generate", "fix": "rubric_fix", "part": "refine"}
 # The request form's fields as a teacher reads them (for messages that name the field).
 
 
@@ -566,10 +566,14 @@ class Studio:
         idempotency_key: str,
         backend_id: str | None = None,
     ) -> int:
-        """Start a model edit of a saved version: kind is section | fix | chat | adapt."""
-        if kind not in ("section", "fix", "chat", "adapt"):
+        """Start a model edit of a saved version: kind is section | fix | chat | adapt (a lesson
+        plan), or part (one part of any type with ResourceType.parts: payload {"part", "instruction"})."""
+        if kind not in ("section", "fix", "chat", "adapt", "part"):
             raise InvalidInput(f"未知的修改方式：{kind} / Unknown refinement kind")
-        version, _ = self.store.get_version(user, base_version_id)  # authorization + existence
+        if kind == "part":
+            version, payload = self._part_request(user, base_version_id, payload)
+        else:
+            version, _ = self.store.get_version(user, base_version_id)  # authorization + existence
         if version.draft_id != draft_id:
             raise InvalidInput("版本与教案不符 / Version does not belong to this plan")
         return self.jobs.submit_refinement(
@@ -594,7 +598,10 @@ class Studio:
             "fix": "一键修正 / rubric fix",
             "chat": f"对话修改：{record.payload.get('message', '')}",
             "adapt": f"改编自第{record.base_version_id}号版本 / adapted",
+            "part": f"修改：{record.payload.get('label', '')} — {record.payload.get('instruction', '')}",
         }
+        if record.kind == "part" and plan is None:
+            plan = self.part_proposal(user, refinement_id)[1]  # type: ignore[assignment]  # the type's document
         return self.store.accept_refinement(
             user,
             refinement_id,
@@ -604,6 +611,46 @@ class Studio:
             plan=plan,
             on_top_of=on_top_of,
         )
+
+    # --- 改写一部分: a model edit of one part of any type's document ---
+
+    def refinement_parts(self, user: User, version_id: int) -> list[tuple[str, str]]:
+        """(part key, label) of a saved version a teacher may have the model rewrite ([] for a
+        type that offers none)."""
+        _, kind, document = self.open_document(user, version_id)
+        parts = resource_type(kind).parts
+        return [(part.key, part.label) for part in parts(document)] if parts else []
+
+    def _part_request(self, user: User, version_id: int, payload: dict) -> tuple[VersionInfo, dict]:
+        """A part refinement's payload checked before anything is saved: a type that offers it, a
+        part of this document, an instruction."""
+        from lesson_studio.resource_types.parts import checked_instruction
+
+        version, kind, _ = self.store.get_document(user, version_id)  # a reader; the store checks the author
+        resource = resource_type(kind)
+        if resource.rewrite_part is None or resource.parts is None:
+            raise InvalidInput(
+                f"{resource.label}还不能让模型改写一部分 / A {resource.label} cannot be refined part by part yet"
+            )
+        labels = dict(self.refinement_parts(user, version_id))
+        part = str(payload.get("part", ""))
+        if part not in labels:
+            raise InvalidInput(f"要改写的部分：没有“{part}”这一部分 / Part to rewrite: there is no part “{part}”")
+        instruction = checked_instruction(payload.get("instruction", ""))
+        return version, {"part": part, "label": labels[part], "instruction": instruction}
+
+    def part_proposal(self, user: User, refinement_id: int) -> tuple[BaseModel, BaseModel | None, list[SectionDiff]]:
+        """A part refinement's (base document, proposal or None while it runs, the diff part by
+        part), each read with the draft's type."""
+        from lesson_studio.resource_types.parts import part_diff
+
+        record = self.store.get_refinement(user, refinement_id)
+        _, kind, base = self.open_document(user, record.base_version_id)
+        resource = resource_type(kind)
+        if not record.result_json:
+            return base, None, []
+        proposal = resource.document_model.model_validate_json(record.result_json)
+        return base, proposal, part_diff(base, proposal, resource.parts(base) if resource.parts else [])
 
     def save_edit(
         self,

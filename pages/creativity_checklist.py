@@ -9,7 +9,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
-from studio_ui import DOCX_MIME, get_studio, md, require_user, show_error, t, value_label
+from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
 
 KIND = "creativity_checklist"
 MARK_CHOICES = ("", "未观察到", "偶尔", "经常")  # "": not recorded yet
@@ -162,6 +162,13 @@ def render_checklist(version_id: int) -> None:
     history = studio.versions(user, version.draft_id)
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        # 让模型改写一部分 (studio_ui): the proposal is saved as the next version, then shown.
+        refine_part_controls(
+            user,
+            version.id,
+            key="checklist",
+            on_saved=lambda saved_id: st.session_state.update(checklist_shown=saved_id),
+        )
         with st.form(f"checklist_record_{version_id}"):
             st.subheader(w("record"))
             recorded = {}

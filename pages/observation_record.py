@@ -9,7 +9,7 @@ import streamlit as st
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
 from lesson_studio.resource_types.observation_record.schema import METHODS
-from studio_ui import DOCX_MIME, get_studio, md, require_user, show_error, t, value_label
+from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
 
 KIND = "observation_record"
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
@@ -171,6 +171,13 @@ def render_record(version_id: int) -> None:
     history = studio.versions(user, version.draft_id)
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        # 让模型改写一部分 (studio_ui): the proposal is saved as the next version, then shown.
+        refine_part_controls(
+            user,
+            version.id,
+            key="observation",
+            on_saved=lambda saved_id: st.session_state.update(observation_shown=saved_id),
+        )
         with st.expander(w("edit")), st.form(f"observation_edit_{version_id}"):
             changed = {
                 name: st.text_area(

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
-from studio_ui import DOCX_MIME, get_studio, md, require_user, show_error, t, value_label
+from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
 
 KIND = "parent_letter"
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
@@ -99,6 +99,10 @@ st.caption(w("intro"))
 shown: set[int] = set()  # versions rendered in this run (a version is drawn once)
 
 
+def show_saved(version_id: int) -> None:
+    st.session_state["letter_shown"] = version_id
+
+
 def render_letter(version_id: int) -> None:
     shown.add(version_id)
     version, _, letter = studio.open_document(user, version_id)
@@ -156,6 +160,7 @@ def render_letter(version_id: int) -> None:
     history = studio.versions(user, version.draft_id)
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        refine_part_controls(user, version.id, key="letter", on_saved=show_saved)
         with st.expander(w("edit")), st.form(f"letter_edit_{version_id}"):
             changed = {
                 name: st.text_area(w(name), value=getattr(letter, name), key=f"edit_{name}_{version_id}")

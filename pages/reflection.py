@@ -7,7 +7,7 @@ import uuid
 import streamlit as st
 
 from lesson_studio.errors import StudioError
-from studio_ui import DOCX_MIME, get_studio, md, render_diff, require_user, show_error, t, value
+from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, render_diff, require_user, show_error, t, value
 
 KIND = "reflection"
 NOTE_FIELDS = ("children", "timing", "surprises", "changes")
@@ -186,6 +186,13 @@ def render_reflection(version_id: int) -> None:
     history = studio.versions(user, version.draft_id)
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if version.id == history[-1].id:  # only the author may save (the core refuses anyone else)
+        # 让模型改写一部分 (studio_ui): the proposal is saved as the next version, then shown.
+        refine_part_controls(
+            user,
+            version.id,
+            key="reflection",
+            on_saved=lambda saved_id: st.session_state.update(reflection_shown=saved_id),
+        )
         with st.expander(w("edit")), st.form(f"reflection_edit_{version_id}"):
             changed = {
                 name: st.text_area(w(name), value=getattr(reflection, name), key=f"reflection_edit_{name}_{version_id}")

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS, DOMAINS
-from studio_ui import DOCX_MIME, get_studio, md, require_user, show_error, t, value_label
+from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
 
 KIND = "theme_unit"
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
@@ -234,6 +234,10 @@ def render_unit(version_id: int) -> None:
         st.warning(md(finding))
     st.caption(f"{w('history')}：" + "、".join(f"v{item.number} {md(item.note)}" for item in history))
     if mine and version.id == history[-1].id:
+        # 让模型改写一部分 (studio_ui): the proposal is saved as the next version, then shown.
+        refine_part_controls(
+            user, version.id, key="unit", on_saved=lambda saved_id: st.session_state.update(unit_shown=saved_id)
+        )
         with st.expander(w("edit")), st.form(f"unit_edit_{version_id}"):
             changed = {
                 name: st.text_area(w(name), value=getattr(unit, name), key=f"unit_edit_{name}_{version_id}")

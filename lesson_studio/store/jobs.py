@@ -247,7 +247,7 @@ class JobsMixin(StoreBase):
         since, StaleVersion is raised. After seeing the difference the teacher saves a merge
         (`plan`) or the proposal as it is, `on_top_of` the version now newest."""
         record = self.get_refinement(user, refinement_id)
-        if record.status != "done" or record.result is None:
+        if record.status != "done" or not record.result_json:
             raise InvalidInput("这次修改还没有完成，不能保存 / This edit has not finished")
         with self._write() as conn:
             # Claim the refinement and write its version in one transaction: a second accept
@@ -261,7 +261,7 @@ class JobsMixin(StoreBase):
                 version = self._insert_version(
                     conn,
                     user,
-                    plan or record.result,
+                    plan or record.result,  # a "part" proposal comes as `plan`, read by its type
                     draft_id=None if new_draft else record.draft_id,  # an adaptation starts its own plan
                     request_id=None,
                     backend=record.backend,
@@ -272,4 +272,5 @@ class JobsMixin(StoreBase):
                 )
                 conn.execute(update(refinements).where(refinements.c.id == refinement_id).values(version_id=version.id))
                 return version
-        return self.get_version(user, self.get_refinement(user, refinement_id).version_id or 0)[0]
+        # Any type's version (a "part" refinement's is not a lesson plan).
+        return self.get_document(user, self.get_refinement(user, refinement_id).version_id or 0)[0]

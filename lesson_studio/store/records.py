@@ -56,8 +56,11 @@ class RefinementRecord:
     backend: str
     status: str
     error: str
-    result: LessonPlan | None
+    result: LessonPlan | None  # a lesson plan's proposal (None for a "part" refinement: see result_json)
     version_id: int | None
+    # The proposal as saved. A "part" refinement's is another type's document, read by the Studio
+    # with that type's document_model (the store knows no resource type).
+    result_json: str = ""
 
 
 def _refinement_record(row) -> RefinementRecord:  # type: ignore[no-untyped-def]
@@ -71,8 +74,9 @@ def _refinement_record(row) -> RefinementRecord:  # type: ignore[no-untyped-def]
         backend=row.backend,
         status=row.status,
         error=row.error,
-        result=LessonPlan.model_validate_json(row.result_json) if row.result_json else None,
+        result=LessonPlan.model_validate_json(row.result_json) if row.result_json and row.kind != "part" else None,
         version_id=row.version_id,
+        result_json=row.result_json or "",
     )
 
 

@@ -13,6 +13,7 @@ from lesson_studio.resource_types.area_plan.checks import apply_area_rules, chec
 from lesson_studio.resource_types.area_plan.export import area_plan_docx
 from lesson_studio.resource_types.area_plan.parse import parse_area_sentence
 from lesson_studio.resource_types.area_plan.placeholders import AREA_PLAN_TEMPLATES
+from lesson_studio.resource_types.area_plan.refine import area_parts, rewrite_area_part
 from lesson_studio.resource_types.area_plan.scaffold import build_area_scaffold
 from lesson_studio.resource_types.area_plan.schema import FIELD_LABELS, AreaPlan, AreaPlanRequest
 from lesson_studio.resource_types.area_plan.writer import AreaWriter
@@ -36,6 +37,8 @@ AREA_PLAN = ResourceType(
     export_docx=area_plan_docx,
     field_labels=FIELD_LABELS,
     parse_sentence=parse_area_sentence,  # 一句话填表 (parse.py)
+    parts=area_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_area_part,
     # Not grounded yet: the starter library holds lesson plans, not area plans, and an area's
     # materials come from the teacher's room; the plan cites nothing and says so by its empty list.
     grounded=False,

@@ -13,6 +13,7 @@ from lesson_studio.resource_types.creativity_checklist.checks import apply_check
 from lesson_studio.resource_types.creativity_checklist.export import checklist_docx
 from lesson_studio.resource_types.creativity_checklist.parse import parse_checklist_sentence
 from lesson_studio.resource_types.creativity_checklist.placeholders import CHECKLIST_TEMPLATES
+from lesson_studio.resource_types.creativity_checklist.refine import checklist_parts, rewrite_checklist_part
 from lesson_studio.resource_types.creativity_checklist.scaffold import build_checklist_scaffold
 from lesson_studio.resource_types.creativity_checklist.schema import (
     FIELD_LABELS,
@@ -40,6 +41,8 @@ CREATIVITY_CHECKLIST = ResourceType(
     export_docx=checklist_docx,
     field_labels=FIELD_LABELS,
     parse_sentence=parse_checklist_sentence,  # 一句话填表 (parse.py)
+    parts=checklist_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_checklist_part,
     grounded=False,  # the look-fors come from the activity and the age band, not from library passages
     template_context=CHECKLIST_TEMPLATES,
 )

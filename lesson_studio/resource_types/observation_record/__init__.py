@@ -15,6 +15,7 @@ from lesson_studio.resource_types.observation_record.export import record_docx
 from lesson_studio.resource_types.observation_record.guidelines import align_record
 from lesson_studio.resource_types.observation_record.parse import parse_observation_sentence
 from lesson_studio.resource_types.observation_record.placeholders import RECORD_TEMPLATES
+from lesson_studio.resource_types.observation_record.refine import record_parts, rewrite_record_part
 from lesson_studio.resource_types.observation_record.scaffold import build_observation_scaffold
 from lesson_studio.resource_types.observation_record.schema import FIELD_LABELS, ObservationRecord, ObservationRequest
 from lesson_studio.resource_types.observation_record.writer import ObservationWriter
@@ -43,6 +44,8 @@ OBSERVATION_RECORD = ResourceType(
     export_docx=record_docx,
     field_labels=FIELD_LABELS,
     parse_sentence=parse_observation_sentence,  # 一句话填表 (parse.py)
+    parts=record_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_record_part,
     # The record is written from the teacher's own notes: library passages would only invite
     # details the child never did. The 《指南》 lines come from the catalogue (align), not retrieval.
     grounded=False,

@@ -12,6 +12,7 @@ from lesson_studio.resource_types.parent_letter.checks import apply_letter_rules
 from lesson_studio.resource_types.parent_letter.export import letter_docx
 from lesson_studio.resource_types.parent_letter.parse import parse_letter_sentence
 from lesson_studio.resource_types.parent_letter.placeholders import LETTER_TEMPLATES
+from lesson_studio.resource_types.parent_letter.refine import letter_parts, rewrite_letter_part
 from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
 from lesson_studio.resource_types.parent_letter.schema import FIELD_LABELS, ParentLetter, ParentLetterRequest
 from lesson_studio.resource_types.parent_letter.writer import LetterWriter
@@ -35,6 +36,8 @@ PARENT_LETTER = ResourceType(
     export_docx=letter_docx,
     field_labels=FIELD_LABELS,
     parse_sentence=parse_letter_sentence,  # 一句话填表 (parse.py)
+    parts=letter_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_letter_part,
     grounded=False,  # a letter to families quotes no library passage
     template_context=LETTER_TEMPLATES,
 )

@@ -23,6 +23,7 @@ from lesson_studio.resource_types.reflection.checks import apply_reflection_rule
 from lesson_studio.resource_types.reflection.export import reflection_docx
 from lesson_studio.resource_types.reflection.parse import parse_reflection_sentence
 from lesson_studio.resource_types.reflection.placeholders import REFLECTION_TEMPLATES
+from lesson_studio.resource_types.reflection.refine import reflection_parts, rewrite_reflection_part
 from lesson_studio.resource_types.reflection.scaffold import build_reflection_scaffold
 from lesson_studio.resource_types.reflection.schema import FIELD_LABELS, Reflection, ReflectionRequest
 from lesson_studio.resource_types.reflection.writer import ReflectionWriter
@@ -74,6 +75,8 @@ REFLECTION = ResourceType(
     export_docx=reflection_docx,
     field_labels=FIELD_LABELS,
     parse_sentence=parse_reflection_sentence,  # 一句话填表 (parse.py)
+    parts=reflection_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_reflection_part,
     grounded=False,  # it rests on the teacher's notes, not on library passages
     before_save=save_revised_plan,
     template_context=REFLECTION_TEMPLATES,

@@ -14,6 +14,7 @@ from lesson_studio.resource_types.theme_unit.checks import apply_unit_rules, che
 from lesson_studio.resource_types.theme_unit.export import unit_docx
 from lesson_studio.resource_types.theme_unit.parse import parse_unit_sentence
 from lesson_studio.resource_types.theme_unit.placeholders import UNIT_TEMPLATES
+from lesson_studio.resource_types.theme_unit.refine import rewrite_unit_part, unit_parts
 from lesson_studio.resource_types.theme_unit.scaffold import build_unit_scaffold
 from lesson_studio.resource_types.theme_unit.schema import FIELD_LABELS, ThemeUnit, ThemeUnitRequest
 from lesson_studio.resource_types.theme_unit.writer import UnitWriter
@@ -37,6 +38,8 @@ THEME_UNIT = ResourceType(
     export_docx=unit_docx,  # also takes linked= (its expanded lessons): see Studio.export_document_docx
     field_labels=FIELD_LABELS,
     parse_sentence=parse_unit_sentence,  # 一句话填表 (parse.py)
+    parts=unit_parts,  # 改写一部分 (refine.py)
+    rewrite_part=rewrite_unit_part,
     grounded=False,  # the lessons expanded from it are grounded in the library, each on its own
     template_context=UNIT_TEMPLATES,
 )
