@@ -56,7 +56,9 @@ WORDS = {
     "running": ("正在生成", "writing"),
     "done": ("已完成", "done"),
     "cancelled": ("已取消", "cancelled"),
+    "language": ("主题活动的语言", "Unit language"),
 }
+UNIT_LANGUAGES = {"zh": "中文", "en": "English"}
 WORDS["failed_status"] = WORDS["failed"]
 EDITABLE = ("source_and_value", "environment", "family", "evaluation")
 
@@ -280,6 +282,13 @@ if job_id is None:
         st.multiselect(w("domains"), DOMAINS, key="unit_domains", format_func=value_label)
         st.text_input(w("materials"), key="unit_materials")
         st.text_area(w("notes"), key="unit_notes", height=68)
+        st.radio(
+            w("language"),
+            list(UNIT_LANGUAGES),
+            key="unit_language",
+            format_func=UNIT_LANGUAGES.get,
+            horizontal=True,
+        )
         submitted = st.form_submit_button(w("generate"), type="primary")
     if submitted:
         fields = (
@@ -293,6 +302,7 @@ if job_id is None:
             "domains",
             "materials",
             "notes",
+            "language",
         )
         try:
             request = studio.resource_request_from_form(
