@@ -452,3 +452,45 @@ def run_until(at, predicate, seconds=20):  # type: ignore[no-untyped-def]
 def test_every_type_but_the_lesson_plan_offers_parts():
     offering = {kind for kind in PART if resource_type(kind).parts and resource_type(kind).rewrite_part}
     assert offering == set(PART) and resource_type("lesson_plan").parts is None
+
+
+def test_an_english_letters_part_is_asked_for_in_english():
+    from fakes import ScriptedBackend
+
+    from lesson_studio.prompts import render
+    from lesson_studio.resource_types.parent_letter.checks import apply_letter_rules
+    from lesson_studio.resource_types.parent_letter.refine import rewrite_letter_part
+    from lesson_studio.resource_types.parent_letter.scaffold import build_letter_scaffold
+    from lesson_studio.resource_types.parent_letter.schema import ParentLetter
+
+    request = ParentLetterRequest(
+        class_name="Middle Class 2",
+        teacher="Ms Wang",
+        date="7 December 2026",
+        topic="make a hat that stays on Teddy's head",
+        collect=["old newspapers"],
+        language="en",
+    )
+    scaffold = build_letter_scaffold(request)
+    letter = apply_letter_rules(
+        ParentLetter(
+            title="Teddy's hat",
+            age_band="中班",
+            what_and_why="We are making a hat that stays on Teddy's head, so the children try their own ideas.",
+            child_part="The children try paper and yarn.",
+            family_task="Look at the hats at home together and talk about why they stay on.",
+            safety_and_time="Please send items by Friday.",
+            thanks="Thank you!",
+            class_name="x",
+            teacher="x",
+            date="x",
+        ),
+        scaffold,
+    )
+    task = "Play a hat game at home with what you have: who can keep a hat on while walking?"
+    backend = ScriptedBackend(respond=lambda messages, schema: json.dumps({"family_task": task}))
+    proposal = rewrite_letter_part(letter, scaffold, "family_task", "a task with no outing", backend=backend)
+    system, user = backend.calls[0]
+    assert system["content"] == render("parent_letter_system", language="en")
+    assert "[This part]" in user["content"] and "[class] Middle Class 2" in user["content"]
+    assert proposal.family_task == task and proposal.thanks == letter.thanks

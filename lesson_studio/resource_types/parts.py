@@ -163,14 +163,17 @@ class PartProgress:
 
 
 def request_lines(request: BaseModel, labels: dict[str, str]) -> str:
-    """The request's short facts, as the form names them, so the rewrite keeps to the same class."""
+    """The request's short facts, as the form names them ("班级 / class": the half in the
+    request's language), so the rewrite keeps to the same class."""
+    english = getattr(request, "language", "zh") == "en"
     lines = []
     for name, label in labels.items():
         value = getattr(request, name, None) if name != "language" else None
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             value = "、".join(value)
         if isinstance(value, str) and value.strip():
-            lines.append(f"【{label.split(' / ')[0]}】{value.strip()}")
+            name_read = label.split(" / ")[-1 if english else 0]
+            lines.append(f"[{name_read}] {value.strip()}" if english else f"【{name_read}】{value.strip()}")
     return "\n".join(lines)
 
 
@@ -226,7 +229,7 @@ def rewrite_part(
 
         def ask(extra: str = "") -> BaseModel:
             messages: list[Message] = [
-                {"role": "system", "content": render(system_prompt)},
+                {"role": "system", "content": render(system_prompt, language=language)},
                 {"role": "user", "content": "\n".join(line for line in (context, block, fix, extra) if line)},
             ]
             return generate_structured(
@@ -245,9 +248,9 @@ def rewrite_part(
     if new:
         # One more try with what the checks found named; what is still found is kept and shown.
         progress.current_section = f"再写一次：{part.label}"
-        fix = ("The last rewrite had these problems; avoid them: " if english else "上一次改写有这些问题，请避免：") + "；".join(
-            new
-        )
+        fix = (
+            "The last rewrite had these problems; avoid them: " if english else "上一次改写有这些问题，请避免："
+        ) + "；".join(new)
         proposal = apply_rules(with_part(document, part, written(fix).model_dump()), scaffold)
         if repair is not None and _new_findings(proposal):
             # Code repairs what it can, in this part only: the rest of the document stays as saved.
