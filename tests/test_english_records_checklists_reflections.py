@@ -411,3 +411,41 @@ def test_a_reflection_is_written_in_its_plans_language(english_plan):
         ReflectionRequest(plan_version_id=1, plan=english_plan, language="zh", **REFLECTION_NOTES)
     with pytest.raises(ValidationError, match="plan's language"):
         ReflectionRequest(plan_version_id=1, plan=english_plan, **REFLECTION_NOTES)  # the default is Chinese
+
+
+# --- the form carries the language -----------------------------------------------------------------
+
+
+def test_choosing_english_on_the_observation_form_gives_an_english_record(tmp_path, monkeypatch, fake_backend):
+    import time
+    from pathlib import Path
+
+    from page_session import sign_in_session
+    from streamlit.testing.v1 import AppTest
+
+    import studio_ui
+
+    monkeypatch.setenv("LESSON_STUDIO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LESSON_STUDIO_BACKEND", "fake")
+    monkeypatch.setenv("LESSON_STUDIO_STARTER_LIBRARY", "0")
+    studio_ui.get_studio.clear()
+    studio_ui._starter_library_ready.clear()
+    studio = studio_ui.get_studio()
+    teacher = studio.store.ensure_user("wang", display_name="Ms Wang")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    sign_in_session(at, teacher)
+    at.run()
+    at.switch_page("pages/observation_record.py").run()
+    for key, value in {"class_name": "Middle 2", "child": "Lele", "place": "building area"}.items():
+        at.text_input(key=f"observation_{key}").input(value)
+    at.text_area(key="observation_notes").input(NOTES_EN)
+    at.radio(key="observation_language").set_value("en")
+    next(button for button in at.button if button.label == "生成观察记录").click().run()
+    deadline = time.monotonic() + 20
+    while not studio.documents(teacher, "observation_record") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception, at.exception
+    (draft,) = studio.documents(teacher, "observation_record")
+    _, _, record = studio.open_document(teacher, draft.head_version_id)
+    assert record.language == "en" and record.title == "Observation record: Lele (building area)"

@@ -38,24 +38,24 @@ def build_observation_scaffold(request: ObservationRequest) -> ObservationScaffo
     """The record's structure for the request. Pure and deterministic."""
     warnings = []
     language = request.language
+    words = labels_in(request.notes, language)
+    lack = [name for name in elements_missing_in(request.notes, language) if name in ("how", "result")]
     if is_english(language):
         # An English record tells the teacher in English only (no Chinese in an English document).
-        if words := labels_in(request.notes, language):
-            warnings.append(english.labels_warning(words))
-        if lack := [name for name in elements_missing_in(request.notes, language) if name in ("how", "result")]:
-            warnings.append(english.lacking_warning(lack))
-    elif words := labels_in(request.notes):
-        warnings.append(
-            f"观察笔记里有贴标签的词：{'、'.join(words)}。记录中会写成看到的具体行为。"
-            f" / Your notes label the child ({', '.join(words)}); the record describes behaviour instead."
-        )
-    lack = [name for name in elements_missing_in(request.notes, language) if name in ("how", "result")]
-    if lack and not is_english(language):
-        named = "、".join(ELEMENT_NAMES[name] for name in lack)
-        warnings.append(
-            f"观察笔记里没有写到：{named}。记录不会替您编写，请补充笔记后重新生成，或在记录中补写。"
-            f" / Your notes do not say {', '.join(lack)}; the record will not make it up — add it to your notes or the record."
-        )
+        warnings += [english.labels_warning(words)] if words else []
+        warnings += [english.lacking_warning(lack)] if lack else []
+    else:
+        if words:
+            warnings.append(
+                f"观察笔记里有贴标签的词：{'、'.join(words)}。记录中会写成看到的具体行为。"
+                f" / Your notes label the child ({', '.join(words)}); the record describes behaviour instead."
+            )
+        if lack:
+            named = "、".join(ELEMENT_NAMES[name] for name in lack)
+            warnings.append(
+                f"观察笔记里没有写到：{named}。记录不会替您编写，请补充笔记后重新生成，或在记录中补写。"
+                f" / Your notes do not say {', '.join(lack)}; the record will not make it up — add it to your notes or the record."
+            )
     return ObservationScaffold(
         request=request,
         title=record_title(request),
