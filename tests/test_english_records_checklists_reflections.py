@@ -449,3 +449,17 @@ def test_choosing_english_on_the_observation_form_gives_an_english_record(tmp_pa
     (draft,) = studio.documents(teacher, "observation_record")
     _, _, record = studio.open_document(teacher, draft.head_version_id)
     assert record.language == "en" and record.title == "Observation record: Lele (building area)"
+
+
+def test_chinese_notes_over_the_chinese_bound_are_named_as_the_form_names_them():
+    from lesson_studio.errors import InvalidInput
+    from lesson_studio.studio import Studio
+
+    form = {"class_name": "中二班", "date": "12月7日", "place": "建构区", "child": "乐乐", "observer": "王老师"}
+    with pytest.raises(InvalidInput) as raised:
+        Studio.resource_request_from_form("observation_record", form | {"notes": "看" * 1201})
+    assert str(raised.value).startswith(
+        "请检查“观察笔记（看到了什么）”：太长，最多 1200 个字 / Please check 'what you saw'"
+    )
+    english = Studio.resource_request_from_form("observation_record", form | {"notes": "saw " * 600, "language": "en"})
+    assert english.language == "en"

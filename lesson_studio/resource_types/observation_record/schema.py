@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from lesson_studio.models import AgeBand, Citation
 
@@ -23,7 +24,7 @@ FIELD_LABELS = {
     "place": "观察地点/区域 / place or area",
     "child": "观察对象 / child observed",
     "observer": "观察者 / observer",
-    "notes": "观察笔记（看到了什么）/ what you saw",
+    "notes": "观察笔记（看到了什么） / what you saw",
     "purpose": "观察目的 / purpose",
     "activity": "活动名称 / activity",
     "method": "观察方法 / method",
@@ -58,7 +59,10 @@ class ObservationRequest(BaseModel):
         """The Chinese bound for a Chinese record (the field's own bound is English-sized)."""
         limit = {"notes": NOTES_CHARS, "purpose": 200, "activity": 60}[str(info.field_name)]
         if info.data.get("language", "zh") == "zh" and len(text) > limit:
-            raise ValueError(f"太长，最多 {limit} 个字 / too long: at most {limit} characters")
+            # The same error as the field's own bound, so the teacher reads the same message as before.
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+            )
         return text
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from lesson_studio.models import AgeBand, Citation, LessonPlan
 
@@ -23,7 +24,7 @@ FIELD_LABELS = {
     "plan": "教案 / lesson plan",
     "children": "幼儿做了什么、说了什么 / what the children did and said",
     "timing": "哪些环节超时或提前 / steps that ran over or under time",
-    "actual_minutes": "各环节实际用时（分钟）/ minutes each step took",
+    "actual_minutes": "各环节实际用时（分钟） / minutes each step took",
     "surprises": "意外的发现 / what surprised you",
     "changes": "下次想改什么 / what you would change",
     "language": "反思语言 / language of the reflection",
@@ -71,7 +72,10 @@ class ReflectionRequest(BaseModel):
     def _chinese_bound(cls, text: str, info: ValidationInfo) -> str:
         limit = NOTE_CHARS[str(info.field_name)]
         if info.data.get("language", "zh") == "zh" and len(text) > limit:
-            raise ValueError(f"太长，最多 {limit} 个字 / too long: at most {limit} characters")
+            # The same error as the field's own bound, so the teacher reads the same message as before.
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+            )
         return text
 
     @field_validator("actual_minutes")
