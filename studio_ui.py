@@ -17,7 +17,7 @@ import streamlit as st
 from lesson_studio.accounts import SignedIn
 from lesson_studio.authoring.generate import PlanProgress
 from lesson_studio.config import RESOURCES_DIR, Settings
-from lesson_studio.errors import StudioError
+from lesson_studio.errors import StaleVersion, StudioError
 from lesson_studio.export.cover import Cover
 from lesson_studio.models import LessonPlan, User
 from lesson_studio.progress import ProgressFigures, streaming_fields
@@ -588,15 +588,24 @@ def _part_proposal(studio: Studio, user: User, refinement_id: int, state: str, o
     if not any(diff.changed for diff in diffs):
         st.info(t("refine_part_unchanged"))
     render_diff(diffs, t("before"), t("after"))  # what the checks still found is in its warnings' diff
+    stale = st.session_state.get(f"{state}_stale")  # the newest version, when another was saved meanwhile
     accept, discard = st.columns(2)
-    if accept.button(t("save_version"), type="primary", key=f"{state}_accept"):
+    label = t("refine_part_on_newest") if stale else t("save_version")
+    if accept.button(label, type="primary", key=f"{state}_accept"):
         try:
-            version = studio.accept_refinement(user, refinement_id)
-        except StudioError as error:  # another version saved meanwhile, or not the author
+            version = studio.accept_refinement(user, refinement_id, on_top_of=stale)
+        except StaleVersion as conflict:  # saved meanwhile: the rewritten part can go into that version
+            st.session_state[f"{state}_stale"] = conflict.head_version_id
+            st.rerun()
+        except StudioError as error:  # not the author, or the part is gone from the newest version
             show_error(error)
             return
         st.session_state.pop(state, None)
+        st.session_state.pop(f"{state}_stale", None)
         on_saved(version.id)
         st.rerun()
+    if stale:
+        st.warning(t("refine_part_stale"))
     if discard.button(t("discard"), key=f"{state}_discard"):
+        st.session_state.pop(f"{state}_stale", None)
         close(discarded=True)

@@ -235,7 +235,9 @@ class Pipeline:
         resource = resource_type(kind)
         found = self.store.draft_request_of(user, record.draft_id)
         if resource.rewrite_part is None or found is None:
-            raise InvalidInput(f"这份{resource.label}不能让模型改写一部分 / This {resource.label} cannot be refined by part")
+            raise InvalidInput(
+                f"这份{resource.label}不能让模型改写一部分 / This {resource.label} cannot be refined by part"
+            )
         scaffold = resource.build_scaffold(resource.request_model.model_validate_json(found[1]))
         return resource.rewrite_part(
             resource.document_model.model_validate_json(content_json),

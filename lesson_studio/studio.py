@@ -601,7 +601,12 @@ class Studio:
             "part": f"修改：{record.payload.get('label', '')} — {record.payload.get('instruction', '')}",
         }
         if record.kind == "part" and plan is None:
-            plan = self.part_proposal(user, refinement_id)[1]  # type: ignore[assignment]  # the type's document
+            # On top of a newer version, the rewritten part goes into that version (the rest is its).
+            plan = (  # type: ignore[assignment]  # the type's document
+                self._part_on_top_of(user, refinement_id, on_top_of)
+                if on_top_of is not None
+                else self.part_proposal(user, refinement_id)[1]
+            )
         return self.store.accept_refinement(
             user,
             refinement_id,
@@ -638,6 +643,26 @@ class Studio:
             raise InvalidInput(f"要改写的部分：没有“{part}”这一部分 / Part to rewrite: there is no part “{part}”")
         instruction = checked_instruction(payload.get("instruction", ""))
         return version, {"part": part, "label": labels[part], "instruction": instruction}
+
+    def _part_on_top_of(self, user: User, refinement_id: int, head_version_id: int) -> BaseModel:
+        """A part proposal's rewritten part put into a version saved since it was asked for, with
+        code's rules applied again (that version's other parts stay as they are)."""
+        from lesson_studio.resource_types.parts import current_text, find_part, with_part
+
+        record = self.store.get_refinement(user, refinement_id)
+        proposal = self.part_proposal(user, refinement_id)[1]
+        head, kind, newest = self.open_document(user, head_version_id)
+        if head.draft_id != record.draft_id or proposal is None:
+            raise InvalidInput("版本与草稿不符 / Version does not belong to this draft")
+        resource = resource_type(kind)
+        part = find_part(resource.parts(newest) if resource.parts else [], record.payload["part"])
+        found = self.store.draft_request_of(user, record.draft_id)
+        merged = with_part(newest, part, current_text(proposal, part))
+        if found is None:
+            return merged
+        return resource.apply_rules(
+            merged, resource.build_scaffold(resource.request_model.model_validate_json(found[1]))
+        )
 
     def part_proposal(self, user: User, refinement_id: int) -> tuple[BaseModel, BaseModel | None, list[SectionDiff]]:
         """A part refinement's (base document, proposal or None while it runs, the diff part by

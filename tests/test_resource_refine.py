@@ -494,3 +494,23 @@ def test_an_english_letters_part_is_asked_for_in_english():
     assert system["content"] == render("parent_letter_system", language="en")
     assert "[This part]" in user["content"] and "[class] Middle Class 2" in user["content"]
     assert proposal.family_task == task and proposal.thanks == letter.thanks
+
+
+def test_a_version_saved_meanwhile_keeps_its_edits_and_takes_the_rewritten_part(
+    studio, fake_backend, teacher, hat_request
+):
+    from lesson_studio.errors import StaleVersion
+
+    version, _, letter = saved(studio, teacher, hat_request, "parent_letter")
+    fake_backend.respond = rewrite_parts
+    refinement_id = refine(studio, teacher, version, "family_task", "家庭任务换一个不用出门的")
+    assert studio.jobs.wait_refinement(teacher, refinement_id, timeout=10).status == "done"
+    edited = studio.save_document(
+        teacher, version.draft_id, letter.model_copy(update={"thanks": "谢谢您的支持！"}), base_version_id=version.id
+    )
+    with pytest.raises(StaleVersion) as stale:
+        studio.accept_refinement(teacher, refinement_id)
+    assert stale.value.head_version_id == edited.id
+    on_top = studio.accept_refinement(teacher, refinement_id, on_top_of=edited.id)
+    newest = studio.open_document(teacher, on_top.id)[2]
+    assert on_top.number == 3 and newest.thanks == "谢谢您的支持！" and newest.family_task.startswith(REWRITTEN)
