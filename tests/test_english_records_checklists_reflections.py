@@ -463,3 +463,15 @@ def test_chinese_notes_over_the_chinese_bound_are_named_as_the_form_names_them()
     )
     english = Studio.resource_request_from_form("observation_record", form | {"notes": "saw " * 600, "language": "en"})
     assert english.language == "en"
+
+
+@pytest.mark.parametrize("kind", ["observation_record", "creativity_checklist", "reflection"])
+def test_every_prompt_of_the_type_has_an_english_version_with_the_same_variables_and_no_chinese(kind):
+    from lesson_studio.config import PROMPTS_DIR
+    from lesson_studio.prompts import variables
+
+    for name in resource_type(kind).prompts:
+        path = PROMPTS_DIR / "en" / f"{name}.md"
+        assert path.exists(), name
+        assert variables(name, "en") == variables(name), name
+        assert not chinese_in(path.read_text(encoding="utf-8"), PLAN_ENUMERATIONS), name
