@@ -297,19 +297,23 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
-def diff_documents(before: BaseModel, after: BaseModel, labels: dict[str, str] | None = None) -> list[SectionDiff]:
+def diff_documents(
+    before: BaseModel, after: BaseModel, labels: dict[str, str] | None = None, *, skip: set[str] | None = None
+) -> list[SectionDiff]:
     """Any two documents of one model, field by field (word-level highlighting comes with
-    SectionDiff.segments); `labels` names top-level fields as the teacher reads them."""
-    labels = labels or {}
+    SectionDiff.segments); `labels` names top-level fields as the teacher reads them, `skip` leaves
+    fields out."""
+    labels, skip = labels or {}, skip or set()
     return [
         SectionDiff(labels.get(name, name), _flat(getattr(before, name)), _flat(getattr(after, name)))
         for name in type(before).model_fields
+        if name not in skip
     ]
 
 
 def part_diff(before: BaseModel, after: BaseModel, parts: Sequence[Part]) -> list[SectionDiff]:
     """The proposal part by part (the labels the teacher chose from), then any other field that
-    changed (code's rules, warnings) under its field name."""
+    changed (code's rules, warnings)."""
     diffs = [
         SectionDiff(
             part.label,
@@ -320,11 +324,7 @@ def part_diff(before: BaseModel, after: BaseModel, parts: Sequence[Part]) -> lis
     ]
     covered = {part.at[0] if part.at else name for part in parts for name in part.fields}
     covered |= {part.at[0] if part.at else part.items for part in parts if part.at or part.items}
-    others = [name for name in type(before).model_fields if name not in covered]
-    return diffs + [
-        SectionDiff(OTHER_LABELS.get(name, name), _flat(getattr(before, name)), _flat(getattr(after, name)))
-        for name in others
-    ]
+    return diffs + diff_documents(before, after, OTHER_LABELS, skip={str(name) for name in covered})
 
 
 def _has(document: BaseModel, part: Part) -> bool:
