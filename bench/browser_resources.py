@@ -106,42 +106,12 @@ def main() -> int:
                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
             )
             page = browser.new_page(viewport={"width": 1280, "height": 1800})
-            for _ in range(120):
-                try:
-                    page.goto(f"http://127.0.0.1:{app_port}/", timeout=5000)
-                    break
-                except Exception:
-                    time.sleep(0.5)
-            page.get_by_text("初始设置").first.wait_for(timeout=timeout_ms)
-            page.get_by_label("用户名").fill("王老师")
-            page.get_by_label("密码", exact=True).fill("bench-password-1")
-            page.get_by_label("再输一次密码").fill("bench-password-1")
-            page.get_by_role("button", name="创建管理员并登录").click()
-            # A lesson plan first: the reflection page reflects on one of the teacher's plans.
-            page.get_by_label("用一句话描述活动").fill(LESSON, timeout=timeout_ms)
-            page.get_by_role("button", name="解析到表单").click()
-            page.wait_for_timeout(1000)
-            page.get_by_role("button", name="生成教案").click()
-            page.get_by_text("已保存到我的教案").wait_for(timeout=timeout_ms)
-            page.screenshot(path=str(args.out / "ui-resources-sidebar.png"))
-            for title, sentence in PAGES:
-                started = time.monotonic()
-                page.get_by_role("link", name=title).click()
-                box = page.get_by_label("一句话填表", exact=False)
-                box.wait_for(timeout=timeout_ms)
-                box.fill(sentence)
-                page.get_by_role("button", name="解析到表单").click()
-                page.wait_for_timeout(1500)
-                page.get_by_test_id("stFormSubmitButton").last.click()
-                page.get_by_role("button", name="下载 Word").first.wait_for(timeout=timeout_ms)
-                page.wait_for_timeout(500)
-                shot = args.out / f"ui-resources-{title}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                errors = page.get_by_test_id("stException").count()
-                print(
-                    f"{title}: document and 下载 Word shown {time.monotonic() - started:.1f}s after opening; "
-                    f"exceptions on the page: {errors}; {shot.name}"
-                )
+            try:
+                walk(page, app_port, timeout_ms, args.out)
+            except Exception:
+                page.screenshot(path=str(args.out / "ui-resources-failed.png"), full_page=True)
+                print("failed; the page said:\n" + page.inner_text("body")[:3000])
+                raise
             browser.close()
     finally:
         server.terminate()
@@ -149,6 +119,60 @@ def main() -> int:
         server.wait(timeout=30)
         fake.wait(timeout=30)
     return 0
+
+
+def settled(page) -> None:  # noqa: ANN001
+    """Wait until the app's rerun has finished and the browser shows its result (a click before that
+    sends the form as the browser still shows it: a teacher would see the form filled first)."""
+    page.wait_for_timeout(800)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(1500)
+
+
+def walk(page, app_port: int, timeout_ms: float, out: Path) -> None:  # noqa: ANN001
+    """Set up the first account, make a lesson plan, then each resource page in turn."""
+    for _ in range(120):
+        try:
+            page.goto(f"http://127.0.0.1:{app_port}/", timeout=5000)
+            break
+        except Exception:
+            time.sleep(0.5)
+    page.get_by_text("初始设置").first.wait_for(timeout=timeout_ms)
+    page.get_by_label("用户名").fill("王老师")
+    page.get_by_label("密码", exact=True).fill("bench-password-1")
+    page.get_by_label("再输一次密码").fill("bench-password-1")
+    page.get_by_role("button", name="创建管理员并登录").click()
+    # A lesson plan first: the reflection page reflects on one of the teacher's plans.
+    page.get_by_label("用一句话描述活动").fill(LESSON, timeout=timeout_ms)
+    page.get_by_label("用一句话描述活动").press("Enter")  # commit the text before the button's click
+    page.get_by_role("button", name="解析到表单").click()
+    topic = page.get_by_label("活动主题", exact=False)
+    for _ in range(60):  # the form is filled by the rerun the click starts
+        if "小熊" in topic.input_value():
+            break
+        page.wait_for_timeout(500)
+    page.get_by_role("button", name="生成教案").click()
+    page.get_by_text("已保存到我的教案").wait_for(timeout=timeout_ms)
+    page.screenshot(path=str(out / "ui-resources-sidebar.png"))
+    for title, sentence in PAGES:
+        started = time.monotonic()
+        page.get_by_role("link", name=title).click()
+        box = page.get_by_label("一句话填表", exact=False)
+        box.wait_for(timeout=timeout_ms)
+        box.fill(sentence)
+        box.press("Enter")
+        page.get_by_role("button", name="解析到表单").click()
+        settled(page)
+        page.get_by_test_id("stFormSubmitButton").last.click()
+        page.get_by_role("button", name="下载 Word").first.wait_for(timeout=timeout_ms)
+        page.wait_for_timeout(500)
+        shot = out / f"ui-resources-{title}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        errors = page.get_by_test_id("stException").count()
+        print(
+            f"{title}: document and 下载 Word shown {time.monotonic() - started:.1f}s after opening; "
+            f"exceptions on the page: {errors}; {shot.name}"
+        )
 
 
 if __name__ == "__main__":
