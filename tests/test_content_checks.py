@@ -554,3 +554,10 @@ def test_an_adapted_plan_may_copy_the_plan_it_adapts():
     source = Passage("原教案：中班科学：乒乓球运过河", "师：把纸芯连成长桥，请每组用卡纸卷一条滑道让乒乓球滚过去。")
     plan = plan_with_step({"teacher": "把纸芯连成长桥，请每组用卡纸卷一条滑道让乒乓球滚过去。"})
     assert "borrowed" not in kinds(plan, facts(PINGPONG, source))
+
+
+def test_a_step_title_that_copied_the_prompts_structure_line_is_the_stages_name():
+    plan = plan_with_step({"title": "展开；CPS阶段：选办法；时间：3分钟"}, 2)
+    assert tidy(plan, facts(HAT)).steps[2].title == plan.steps[2].cps_stage
+    kept = plan_with_step({"title": "投票选出好办法"}, 2)
+    assert tidy(kept, facts(HAT)).steps[2].title == "投票选出好办法"

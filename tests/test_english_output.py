@@ -191,3 +191,30 @@ def test_the_word_file_of_an_english_plan_has_english_labels(hat_request_en):
     assert "Opening · Find the problem" in cells and "Teacher: " in cells and "Middle class (4–5)" in cells
     assert not chinese_in(text + cells)
     assert "## 1. Design intent" in plan_to_markdown(plan)
+
+
+def test_an_english_line_repeating_the_writing_rules_is_found_and_dropped(hat_request_en):
+    parroting = dict(ENGLISH_ANSWERS)
+
+    def respond(messages, schema):
+        answer = dict(parroting[frozenset(schema["properties"])])
+        if "children" in answer:
+            answer["children"] = (
+                "Children think of ideas first, then get the materials and try; a failed try is information. "
+                "Children fold the newspaper into a band."
+            )
+        return json.dumps(answer, ensure_ascii=False)
+
+    result = generate_plan(hat_request_en, backend=ScriptedBackend(respond=respond))
+    assert result.checks.counts("before").get("parroted")
+    assert not result.checks.counts("after").get("parroted")
+    assert all("failed try is information" not in step.children for step in result.plan.steps)
+
+
+def test_a_long_english_objective_is_cut_at_a_word():
+    from lesson_studio.authoring.rules import objective_text
+
+    text = "Children will develop the ability to think of new ideas, experiment with materials, and improve their problem-solving skills"
+    cut = objective_text(text, "en")
+    assert len(cut) <= 120 and text.startswith(cut) and not cut.endswith("sk")
+    assert cut == "Children will develop the ability to think of new ideas, experiment with materials"

@@ -601,6 +601,9 @@ def strip_labels(name: str, text: str) -> str:
 _ADVICE = re.compile(r"(教师|老师)(可以|应该|应当|需要|要)(?=[\u4e00-\u9fff])")
 
 
+_PROMPT_LINE = re.compile(r"CPS阶段|环节[：:]|时间[：:]\s*\d")
+
+
 def as_done(text: str) -> str:
     """The teacher's line as what she does: "教师可以先发材料" -> "教师先发材料"."""
     return _ADVICE.sub(r"\1", text)
@@ -1064,7 +1067,9 @@ def tidy(plan: LessonPlan, facts: CheckFacts, sections: Iterable[str] | None = N
         steps.append(
             step.model_copy(
                 update={
-                    "title": fix(section, "title", step.title),
+                    # A title holding the prompt's structure line ("展开；CPS阶段：选办法；时间：3分钟",
+                    # bench r17) is the stage's name.
+                    "title": step.cps_stage if _PROMPT_LINE.search(step.title) else fix(section, "title", step.title),
                     "teacher": fix(section, "teacher", step.teacher),
                     "children": fix(section, "children", step.children),
                     "intent": fix(section, "intent", step.intent),
@@ -1442,7 +1447,44 @@ def validate_plan(
 # (a children's line copying the teacher's) and safety, with English word lists (authoring.english,
 # resources/hazards_en.toml), an English rewrite instruction and English last-resort text.
 
-ENGLISH_CHECKS = frozenset({"children_copy", "unsafe_text"})
+ENGLISH_CHECKS = frozenset({"children_copy", "unsafe_text", "english_parroted"})
+ENGLISH_COPIED_WORDS = 6  # six words in a row from the writing instructions are their words, not the plan's
+
+
+def _english_instructions() -> str:
+    """What the model is told in English (the system prompt, the stage guidance, the step fields)."""
+    return "\n".join([render("lesson_system", language="en"), *english.STAGE_GUIDANCE.values(), english.TIERS["中班"]])
+
+
+def _word_runs(text: str, size: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+@check
+def english_parroted(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
+    """A teacher's, children's or intent line of an English plan that repeats the writing
+    instructions (bench/quality.py r18: "a failed try is information: encourage trying again")."""
+    if not facts.english:
+        return []
+    told = _word_runs(_english_instructions(), ENGLISH_COPIED_WORDS)
+    own = _word_runs("\n".join([*facts.scaffold.brainstorm_rules, facts.scaffold.tiers]), ENGLISH_COPIED_WORDS)
+    defects = []
+    for i, step in enumerate(plan.steps):
+        for name in ("teacher", "children", "intent"):
+            copied = (_word_runs(getattr(step, name), ENGLISH_COPIED_WORDS) & told) - own
+            if copied:
+                words = " ".join(sorted(copied)[0])
+                defects.append(
+                    Defect(
+                        "parroted",
+                        f"step:{i}",
+                        name,
+                        f"Step {i + 1} repeats the writing instructions: \u201c{words}\u201d.",
+                        (words,),
+                    )
+                )
+    return defects
 
 
 def _english_words(words: Iterable[str], text: str) -> list[str]:
@@ -1482,6 +1524,10 @@ def english_instruction_for(defects: list[Defect]) -> str:
         )
     if any(d.kind == "children_copy" for d in defects):
         lines.append("In children, write what the children do and might say; do not repeat the teacher's words.")
+    if any(d.kind == "parroted" for d in defects):
+        lines.append(
+            "Write what this teacher says and does with these children in this activity; do not repeat the writing rules."
+        )
     return "[Must fix] " + " ".join(f"{n}. {line}" for n, line in enumerate(lines, start=1))
 
 
@@ -1498,7 +1544,9 @@ def english_last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFac
     """An unsafe step becomes the teacher demonstrating while the children watch and suggest; an
     unsafe sentence elsewhere is dropped (a line left empty says what children do instead); a
     copied children's line gets the stage's own."""
-    named = ", ".join(facts.teacher_only) or "the dangerous material"
+    found = list(dict.fromkeys(w for d in defects if d.kind == "unsafe" for w in d.words))
+    # Named as the teacher listed them, else as the check found them (a balloon nobody listed).
+    named = ", ".join(facts.teacher_only or found) or "the dangerous material"
 
     def safe(text: str, children_field: bool) -> str:
         risky = {s for s, _ in unsafe_english_sentences(text, facts.hazard_words, children_field=children_field)}
@@ -1518,6 +1566,17 @@ def english_last_resort(plan: LessonPlan, defects: list[Defect], facts: CheckFac
             )
         elif defect.kind == "children_copy":
             steps[index] = step.model_copy(update={"children": ENGLISH_CHILD_LINES[step.cps_stage]})
+        elif defect.kind == "parroted":
+            # The sentences holding the copied words go, when something is left.
+            told = _word_runs(_english_instructions(), ENGLISH_COPIED_WORDS)
+            text = getattr(steps[index], defect.field)
+            kept = " ".join(
+                p for p in re.split(r"(?<=[.!?])\s+", text) if not _word_runs(p, ENGLISH_COPIED_WORDS) & told
+            ).strip()
+            if kept:
+                steps[index] = steps[index].model_copy(update={defect.field: kept})
+            elif defect.field == "children":
+                steps[index] = steps[index].model_copy(update={"children": ENGLISH_CHILD_LINES[step.cps_stage]})
     plan = plan.model_copy(update={"steps": steps})
     if any(d.kind == "unsafe" and d.section in ("overview", "closing") for d in defects):
         watch = f"can watch the teacher use {named} from a safe distance and suggest ideas"

@@ -86,7 +86,12 @@ def objective_text(text: str, language: str = "zh") -> str:
     clause list is Chinese)."""
     text = text.strip()
     if english.is_english(language):
-        return text[: english.OBJECTIVE_CHARS]
+        if len(text) <= english.OBJECTIVE_CHARS:
+            return text
+        # Whole words only (bench r18 ended "…problem-solving sk"), and whole clauses where there are.
+        cut = text[: english.OBJECTIVE_CHARS].rsplit(" ", 1)[0].rstrip(",;: ")
+        clause = max(cut.rfind(","), cut.rfind(";"))
+        return cut[:clause] if clause >= 40 else cut
     trimmed = _VAGUE_TAIL.sub("", text)
     trimmed = trimmed if len(trimmed) >= 6 else text
     clauses = re.split(r"(?<=[，；,;])", trimmed)
