@@ -91,7 +91,8 @@ def test_a_prompt_too_long_is_retried_once_with_half_the_passages(server, hat_re
     with notices_to(notices.append):
         generate_plan(hat_request, backend=remote(server), retriever=lambda request: passages(4))
     counts = [str(r.body["messages"]).count("<<<资料") for r in server.received]
-    assert counts[0] == 4 and set(counts[1:]) == {2}  # one refusal, then every section with two
+    # The overview reads no passages; the preparation is refused with four, then every section has two.
+    assert counts[0] == 0 and counts[1] == 4 and set(counts[2:]) == {2}
     assert len(counts) == 1 + 8
     assert [n.kind for n in notices] == ["fewer_passages"]
 
@@ -99,7 +100,8 @@ def test_a_prompt_too_long_is_retried_once_with_half_the_passages(server, hat_re
 def test_too_long_even_with_fewer_passages_is_a_clear_error(server, hat_request, whole_passages):
     with pytest.raises(ContextTooLong, match="太长"):
         generate_plan(hat_request, backend=remote(server), retriever=lambda request: passages(8))
-    assert server.requests == 2  # the first try and one retry, no loop
+    # The overview (no passages), then the preparation's first try and one retry: no loop.
+    assert server.requests == 3
 
 
 # --- 继续生成 --------------------------------------------------------------------------------------
