@@ -561,3 +561,25 @@ def test_a_step_title_that_copied_the_prompts_structure_line_is_the_stages_name(
     assert tidy(plan, facts(HAT)).steps[2].title == plan.steps[2].cps_stage
     kept = plan_with_step({"title": "投票选出好办法"}, 2)
     assert tidy(kept, facts(HAT)).steps[2].title == "投票选出好办法"
+
+
+def test_a_banned_material_in_the_home_task_is_unsafe_with_or_without_a_verb():
+    """bench/quality.py r21: a 大班 rocket plan asked families for "气球作为燃料"."""
+    balloon = LessonRequest(
+        age_band="大班", domain="科学", topic="做会飞的火箭", minutes=30, materials=["吸管", "气球"]
+    )
+    plan = plan_with_step({})
+    risky = plan.model_copy(
+        update={
+            "extension": plan.extension.model_copy(
+                update={"home": "和孩子一起做火箭模型，如气球作为燃料，吸管作为发射装置。"}
+            )
+        }
+    )
+    safe = plan.model_copy(
+        update={
+            "extension": plan.extension.model_copy(update={"home": "和孩子一起用纸袋做火箭模型，比一比谁的飞得远。"})
+        }
+    )
+    assert [d.section for d in check_plan(risky, facts(balloon)) if d.kind == "unsafe"] == ["closing"]
+    assert not [d for d in check_plan(safe, facts(balloon)) if d.kind == "unsafe"]

@@ -294,6 +294,7 @@ class CheckFacts:
                 CHILDREN_OWN_LINE,
                 TEACHER_TALK_LINE,
                 DISTINCT_OBJECTIVES_LINE,
+                SAFETY_RULE_LINE,
             ]
         )
         own = self.request_text + "\n" + self.on_topic_text + "\n" + self.instructions_text
@@ -974,8 +975,10 @@ def unsafe_sentences(
 # Where a plan has children act: objectives, key points and the children's lines have the child as
 # subject; an area corner is where children play on their own; the teacher's lines and the home
 # task say who acts.
-CHILD_FIELDS = ("objective", "key_point", "difficult_point", "children", "area")
-ACTOR_FIELDS = ("teacher", "home", "question", "design_intent")
+# The home task is the family's: a banned material in it reaches the child at home whoever is named
+# (bench/quality.py r21: "可以提供…气球作为燃料" in a 大班 rocket plan's 家园共育).
+CHILD_FIELDS = ("objective", "key_point", "difficult_point", "children", "area", "home")
+ACTOR_FIELDS = ("teacher", "question", "design_intent")
 
 
 @check
@@ -988,6 +991,13 @@ def unsafe_text(plan: LessonPlan, facts: CheckFacts) -> list[Defect]:
                 text, facts.hazard_words, children_field=kind in CHILD_FIELDS, in_english=facts.english
             ):
                 found.setdefault(section, []).append((name, sentence, word))
+        if kind == "home" and not facts.english:
+            # Anything the family is asked to use is the child's at home: a banned material in the
+            # home task is a defect with or without a verb ("如气球作为燃料", bench r21).
+            for sentence in re.split(r"[。；;，,\n]", text):
+                word = next((w for w in facts.hazard_words if w in sentence), None)
+                if word and not any(marker in sentence for marker in _SAFE_ROLE):
+                    found.setdefault(section, []).append((name, sentence.strip(), word))
     defects = []
     for section, rows in found.items():
         words = tuple(dict.fromkeys(word for _, _, word in rows))
@@ -1345,7 +1355,7 @@ def instruction_for(defects: list[Defect], facts: CheckFacts) -> str:
     if "unsafe" in kinds:
         words = sorted({w for d in defects if d.kind == "unsafe" for w in d.words})
         lines.append(
-            f"安全规则：{'、'.join(words)}只能由教师操作，幼儿站在安全距离以外观看、出主意，由教师按幼儿的建议来试；"
+            f"安全规则：{'、'.join(words)}只能由教师操作，{SAFETY_RULE_LINE}；"
             f"不要写幼儿自己拿、点、用{'、'.join(words)}。"
         )
     if "children_copy" in kinds:
@@ -1389,6 +1399,8 @@ Rewrite = Callable[[LessonPlan, str, str], LessonPlan]
 # The fixed lines of instruction_for: part of the writing instructions a section must not copy
 # (bench r07: the 选办法 teacher line came back as "老师在班里对孩子说的话和做的事，不要照抄写作要求。").
 CHILDREN_OWN_LINE = "children 写幼儿自己做什么、可能怎么说，不要重复教师的话。"
+# The safety rewrite's rule, which a later section must not copy as its teacher line (bench r21).
+SAFETY_RULE_LINE = "幼儿站在安全距离以外观看、出主意，由教师按幼儿的建议来试"
 TEACHER_TALK_LINE = "教师一栏写老师在班里对孩子说的话和做的事，不要照抄写作要求。"
 DISTINCT_OBJECTIVES_LINE = (
     "认知、能力、情感三条目标各写一句不同的话：认知写知道什么，能力写会做什么，情感写愿意、喜欢什么。"
