@@ -501,3 +501,22 @@ def test_the_reflections_prompts_are_rendered_with_all_their_variables(monkeypat
     monkeypatch.setattr(writer, "render", recording_render)
     write(resource_type("reflection"), request_, backend=ScriptedBackend())
     assert rendered == set(resource_type("reflection").prompts)
+
+
+def test_one_timing_sentence_about_three_steps_and_the_teachers_wish_for_the_minutes(plan):
+    """bench/resources.py: "想办法用了9分钟，试一试只剩5分钟，来不及分享" marked all three steps 超时 and
+    the revised minutes ignored "想办法的时间要缩短，试一试多给时间" (5 -> 5, 7 -> 7)."""
+    request = ReflectionRequest(
+        plan_version_id=1,
+        plan=plan,
+        children="孩子们想出了用毛线系、用纸折边两种办法。",
+        timing="想办法用了9分钟，试一试只剩5分钟，来不及分享。",
+        changes="想办法的时间要缩短，试一试多给时间。",
+    )
+    scaffold = build_reflection_scaffold(request)
+    statuses = [timing.status for timing in scaffold.timings]
+    assert (scaffold.timings[THINK].actual, statuses[THINK]) == (9, "超时")
+    assert statuses[TRY] != "超时" and statuses[SHARE] != "超时"
+    planned = [step.minutes for step in plan.steps]
+    assert scaffold.revised_minutes[THINK] < planned[THINK] and scaffold.revised_minutes[TRY] > planned[TRY]
+    assert sum(scaffold.revised_minutes) == sum(planned)

@@ -55,6 +55,9 @@ OVERRUN_WORDS = (
     "多用了",
     "收不住",
 )
+# What the teacher wants changed: a step's time shorter, or longer ("想办法的时间要缩短，试一试多给时间").
+SHORTER_WORDS = ("缩短", "短一点", "少一点", "减少", "压缩", "shorter", "less time", "cut down")
+LONGER_WORDS = ("多给", "延长", "长一点", "多一点时间", "增加时间", "多留", "more time", "longer", "extra time")
 UNDERRUN_WORDS = ("提前", "太短", "很快就", "没用完", "富余", "多出", "早早", "只用了", "用不完")
 _DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _STEP_NUMBER = re.compile(
@@ -178,19 +181,48 @@ def step_timings(request: ReflectionRequest, notes: list[TeacherNote]) -> list[S
     for note in notes:
         if note.source != "timing":
             continue
-        named = steps_named(note.text, plan)
-        took = took_pattern.search(note.text)
-        for index in named:
-            timing = timings[index]
-            if timing.actual is not None:
-                continue  # the entered minutes win over a sentence
-            if took and len(named) == 1:
-                timings[index] = _with_actual(timing, int(took.group(1)))
-            elif says(note.text, over_words):
-                timings[index] = timing.model_copy(update={"status": "超时"})
-            elif says(note.text, under_words):
-                timings[index] = timing.model_copy(update={"status": "提前"})
+        # Clause by clause: "想办法用了9分钟，试一试只剩5分钟，来不及分享" says three things about three
+        # steps, and only the first ran over (bench/resources.py marked all three 超时).
+        named: set[int] = set()
+        for clause in clauses(note.text, in_english):
+            if clause.lstrip().startswith(("来不及", "没时间", "no time for")):
+                named = set()
+                continue  # the step was squeezed out by another one, it did not run over
+            # A clause that names no step goes on about the one before ("想办法超时了，用了9分钟").
+            named = steps_named(clause, plan) or named
+            took = took_pattern.search(clause)
+            for index in named:
+                timing = timings[index]
+                if timing.actual is not None:
+                    continue  # the entered minutes win over a sentence
+                if took and len(named) == 1:
+                    timings[index] = _with_actual(timing, int(took.group(1)))
+                elif says(clause, over_words):
+                    timings[index] = timing.model_copy(update={"status": "超时"})
+                elif says(clause, under_words):
+                    timings[index] = timing.model_copy(update={"status": "提前"})
     return timings
+
+
+def clauses(text: str, in_english: bool = False) -> list[str]:
+    return [part for part in re.split(r"[,;]" if in_english else r"[，,；;]", text) if part.strip()]
+
+
+def time_wishes(notes: list[TeacherNote], plan: LessonPlan, in_english: bool = False) -> tuple[set[int], set[int]]:
+    """The steps the teacher's change notes want shorter, and longer."""
+    shorter: set[int] = set()
+    longer: set[int] = set()
+    for note in notes:
+        if note.source != "changes":
+            continue
+        for clause in clauses(note.text, in_english):
+            lowered = clause.lower()
+            named = steps_named(clause, plan)
+            if any(word in lowered for word in LONGER_WORDS):
+                longer |= named
+            elif any(word in lowered for word in SHORTER_WORDS):
+                shorter |= named
+    return shorter - longer, longer
 
 
 def _with_actual(timing: StepTiming, actual: int) -> StepTiming:
@@ -198,11 +230,24 @@ def _with_actual(timing: StepTiming, actual: int) -> StepTiming:
     return timing.model_copy(update={"actual": actual, "status": status})
 
 
-def revised_minutes(timings: list[StepTiming], total: int) -> list[int]:
+def revised_minutes(
+    timings: list[StepTiming], total: int, shorter: set[int] | None = None, longer: set[int] | None = None
+) -> list[int]:
     """New minutes per step summing to `total`: minutes the early steps did not use go to the
-    steps that ran over (up to what they took), then the sum is fitted to the total."""
+    steps that ran over (up to what they took), then the sum is fitted to the total. What the
+    teacher asked for comes first: a step she wants shorter gives up to 2 minutes to the steps she
+    wants longer, and is not given more for having run over."""
+    shorter, longer = shorter or set(), longer or set()
     minutes = [max(1, timing.planned) for timing in timings]
-    overran = [i for i, timing in enumerate(timings) if timing.status == "超时"]
+    overran = [i for i, timing in enumerate(timings) if timing.status == "超时" and i not in shorter]
+    receivers = sorted(longer) or [i for i in overran]
+    for i in sorted(shorter):
+        for _ in range(min(2, minutes[i] - 1)):
+            if not receivers:
+                break
+            minutes[i] -= 1
+            minutes[receivers[0]] += 1
+            receivers = receivers[1:] + receivers[:1]
     spare = {
         i: timing.planned - timing.actual
         for i, timing in enumerate(timings)
@@ -217,7 +262,7 @@ def revised_minutes(timings: list[StepTiming], total: int) -> list[int]:
                 minutes[j] -= moved
                 spare[j] -= moved
                 need -= moved
-    return fit_total(minutes, total, protect=set(overran))
+    return fit_total(minutes, total, protect=set(overran) | longer)
 
 
 def fit_total(minutes: list[int], total: int, protect: frozenset[int] | set[int] = frozenset()) -> list[int]:
@@ -294,7 +339,8 @@ def build_reflection_scaffold(request: ReflectionRequest) -> ReflectionScaffold:
         )
         total = cap_max
     total = max(total, len(plan.steps))
-    minutes = revised_minutes(timings, total) if plan.steps else []
+    shorter, longer = time_wishes(notes, plan, in_english)
+    minutes = revised_minutes(timings, total, shorter, longer) if plan.steps else []
     return ReflectionScaffold(
         request=request,
         notes=notes,
