@@ -609,3 +609,30 @@ def _part_proposal(studio: Studio, user: User, refinement_id: int, state: str, o
     if discard.button(t("discard"), key=f"{state}_discard"):
         st.session_state.pop(f"{state}_stale", None)
         close(discarded=True)
+
+
+def resource_sentence_box(kind: str, prefix: str, *, field_label, text_lists: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """一句话填表 above any resource form: the sentence, 解析到表单, and what was guessed named for
+    the teacher to check. The form's widgets are keyed "<prefix>_<field>"; a list the form shows as
+    one line (旧报纸、纸盒) is in text_lists; field_label(name) is how the page names a field."""
+
+    def fill_from_sentence() -> None:
+        # A button callback: it runs before the form's widgets exist in this run, so it may set them.
+        try:
+            parsed = get_studio().parse_resource_request(require_user(), kind, st.session_state[f"{prefix}_sentence"])
+        except StudioError as error:
+            st.session_state[f"{prefix}_parsed"] = {"error": str(error)}
+            return
+        for name, found in parsed.values.items():
+            st.session_state[f"{prefix}_{name}"] = "、".join(found) if name in text_lists else found
+        st.session_state[f"{prefix}_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
+
+    st.text_input(t("resource_sentence"), key=f"{prefix}_sentence", placeholder=t(f"sentence_example_{kind}"))
+    st.button(t("parse"), key=f"{prefix}_parse", on_click=fill_from_sentence)
+    parsed = st.session_state.get(f"{prefix}_parsed", {})
+    if parsed.get("error"):
+        st.error(md(parsed["error"]))
+    if parsed.get("nothing"):
+        st.info(t("parsed_nothing"))
+    if parsed.get("guessed"):
+        st.warning(f"{t('parsed_guessed')}：{'、'.join(field_label(name) for name in parsed['guessed'])}")

@@ -17,6 +17,7 @@ from studio_ui import (
     refine_part_controls,
     render_progress_bar,
     require_user,
+    resource_sentence_box,
     show_error,
     t,
     value_label,
@@ -94,34 +95,11 @@ studio = get_studio()
 st.session_state.setdefault("area_nonce", uuid.uuid4().hex)
 
 
-# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
-SENTENCE_TEXT_LISTS = ("materials_on_hand",)
-
-
-def fill_from_sentence() -> None:
-    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
-    try:
-        parsed = studio.parse_resource_request(user, KIND, st.session_state["area_sentence"])
-    except StudioError as error:
-        st.session_state["area_parsed"] = {"error": str(error)}
-        return
-    for name, found in parsed.values.items():
-        st.session_state[f"area_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
-    st.session_state["area_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
-
-
 def sentence_box() -> None:
-    """One sentence above the form; what it guessed is named for the teacher to check."""
-    st.text_input(t("resource_sentence"), key="area_sentence", placeholder=t("sentence_example_area_plan"))
-    st.button(t("parse"), key="area_parse", on_click=fill_from_sentence)
-    parsed = st.session_state.get("area_parsed", {})
-    if parsed.get("error"):
-        st.error(md(parsed["error"]))
-    if parsed.get("nothing"):
-        st.info(t("parsed_nothing"))
-    if parsed.get("guessed"):
-        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
-        st.warning(f"{t('parsed_guessed')}：{labels}")
+    """One sentence above the form (studio_ui.resource_sentence_box)."""
+    resource_sentence_box(
+        KIND, "area", text_lists=("materials_on_hand",), field_label=lambda name: w(name) if name in WORDS else t(name)
+    )
 
 
 st.title(t("page_area_plan"))

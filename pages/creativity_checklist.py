@@ -9,7 +9,17 @@ import streamlit as st
 
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
-from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
+from studio_ui import (
+    DOCX_MIME,
+    get_studio,
+    md,
+    refine_part_controls,
+    require_user,
+    resource_sentence_box,
+    show_error,
+    t,
+    value_label,
+)
 
 KIND = "creativity_checklist"
 MARK_CHOICES = ("", "未观察到", "偶尔", "经常")  # "": not recorded yet
@@ -68,36 +78,11 @@ studio = get_studio()
 st.session_state.setdefault("checklist_nonce", uuid.uuid4().hex)
 
 
-# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
-SENTENCE_TEXT_LISTS = ("children",)
-
-
-def fill_from_sentence() -> None:
-    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
-    try:
-        parsed = studio.parse_resource_request(user, KIND, st.session_state["checklist_sentence"])
-    except StudioError as error:
-        st.session_state["checklist_parsed"] = {"error": str(error)}
-        return
-    for name, found in parsed.values.items():
-        st.session_state[f"checklist_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
-    st.session_state["checklist_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
-
-
 def sentence_box() -> None:
-    """One sentence above the form; what it guessed is named for the teacher to check."""
-    st.text_input(
-        t("resource_sentence"), key="checklist_sentence", placeholder=t("sentence_example_creativity_checklist")
+    """One sentence above the form (studio_ui.resource_sentence_box)."""
+    resource_sentence_box(
+        KIND, "checklist", text_lists=("children",), field_label=lambda name: w(name) if name in WORDS else t(name)
     )
-    st.button(t("parse"), key="checklist_parse", on_click=fill_from_sentence)
-    parsed = st.session_state.get("checklist_parsed", {})
-    if parsed.get("error"):
-        st.error(md(parsed["error"]))
-    if parsed.get("nothing"):
-        st.info(t("parsed_nothing"))
-    if parsed.get("guessed"):
-        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
-        st.warning(f"{t('parsed_guessed')}：{labels}")
 
 
 st.title(t("page_creativity_checklist"))

@@ -9,7 +9,17 @@ import streamlit as st
 from lesson_studio.errors import StudioError
 from lesson_studio.models import AGE_BANDS
 from lesson_studio.resource_types.observation_record.schema import METHODS
-from studio_ui import DOCX_MIME, get_studio, md, refine_part_controls, require_user, show_error, t, value_label
+from studio_ui import (
+    DOCX_MIME,
+    get_studio,
+    md,
+    refine_part_controls,
+    require_user,
+    resource_sentence_box,
+    show_error,
+    t,
+    value_label,
+)
 
 KIND = "observation_record"
 # This page's words, Chinese and English (the type's own file: nothing added to i18n.toml but its title).
@@ -74,36 +84,11 @@ studio = get_studio()
 st.session_state.setdefault("observation_nonce", uuid.uuid4().hex)
 
 
-# 一句话填表: a list the form shows as one line of text ("旧报纸、纸盒").
-SENTENCE_TEXT_LISTS = ()
-
-
-def fill_from_sentence() -> None:
-    # A button callback: it runs before the form's widgets exist in this run, so it may set them.
-    try:
-        parsed = studio.parse_resource_request(user, KIND, st.session_state["observation_sentence"])
-    except StudioError as error:
-        st.session_state["observation_parsed"] = {"error": str(error)}
-        return
-    for name, found in parsed.values.items():
-        st.session_state[f"observation_{name}"] = "、".join(found) if name in SENTENCE_TEXT_LISTS else found
-    st.session_state["observation_parsed"] = {"guessed": parsed.guessed, "nothing": not parsed.values}
-
-
 def sentence_box() -> None:
-    """One sentence above the form; what it guessed is named for the teacher to check."""
-    st.text_input(
-        t("resource_sentence"), key="observation_sentence", placeholder=t("sentence_example_observation_record")
+    """One sentence above the form (studio_ui.resource_sentence_box)."""
+    resource_sentence_box(
+        KIND, "observation", text_lists=(), field_label=lambda name: w(name) if name in WORDS else t(name)
     )
-    st.button(t("parse"), key="observation_parse", on_click=fill_from_sentence)
-    parsed = st.session_state.get("observation_parsed", {})
-    if parsed.get("error"):
-        st.error(md(parsed["error"]))
-    if parsed.get("nothing"):
-        st.info(t("parsed_nothing"))
-    if parsed.get("guessed"):
-        labels = "、".join(w(name) if name in WORDS else t(name) for name in parsed["guessed"])
-        st.warning(f"{t('parsed_guessed')}：{labels}")
 
 
 st.title(t("page_observation_record"))
