@@ -636,3 +636,35 @@ def resource_sentence_box(kind: str, prefix: str, *, field_label, text_lists: tu
         st.info(t("parsed_nothing"))
     if parsed.get("guessed"):
         st.warning(f"{t('parsed_guessed')}：{'、'.join(field_label(name) for name in parsed['guessed'])}")
+
+
+def school_template_export(kind: str, version_id: int, file_name: str) -> None:
+    """The school's own templates for this resource type (学校模板) beside 下载 Word, filled on
+    request: a fill can fail and says why. file_name is the download's name (…-学校模板.docx)."""
+    studio = get_studio()
+    user = require_user()
+    school_templates = {info.id: info.name for info in studio.templates.list_templates(user, kind=kind)}
+    if not school_templates:
+        return
+    template_id = st.selectbox(
+        t("export_school_template"),
+        list(school_templates),
+        format_func=school_templates.get,
+        key=f"{kind}_template_{version_id}",
+    )
+    if st.button(t("export_make_with_template"), key=f"{kind}_make_template_{version_id}"):
+        try:
+            with st.spinner(t("export_making_docx")):
+                data = studio.export_document_with_template(user, version_id, template_id)
+            st.session_state[f"{kind}_templated_{version_id}"] = (template_id, data)
+        except StudioError as error:
+            show_error(error)
+    made = st.session_state.get(f"{kind}_templated_{version_id}")
+    if made is not None and made[0] == template_id:
+        st.download_button(
+            t("export_download_with_template"),
+            data=made[1],
+            file_name=file_name,
+            mime=DOCX_MIME,
+            key=f"{kind}_template_docx_{version_id}",
+        )

@@ -15,6 +15,7 @@ from studio_ui import (
     refine_part_controls,
     require_user,
     resource_sentence_box,
+    school_template_export,
     show_error,
     t,
     value_label,
@@ -149,31 +150,7 @@ def render_unit(version_id: int) -> None:
             mime=DOCX_MIME,
             key=f"unit_docx_all_{version_id}",
         )
-    # The school's own templates for this type (学校模板), filled on request: a fill can fail and says why.
-    school_templates = {info.id: info.name for info in studio.templates.list_templates(user, kind=KIND)}
-    if school_templates:
-        template_id = st.selectbox(
-            t("export_school_template"),
-            list(school_templates),
-            format_func=school_templates.get,
-            key=f"{KIND}_template_{version_id}",
-        )
-        if st.button(t("export_make_with_template"), key=f"{KIND}_make_template_{version_id}"):
-            try:
-                with st.spinner(t("export_making_docx")):
-                    data = studio.export_document_with_template(user, version_id, template_id)
-                st.session_state[f"{KIND}_templated_{version_id}"] = (template_id, data)
-            except StudioError as error:
-                show_error(error)
-        made = st.session_state.get(f"{KIND}_templated_{version_id}")
-        if made is not None and made[0] == template_id:
-            st.download_button(
-                t("export_download_with_template"),
-                data=made[1],
-                file_name=file_name.replace(".docx", "-学校模板.docx"),
-                mime=DOCX_MIME,
-                key=f"{KIND}_template_docx_{version_id}",
-            )
+    school_template_export(KIND, version_id, file_name.replace(".docx", "-学校模板.docx"))
     with st.container(border=True):
         st.subheader(md(unit.title))
         st.caption(md(f"{unit.class_name}（{unit.age_band}）　{unit.teacher}　{len(unit.weeks)}周　{unit.start_date}"))
